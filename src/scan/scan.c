@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+#include "scan.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "iso9660.h"
+#include "log.h"
+#include "util.h"
+
+struct walk {
+	const char *iso_dir;
+	char *iso_real; /* iso_dir with symlinks resolved, for containment checks */
+	const char *iqn_prefix;
+	struct catalog *cat;
+	struct scan_stats *stats;
+};
+
+/* Files that are still being written by common tools, or are not meant to be served. */
+static const char *const partial_suffixes[] = {
+	".part", ".tmp", ".partial", ".crdownload", ".download", "~",
+};
+
+static void skip(struct walk *w, const char *rel, const char *why)
+{
+	w->stats->skipped++;
+	log_full(LOG_WARNING, 0, MSGID_SCAN_SKIP,
+		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_REASON", why}, {NULL, NULL}},
+		 "Skipping %s: %s", rel, why);
+}
+
+static char *join(const char *a, const char *b)
+{
+	char *s;
+
+	if (str_empty(a))
+		return strdup(b);
+	if (asprintf(&s, "%s/%s", a, b) < 0)
+		return NULL;
+	return s;
+}
+
+static int fill_entry(struct walk *w, const char *rel, const char *group, const struct stat *st,
+		      const struct iso_info *info)
+{
+	char id[CATALOG_ID_MAX];
+	const char *base = strrchr(rel, '/');
+	int r = catalog_make_id(rel, id);
+
+	if (r < 0)
+		return r;
+	if (catalog_find_id(w->cat, id)) {
+		/* 48 bits of SHA-256 make this practically impossible; never serve the wrong ISO. */
+		skip(w, rel, "its id collides with another ISO's; rename it");
+		return 0;
+	}
+	struct catalog_entry *e = catalog_add(w->cat);
+	if (!e)
+		return -ENOMEM;
+	base = base ? base + 1 : rel;
+	size_t nlen = strlen(base);
+	if (nlen > 4 && strcasecmp(base + nlen - 4, ".iso") == 0)
+		nlen -= 4;
+	e->id = strdup(id);
+	e->path = strdup(rel);
+	e->group = strdup(group);
+	e->name = strndup(base, nlen);
+	e->label = strdup(info->label);
+	if (asprintf(&e->iqn, "%s:%s", w->iqn_prefix, id) < 0)
+		e->iqn = NULL;
+	if (!e->id || !e->path || !e->group || !e->name || !e->label || !e->iqn)
+		return -ENOMEM;
+	e->size = (uint64_t)st->st_size;
+	e->mtime = st->st_mtim.tv_sec;
+	e->volume_size = info->volume_size;
+	memcpy(e->boot, info->boot, sizeof(e->boot));
+	e->n_boot = info->n_boot;
+	e->layouts = info->layouts;
+	e->mbr = info->mbr;
+	e->gpt = info->gpt;
+	w->stats->isos++;
+	log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
+		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_ID", id}, {NULL, NULL}},
+		 "Catalogued %s as %s (label '%s', %" PRIu64 " bytes, %zu boot entries)", rel, id,
+		 info->label, e->size, e->n_boot);
+	return 0;
+}
+
+static int scan_file(struct walk *w, int dfd, const char *name, const char *rel, const char *group,
+		     const char *open_path)
+{
+	struct iso_fd_source src;
+	struct iso_info info;
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(partial_suffixes); i++)
+		if (str_endswith(name, partial_suffixes[i])) {
+			skip(w, rel, "name marks an unfinished copy or download");
+			return 0;
+		}
+
+	/* O_NONBLOCK: a FIFO dropped into the folder must not hang the scan. */
+	_cleanup_close_ int fd =
+		open_path ? open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+			  : openat(dfd, name,
+				   O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+		skip(w, rel, why);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		skip(w, rel, "not a regular file");
+		return 0;
+	}
+	iso_fd_source_init(&src, fd, (uint64_t)st.st_size);
+	r = iso_inspect(&src.src, &info);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		char why[192];
+		if (r == -EMEDIUMTYPE || r == -EBADMSG || r == -EOPNOTSUPP)
+			snprintf(why, sizeof(why), "%s", info.problem ? info.problem : "corrupt");
+		else
+			snprintf(why, sizeof(why), "%s: %s", info.problem ? info.problem : "error",
+				 strerror(-r));
+		skip(w, rel, why);
+		return 0;
+	}
+	return fill_entry(w, rel, group, &st, &info);
+}
+
+/* Resolves a symlink and checks that it stays inside the ISO folder. */
+static int resolve_link(struct walk *w, const char *rel, char **out, struct stat *st)
+{
+	_cleanup_free_ char *full = join(w->iso_real, rel);
+	char *real;
+	size_t l = strlen(w->iso_real);
+
+	if (!full)
+		return -ENOMEM;
+	real = realpath(full, NULL);
+	if (!real)
+		return neg_errno();
+	if (strncmp(real, w->iso_real, l) != 0 || (real[l] != '/' && !streq(w->iso_real, "/"))) {
+		free(real);
+		return -EXDEV;
+	}
+	if (stat(real, st) < 0) {
+		int r = neg_errno();
+		free(real);
+		return r;
+	}
+	*out = real;
+	return 0;
+}
+
+static int walk_dir(struct walk *w, int dfd, const char *group, unsigned depth)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int r;
+
+	if (!d) {
+		r = neg_errno();
+		close(dfd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno != 0)
+				return neg_errno();
+			break;
+		}
+		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+			continue;
+
+		_cleanup_free_ char *rel = join(group, de->d_name);
+		_cleanup_free_ char *target = NULL;
+		struct stat st;
+		if (!rel)
+			return -ENOMEM;
+		if (de->d_name[0] == '.') {
+			skip(w, rel, "hidden file (rsync and other tools write their temporary files "
+				     "like this)");
+			continue;
+		}
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			skip(w, rel, "vanished or cannot be examined");
+			continue;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			r = resolve_link(w, rel, &target, &st);
+			if (r == -ENOMEM)
+				return r;
+			if (r == -EXDEV) {
+				skip(w, rel, "symlink points outside the ISO folder");
+				continue;
+			}
+			if (r < 0) {
+				skip(w, rel, "dangling or unreadable symlink");
+				continue;
+			}
+			if (S_ISDIR(st.st_mode)) {
+				skip(w, rel, "symlink to a directory (not followed, to avoid loops)");
+				continue;
+			}
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (depth + 1 > SCAN_MAX_DEPTH) {
+				skip(w, rel, "folder nested too deep");
+				continue;
+			}
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (sub < 0) {
+				skip(w, rel, "folder cannot be opened");
+				continue;
+			}
+			r = walk_dir(w, sub, rel, depth + 1);
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0)
+				skip(w, rel, "folder cannot be read");
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			skip(w, rel, "not a regular file");
+			continue;
+		}
+		r = scan_file(w, dirfd(d), de->d_name, rel, group, target);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int scan_directory(const char *iso_dir, const char *iqn_prefix, struct catalog *cat,
+		   struct scan_stats *stats)
+{
+	_cleanup_free_ char *real = realpath(iso_dir, NULL);
+	struct walk w = {
+		.iso_dir = iso_dir,
+		.iqn_prefix = iqn_prefix,
+		.cat = cat,
+		.stats = stats,
+	};
+
+	*stats = (struct scan_stats){0};
+	if (!real)
+		return neg_errno();
+	w.iso_real = real;
+	int dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return neg_errno();
+	int r = walk_dir(&w, dfd, "", 0);
+	if (r < 0)
+		return r;
+	catalog_sort(cat);
+	return 0;
+}

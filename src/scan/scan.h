@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+struct catalog;
+
+struct scan_stats {
+	size_t isos;
+	size_t skipped;
+};
+
+#define SCAN_MAX_DEPTH 8
+
+/*
+ * Walks iso_dir and appends one entry per usable ISO to cat, sorted for the menu. Every file it
+ * passes over gets one log line saying why. Fails only when iso_dir itself is unusable.
+ */
+int scan_directory(const char *iso_dir, const char *iqn_prefix, struct catalog *cat,
+		   struct scan_stats *stats);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iso9660.h"
+
+#define CATALOG_MAGIC "ISOBOOT-CATALOG"
+#define CATALOG_VERSION 1
+#define CATALOG_ID_MAX 64
+#define CATALOG_MAX_ENTRIES 100000
+#define CATALOG_MAX_BYTES (64u << 20)
+
+/* One ISO as isoboot-scan saw it. The format is documented in isoboot-catalog(5). */
+struct catalog_entry {
+	char *id;    /* stable: a slug of the file name plus a hash of the relative path */
+	char *iqn;   /* <iqn_prefix>:<id> */
+	char *path;  /* relative to iso_dir */
+	char *group; /* relative directory ("" at the top) */
+	char *name;  /* display name: the file name without .iso */
+	char *label; /* volume identifier */
+	uint64_t size;	/* file size, bytes */
+	int64_t mtime;	/* seconds */
+	uint64_t volume_size;
+	struct iso_boot_entry boot[ISO_MAX_BOOT_ENTRIES];
+	size_t n_boot;
+	unsigned layouts;
+	bool mbr, gpt;
+};
+
+struct catalog {
+	struct catalog_entry *entries;
+	size_t n, allocated;
+};
+
+void catalog_init(struct catalog *c);
+void catalog_finish(struct catalog *c);
+
+/* Appends a zeroed entry and returns it, or NULL on ENOMEM. */
+struct catalog_entry *catalog_add(struct catalog *c);
+
+/* Sorts by group, then name, then path: the order of the menu. */
+void catalog_sort(struct catalog *c);
+
+const struct catalog_entry *catalog_find_id(const struct catalog *c, const char *id);
+const struct catalog_entry *catalog_find_iqn(const struct catalog *c, const char *iqn);
+
+bool catalog_entry_boots(const struct catalog_entry *e, enum iso_platform p,
+			 enum iso_emulation *emulation);
+
+/*
+ * Parses the text format. On -EBADMSG, *err_line (if set) is the offending line. Unknown keys are
+ * ignored, so that older readers accept newer catalogs.
+ */
+int catalog_parse(struct catalog *c, const char *text, size_t len, unsigned *err_line);
+
+/* Reads and parses a catalog file. -ENOENT when there is none yet. */
+int catalog_load(struct catalog *c, const char *path, unsigned *err_line);
+
+/* Writes the text format. */
+int catalog_format(const struct catalog *c, FILE *f);
+
+/*
+ * Writes path atomically: a temporary file in the same directory, fsync, rename, fsync of the
+ * directory. Returns 1 when the file changed, 0 when it already had this content.
+ */
+int catalog_save(const struct catalog *c, const char *path);
+
+/*
+ * The stable id of an ISO at relative path rel: a lower-case slug of its base name without .iso
+ * (at most 40 characters) and 12 hex digits of SHA-256(rel). out needs CATALOG_ID_MAX bytes.
+ */
+int catalog_make_id(const char *rel, char out[CATALOG_ID_MAX]);

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum iscsi_device_type {
+	ISCSI_DEVICE_CDROM,
+	ISCSI_DEVICE_DISK,
+};
+
+struct isoboot_config {
+	char *iso_dir;		/* [paths] iso_dir */
+	char *state_dir;	/* [paths] state_dir */
+	char *server_address;	/* [server] address; "" = the address the client reached us on */
+	char *iqn_prefix;	/* [iscsi] iqn_prefix */
+	enum iscsi_device_type device_type; /* [iscsi] device_type */
+	char *menu_title;	/* [menu] title */
+	char *menu_default;	/* [menu] default: an ISO id or file name, "" = first entry */
+	unsigned menu_timeout;	/* [menu] timeout, seconds; 0 = wait forever */
+};
+
+#define CONFIG_MENU_TIMEOUT_MAX 3600
+
+/* Fills in the built-in defaults. */
+int config_init(struct isoboot_config *c);
+void config_finish(struct isoboot_config *c);
+
+/*
+ * Loads path over the current values. Each problem is logged as "path:line: message". A missing
+ * file is -ENOENT (callers decide whether the default path may be absent); a file with errors is
+ * -EINVAL after all of its errors were logged.
+ */
+int config_load(struct isoboot_config *c, const char *path);
+
+/* Like config_load(), but from a string (tests); name is used in messages. */
+int config_load_string(struct isoboot_config *c, const char *name, const char *text);
+
+/*
+ * The standard start-up of every binary: defaults, then the file. With explicit == false, a
+ * missing default file means "defaults only". Returns 0 or a negative errno (already logged).
+ */
+int config_load_default(struct isoboot_config *c, const char *path, bool explicit);
+
+/* The catalog file inside state_dir; caller frees. */
+char *config_catalog_path(const struct isoboot_config *c);
+
+bool iqn_valid(const char *iqn);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+enum listen_kind {
+	LISTEN_NONE,
+	LISTEN_SOCKET,	   /* a listening (or, for datagrams, bound) socket */
+	LISTEN_CONNECTION, /* an accepted connection, systemd Accept=yes */
+};
+
+struct listen_fds {
+	enum listen_kind kind;
+	int fds[8];
+	size_t n;
+};
+
+/*
+ * Parses "ADDR:PORT", "[ADDR6]:PORT", ":PORT" or "*:PORT" (any address, dual stack). 0 or -EINVAL.
+ */
+int listen_parse_address(const char *spec, struct sockaddr_storage *ss, socklen_t *len);
+
+/*
+ * Acquires the sockets of a daemon: the ones systemd passed (sd_listen_fds), told apart as
+ * listening sockets or one accepted connection, or else, with listen_spec set, a socket bound to
+ * that address. sotype is SOCK_STREAM or SOCK_DGRAM. -ENOENT when there is nothing to use;
+ * -EBADF when systemd passed something else than sockets of that type.
+ */
+int listen_acquire(const char *listen_spec, int sotype, struct listen_fds *out);
+
+void listen_finish(struct listen_fds *l);
+
+/* Opens a socket bound to spec (listening, for SOCK_STREAM). Returns the fd or -errno. */
+int listen_open(const char *spec, int sotype);
+
+/* "ADDR:PORT" / "[ADDR]:PORT" of a socket address, for logs and for URLs. */
+int sockaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size, int with_port);

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+#include "catalog.h"
+#include "helpers.h"
+#include "tap.h"
+
+static struct catalog_entry *add(struct catalog *c, const char *path, const char *group)
+{
+	char id[CATALOG_ID_MAX];
+	struct catalog_entry *e = catalog_add(c);
+
+	catalog_make_id(path, id);
+	e->id = strdup(id);
+	if (asprintf(&e->iqn, "iqn.2025-01.org.isoboot:%s", id) < 0)
+		e->iqn = NULL;
+	e->path = strdup(path);
+	e->group = strdup(group);
+	const char *base = strrchr(path, '/');
+	e->name = strdup(base ? base + 1 : path);
+	e->label = strdup("LABEL");
+	e->size = 5ull << 30;
+	e->mtime = 1700000000;
+	e->volume_size = 5ull << 30;
+	return e;
+}
+
+static void test_ids(void)
+{
+	char a[CATALOG_ID_MAX], b[CATALOG_ID_MAX];
+
+	CHECK_EQ_INT(catalog_make_id("memtest86+x64.iso", a), 0);
+	CHECK(strncmp(a, "memtest86-x64-", 14) == 0);
+	CHECK_EQ_INT(strlen(a), 14 + 12);
+	/* Stable: the same path always gives the same id. */
+	CHECK_EQ_INT(catalog_make_id("memtest86+x64.iso", b), 0);
+	CHECK_STR(a, b);
+	/* The folder is part of the identity. */
+	CHECK_EQ_INT(catalog_make_id("tools/memtest86+x64.iso", b), 0);
+	CHECK(strcmp(a, b) != 0);
+	CHECK(strncmp(b, "memtest86-x64-", 14) == 0);
+	/* Names with nothing usable still give a valid id. */
+	CHECK_EQ_INT(catalog_make_id("+++.ISO", a), 0);
+	CHECK(strncmp(a, "iso-", 4) == 0);
+	/* Long names are cut so that the IQN stays short. */
+	CHECK_EQ_INT(catalog_make_id("a-very-long-name-that-goes-on-and-on-and-on-forever-and-ever.iso", a),
+		     0);
+	CHECK(strlen(a) <= 40 + 1 + 12);
+	for (const char *p = a; *p; p++)
+		CHECK((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
+}
+
+static void test_roundtrip(void)
+{
+	struct catalog c, d;
+	char *buf = NULL;
+	size_t len = 0;
+
+	catalog_init(&c);
+	struct catalog_entry *e = add(&c, "tools/memtest.iso", "tools");
+	e->boot[0] = (struct iso_boot_entry){ISO_PLATFORM_BIOS, 0, ISO_EMUL_FLOPPY_1440, 35, 1};
+	e->boot[1] = (struct iso_boot_entry){ISO_PLATFORM_UEFI, 0xEF, ISO_EMUL_NONE, 826, 8192};
+	e->boot[2] = (struct iso_boot_entry){ISO_PLATFORM_OTHER, 0x42, ISO_EMUL_HDD, 1, 2};
+	e->n_boot = 3;
+	e->mbr = true;
+	e->layouts = ISO_LAYOUT_CASPER | ISO_LAYOUT_WINDOWS;
+	/* Hostile file names survive the trip unchanged. */
+	e = add(&c, "we\\ird\nna\tme \x7f.iso", "");
+	free(e->label);
+	e->label = strdup("");
+	e->mtime = -5;
+
+	FILE *f = open_memstream(&buf, &len);
+	CHECK_EQ_INT(catalog_format(&c, f), 0);
+	fclose(f);
+	CHECK(strncmp(buf, "ISOBOOT-CATALOG 1\n", 18) == 0);
+	CHECK(strstr(buf, "boot bios floppy1440 35 1\n") != NULL);
+	CHECK(strstr(buf, "boot uefi noemul 826 8192\n") != NULL);
+	CHECK(strstr(buf, "path we\\\\ird\\x0ana\\x09me \\x7f.iso\n") != NULL);
+	CHECK(strstr(buf, "end 2\n") != NULL);
+
+	unsigned line = 0;
+	CHECK_EQ_INT(catalog_parse(&d, buf, len, &line), 0);
+	CHECK_EQ_INT(d.n, 2);
+	for (size_t i = 0; i < d.n && i < c.n; i++) {
+		CHECK_STR(d.entries[i].id, c.entries[i].id);
+		CHECK_STR(d.entries[i].iqn, c.entries[i].iqn);
+		CHECK_STR(d.entries[i].path, c.entries[i].path);
+		CHECK_STR(d.entries[i].name, c.entries[i].name);
+		CHECK_STR(d.entries[i].label, c.entries[i].label);
+		CHECK_STR(d.entries[i].group ? d.entries[i].group : "", c.entries[i].group);
+		CHECK_EQ_INT(d.entries[i].size, c.entries[i].size);
+		CHECK_EQ_INT(d.entries[i].mtime, c.entries[i].mtime);
+		CHECK_EQ_INT(d.entries[i].n_boot, c.entries[i].n_boot);
+		CHECK(memcmp(d.entries[i].boot, c.entries[i].boot,
+			     sizeof(struct iso_boot_entry) * c.entries[i].n_boot) == 0);
+		CHECK_EQ_INT(d.entries[i].layouts, c.entries[i].layouts);
+		CHECK_EQ_INT(d.entries[i].mbr, c.entries[i].mbr);
+	}
+	CHECK(catalog_find_id(&d, c.entries[0].id) == &d.entries[0]);
+	CHECK(catalog_find_iqn(&d, c.entries[1].iqn) == &d.entries[1]);
+	CHECK(catalog_find_id(&d, "nope") == NULL);
+	enum iso_emulation em;
+	CHECK(catalog_entry_boots(&d.entries[0], ISO_PLATFORM_BIOS, &em));
+	CHECK_EQ_INT(em, ISO_EMUL_FLOPPY_1440);
+	CHECK(!catalog_entry_boots(&d.entries[1], ISO_PLATFORM_UEFI, NULL));
+	catalog_finish(&d);
+	catalog_finish(&c);
+	free(buf);
+}
+
+static void expect_bad(const char *text, unsigned want_line)
+{
+	struct catalog c;
+	unsigned line = 0;
+
+	int r = catalog_parse(&c, text, strlen(text), &line);
+	CHECK_EQ_INT(r, -EBADMSG);
+	CHECK_EQ_INT(line, want_line);
+	CHECK_EQ_INT(c.n, 0);
+}
+
+#define HDR "ISOBOOT-CATALOG 1\n"
+#define ENT(id) "iso " id "\niqn iqn.2025-01.x.y:" id "\npath " id ".iso\nname " id "\n"
+
+static void test_parse_errors(void)
+{
+	struct catalog c;
+
+	expect_bad("", 0);
+	expect_bad("ISOBOOT-CATALOG 2\nend 0\n", 1);
+	expect_bad("NOT-A-CATALOG 1\n", 1);
+	expect_bad(HDR ENT("a"), 5);		       /* truncated: no end line */
+	expect_bad(HDR ENT("a") "end 2\n", 6);	       /* count mismatch */
+	expect_bad(HDR ENT("a") "end 1", 6);	       /* last line unterminated */
+	expect_bad(HDR ENT("a") "end 1\nx\n", 7);      /* after end */
+	expect_bad(HDR ENT("a") ENT("a") "end 2\n", 6); /* duplicate id */
+	expect_bad(HDR "iso BAD_ID\n", 2);
+	expect_bad(HDR "iso a\npath ../etc/passwd\n", 3);
+	expect_bad(HDR "iso a\npath /etc/passwd\n", 3);
+	expect_bad(HDR "iso a\npath a/./b.iso\n", 3);
+	expect_bad(HDR "iso a\npath a//b.iso\n", 3);
+	expect_bad(HDR "iso a\npath a/\n", 3);
+	expect_bad(HDR "iso a\npath a\\x00b\n", 3);
+	expect_bad(HDR "iso a\npath a\\q\n", 3);
+	expect_bad(HDR "iso a\npath a\\x4\n", 3);
+	expect_bad(HDR "iso a\niqn x\niqn y\n", 4);
+	expect_bad(HDR "iso a\nsize -1\n", 3);
+	expect_bad(HDR "iso a\nsize 99999999999999999999\n", 3);
+	expect_bad(HDR "iso a\nboot bios noemul 1\n", 3);
+	expect_bad(HDR "iso a\nboot bios wrong 1 1\n", 3);
+	expect_bad(HDR "iso a\nboot 0xZZ noemul 1 1\n", 3);
+	expect_bad(HDR "iso a\nboot bios noemul 1 70000\n", 3);
+	expect_bad(HDR "iso a\nend 1\n", 3); /* incomplete entry */
+	/* NUL inside a line. */
+	const char nul[] = HDR "iso a\0b\n";
+	unsigned line;
+	CHECK_EQ_INT(catalog_parse(&c, nul, sizeof(nul) - 1, &line), -EBADMSG);
+
+	/* Forward compatibility: unknown keys and header lines are ignored. */
+	const char *ok = HDR "generator future\n" ENT("a") "colour blue\nend 1\n";
+	CHECK_EQ_INT(catalog_parse(&c, ok, strlen(ok), &line), 0);
+	CHECK_EQ_INT(c.n, 1);
+	catalog_finish(&c);
+	const char *empty = HDR "end 0\n";
+	CHECK_EQ_INT(catalog_parse(&c, empty, strlen(empty), &line), 0);
+	CHECK_EQ_INT(c.n, 0);
+	catalog_finish(&c);
+}
+
+static void test_save(void)
+{
+	struct catalog c, d;
+	char *dir = make_tmpdir();
+	char path[256], cmd[512];
+
+	snprintf(path, sizeof(path), "%s/catalog", dir);
+	catalog_init(&c);
+	add(&c, "b.iso", "");
+	add(&c, "a.iso", "");
+	catalog_sort(&c);
+	CHECK_STR(c.entries[0].path, "a.iso");
+	CHECK_EQ_INT(catalog_save(&c, path), 1);
+	/* The same content is not rewritten. */
+	struct stat st1, st2;
+	stat(path, &st1);
+	CHECK_EQ_INT(catalog_save(&c, path), 0);
+	stat(path, &st2);
+	CHECK_EQ_INT(st1.st_ino, st2.st_ino);
+	CHECK_EQ_INT(st1.st_mode & 0777, 0644);
+	/* A change replaces the file by rename: a new inode, never a partial rewrite. */
+	add(&c, "c.iso", "");
+	CHECK_EQ_INT(catalog_save(&c, path), 1);
+	stat(path, &st2);
+	CHECK(st1.st_ino != st2.st_ino);
+	/* No temporary files are left behind. */
+	snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+	CHECK_EQ_INT(system(cmd), 0);
+	unsigned line;
+	CHECK_EQ_INT(catalog_load(&d, path, &line), 0);
+	CHECK_EQ_INT(d.n, 3);
+	catalog_finish(&d);
+	/* A directory that does not exist. */
+	snprintf(path, sizeof(path), "%s/missing/catalog", dir);
+	CHECK_EQ_INT(catalog_save(&c, path), -ENOENT);
+	CHECK_EQ_INT(catalog_load(&d, path, &line), -ENOENT);
+	catalog_finish(&c);
+	rm_rf(dir);
+	free(dir);
+}
+
+int main(void)
+{
+	RUN(test_ids);
+	RUN(test_roundtrip);
+	RUN(test_parse_errors);
+	RUN(test_save);
+	return tap_done();
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+#include "helpers.h"
+#include "log.h"
+#include "tap.h"
+
+static void test_defaults(void)
+{
+	struct isoboot_config c;
+
+	CHECK_EQ_INT(config_init(&c), 0);
+	CHECK_STR(c.iso_dir, "/var/lib/isoboot/iso");
+	CHECK_STR(c.state_dir, "/var/lib/isoboot");
+	CHECK_STR(c.server_address, "");
+	CHECK(iqn_valid(c.iqn_prefix));
+	CHECK_EQ_INT(c.device_type, ISCSI_DEVICE_CDROM);
+	CHECK_STR(c.menu_title, "isoboot");
+	CHECK_EQ_INT(c.menu_timeout, 10);
+	char *p = config_catalog_path(&c);
+	CHECK_STR(p, "/var/lib/isoboot/catalog");
+	free(p);
+	config_finish(&c);
+}
+
+static void test_full_file(void)
+{
+	struct isoboot_config c;
+	const char *text = "# comment\n"
+			   "[paths]\n"
+			   "iso_dir = /srv/iso\n"
+			   "state_dir=/srv/state\n"
+			   "\n"
+			   "[server]\n"
+			   "address = 192.0.2.1\n"
+			   "[iscsi]\n"
+			   "iqn_prefix = iqn.2024-12.com.example.lab\n"
+			   "device_type = disk\n"
+			   "[menu]\n"
+			   "title = Lab boot menu\n"
+			   "default = debian-12\n"
+			   "timeout = 0\n";
+
+	config_init(&c);
+	CHECK_EQ_INT(config_load_string(&c, "t.conf", text), 0);
+	CHECK_STR(c.iso_dir, "/srv/iso");
+	CHECK_STR(c.state_dir, "/srv/state");
+	CHECK_STR(c.server_address, "192.0.2.1");
+	CHECK_STR(c.iqn_prefix, "iqn.2024-12.com.example.lab");
+	CHECK_EQ_INT(c.device_type, ISCSI_DEVICE_DISK);
+	CHECK_STR(c.menu_title, "Lab boot menu");
+	CHECK_STR(c.menu_default, "debian-12");
+	CHECK_EQ_INT(c.menu_timeout, 0);
+	config_finish(&c);
+}
+
+/* Each bad input must fail with a file:line: message naming the line. */
+static void expect_error(const char *text, const char *needle)
+{
+	struct isoboot_config c;
+	struct capture cap;
+
+	config_init(&c);
+	capture_begin(&cap);
+	int r = config_load_string(&c, "bad.conf", text);
+	const char *out = capture_end(&cap);
+	CHECK_EQ_INT(r, -EINVAL);
+	if (!strstr(out, needle)) {
+		printf("#   expected '%s' in: %s\n", needle, out);
+		tap_case_failed = 1;
+	}
+	config_finish(&c);
+}
+
+static void test_errors(void)
+{
+	expect_error("[paths]\nfoo = 1\n", "bad.conf:2: unknown key 'foo' in section [paths]");
+	expect_error("[nope]\nx = 1\n", "bad.conf:2: unknown section [nope]");
+	expect_error("x = 1\n", "bad.conf:1: key 'x' outside of a [section]");
+	expect_error("[menu]\n\n\ntimeout = abc\n", "bad.conf:4: timeout must be");
+	expect_error("[menu]\ntimeout = 3601\n", "bad.conf:2: timeout must be");
+	expect_error("[menu]\ntimeout = -1\n", "bad.conf:2: timeout must be");
+	expect_error("[paths]\niso_dir = relative/path\n", "bad.conf:2: iso_dir must be an absolute");
+	expect_error("[iscsi]\niqn_prefix = iqn.2024-13.com.x\n", "bad.conf:2: iqn_prefix");
+	expect_error("[iscsi]\niqn_prefix = iqn.2024-01.Com.Example\n", "bad.conf:2: iqn_prefix");
+	expect_error("[iscsi]\niqn_prefix = iqn.2024-01.com.x:y\n", "bad.conf:2: iqn_prefix");
+	expect_error("[iscsi]\ndevice_type = tape\n", "bad.conf:2: device_type");
+	expect_error("[server]\naddress = not an address\n", "bad.conf:2: address must be");
+	expect_error("[menu]\ntitle = a\x01 b\n", "bad.conf:2: title must be");
+	expect_error("[menu]\nthis line has no equals sign\n", "bad.conf:2: syntax error");
+	/* A line longer than inih's buffer is one error, and its tail is not parsed as a key. */
+	char longline[600];
+	memset(longline, 'a', sizeof(longline));
+	memcpy(longline, "[menu]\ntitle = ", 15);
+	memcpy(longline + 300, "\ntimeout=5", 10);
+	longline[sizeof(longline) - 1] = '\0';
+	expect_error(longline, "bad.conf:2: line longer than");
+	/* Errors on several lines are all reported. */
+	expect_error("[menu]\nfoo = 1\nbar = 2\n", "bad.conf:3: unknown key 'bar'");
+}
+
+static void test_files(void)
+{
+	struct isoboot_config c;
+	struct capture cap;
+	char *dir = make_tmpdir();
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/isoboot.conf", dir);
+	/* Missing: an error only when the file was asked for explicitly. */
+	capture_begin(&cap);
+	CHECK_EQ_INT(config_load_default(&c, path, false), 0);
+	capture_end(&cap);
+	config_finish(&c);
+	capture_begin(&cap);
+	CHECK(config_load_default(&c, path, true) < 0);
+	CHECK(strstr(capture_end(&cap), "cannot read the configuration file") != NULL);
+	config_finish(&c);
+
+	/* A directory is unreadable as a file. */
+	capture_begin(&cap);
+	CHECK(config_load_default(&c, dir, true) < 0);
+	const char *out = capture_end(&cap);
+	CHECK(strstr(out, dir) != NULL);
+	config_finish(&c);
+
+	write_text(path, "[menu]\ntitle = From a file\n[paths]\nwhat = 1\n");
+	capture_begin(&cap);
+	CHECK(config_load_default(&c, path, true) < 0);
+	out = capture_end(&cap);
+	char needle[300];
+	snprintf(needle, sizeof(needle), "%s:4: unknown key 'what'", path);
+	CHECK(strstr(out, needle) != NULL);
+	config_finish(&c);
+
+	write_text(path, "[menu]\ntitle = From a file\n");
+	CHECK_EQ_INT(config_load_default(&c, path, true), 0);
+	CHECK_STR(c.menu_title, "From a file");
+	config_finish(&c);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_iqn(void)
+{
+	CHECK(iqn_valid("iqn.2025-01.org.isoboot"));
+	CHECK(iqn_valid("iqn.2025-01.org.isoboot:memtest-0123456789ab"));
+	CHECK(!iqn_valid("iqn.2025-1.org.isoboot"));
+	CHECK(!iqn_valid("iqn.2025-00.org.isoboot"));
+	CHECK(!iqn_valid("eui.0123456789abcdef"));
+	CHECK(!iqn_valid("iqn.2025-01.org.iso boot"));
+	CHECK(!iqn_valid("iqn.2025-01."));
+	char big[300];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "iqn.2025-01.", 12);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(!iqn_valid(big));
+}
+
+int main(void)
+{
+	log_init("test", LOG_TARGET_STDERR);
+	RUN(test_defaults);
+	RUN(test_full_file);
+	RUN(test_errors);
+	RUN(test_files);
+	RUN(test_iqn);
+	return tap_done();
+}
