@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "catalog.h"
 #include "config.h"
+#include "iso9660.h"
 #include "log.h"
 #include "scan.h"
 #include "util.h"
@@ -12,11 +15,14 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: isoboot-scan [--config FILE] [--stdout] [--debug]\n"
+		   "       isoboot-scan [--config FILE] --inspect FILE [PATH...]\n"
 		   "\n"
 		   "Rebuilds the isoboot catalog from the ISO folder.\n"
 		   "\n"
 		   "  -c, --config FILE  configuration file (default " ISOBOOT_DEFAULT_CONFIG ")\n"
 		   "      --stdout       print the catalog instead of writing it\n"
+		   "      --inspect FILE print what the scan sees in one image, and where each\n"
+		   "                     PATH inside it lies\n"
 		   "  -d, --debug        log every catalogued ISO\n"
 		   "  -h, --help         show this help\n"
 		   "      --version      show the version\n");
@@ -60,6 +66,56 @@ static void log_changes(const struct catalog *old, const struct catalog *cur, si
 						    {NULL, NULL}},
 			 "Removed %s (%s)", e->path, e->id);
 	}
+}
+
+static int inspect(const struct isoboot_config *cfg, const char *file, char **paths, int n_paths)
+{
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct iso_fd_source src;
+	struct iso_info info;
+	struct iso_volume vol;
+	struct catalog cat;
+	struct stat st;
+	char id[CATALOG_ID_MAX];
+	const char *problem;
+	int r;
+
+	if (fd < 0)
+		return log_error_errno(neg_errno(), "Cannot open %s", file);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return log_error_errno(-EBADFD, "%s is not a regular file", file);
+	iso_fd_source_init(&src, fd, (uint64_t)st.st_size);
+	r = iso_inspect(&src.src, &info);
+	if (r < 0)
+		return log_error("%s: %s", file, info.problem ? info.problem : strerror(-r)), r;
+
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	catalog_init(&cat);
+	struct catalog_entry *e = catalog_add(&cat);
+	r = e ? catalog_make_id(base, id) : -ENOMEM;
+	if (r == 0)
+		r = scan_entry_fill(e, id, base, "", cfg->iqn_prefix, &st, &info);
+	if (r == 0)
+		r = catalog_format(&cat, stdout);
+	catalog_finish(&cat);
+	if (r < 0)
+		return log_error_errno(r, "Cannot describe %s", file);
+
+	r = iso_volume_open(&vol, &src.src, &problem);
+	if (r < 0)
+		return log_error("%s: %s", file, problem), r;
+	for (int i = 0; i < n_paths; i++) {
+		struct iso_dirent d;
+		r = iso_lookup(&vol, paths[i], false, &d);
+		if (r < 0) {
+			printf("missing %s %s\n", paths[i], strerror(-r));
+			continue;
+		}
+		printf("%s %s %" PRIu64 " %" PRIu64 "\n", d.directory ? "dir" : "file", paths[i],
+		       (uint64_t)d.extent * ISO_BLOCK_SIZE, d.size);
+	}
+	return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
 static int run(const struct isoboot_config *cfg, bool to_stdout)
@@ -129,14 +185,16 @@ finish:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"stdout", no_argument, NULL, 'S'},
-		{"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"stdout", no_argument, NULL, 'S'},
+	    {"inspect", required_argument, NULL, 'I'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {0},
 	};
 	const char *config_path = ISOBOOT_DEFAULT_CONFIG;
+	const char *inspect_file = NULL;
 	bool explicit_config = false, to_stdout = false;
 	struct isoboot_config cfg = {0};
 	int c, r;
@@ -150,6 +208,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			to_stdout = true;
+			break;
+		case 'I':
+			inspect_file = optarg;
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);
@@ -165,14 +226,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc && !inspect_file) {
 		usage(stderr);
 		return 2;
 	}
 
 	if (config_load_default(&cfg, config_path, explicit_config) < 0)
 		return EXIT_FAILURE;
-	r = run(&cfg, to_stdout);
+	if (inspect_file)
+		r = inspect(&cfg, inspect_file, argv + optind, argc - optind);
+	else
+		r = run(&cfg, to_stdout);
 	config_finish(&cfg);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,15 +21,16 @@ struct walk {
 
 /* Files that are still being written by common tools, or are not meant to be served. */
 static const char *const partial_suffixes[] = {
-	".part", ".tmp", ".partial", ".crdownload", ".download", "~",
+    ".part", ".tmp", ".partial", ".crdownload", ".download", "~",
 };
 
 static void skip(struct walk *w, const char *rel, const char *why)
 {
 	w->stats->skipped++;
-	log_full(LOG_WARNING, 0, MSGID_SCAN_SKIP,
-		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_REASON", why}, {NULL, NULL}},
-		 "Skipping %s: %s", rel, why);
+	log_full(
+	    LOG_WARNING, 0, MSGID_SCAN_SKIP,
+	    (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_REASON", why}, {NULL, NULL}},
+	    "Skipping %s: %s", rel, why);
 }
 
 static char *join(const char *a, const char *b)
@@ -43,23 +44,11 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-static int fill_entry(struct walk *w, const char *rel, const char *group, const struct stat *st,
-		      const struct iso_info *info)
+int scan_entry_fill(struct catalog_entry *e, const char *id, const char *rel, const char *group,
+		    const char *iqn_prefix, const struct stat *st, const struct iso_info *info)
 {
-	char id[CATALOG_ID_MAX];
 	const char *base = strrchr(rel, '/');
-	int r = catalog_make_id(rel, id);
 
-	if (r < 0)
-		return r;
-	if (catalog_find_id(w->cat, id)) {
-		/* 48 bits of SHA-256 make this practically impossible; never serve the wrong ISO. */
-		skip(w, rel, "its id collides with another ISO's; rename it");
-		return 0;
-	}
-	struct catalog_entry *e = catalog_add(w->cat);
-	if (!e)
-		return -ENOMEM;
 	base = base ? base + 1 : rel;
 	size_t nlen = strlen(base);
 	if (nlen > 4 && strcasecmp(base + nlen - 4, ".iso") == 0)
@@ -69,7 +58,7 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 	e->group = strdup(group);
 	e->name = strndup(base, nlen);
 	e->label = strdup(info->label);
-	if (asprintf(&e->iqn, "%s:%s", w->iqn_prefix, id) < 0)
+	if (asprintf(&e->iqn, "%s:%s", iqn_prefix, id) < 0)
 		e->iqn = NULL;
 	if (!e->id || !e->path || !e->group || !e->name || !e->label || !e->iqn)
 		return -ENOMEM;
@@ -81,6 +70,29 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 	e->layouts = info->layouts;
 	e->mbr = info->mbr;
 	e->gpt = info->gpt;
+	return 0;
+}
+
+static int fill_entry(struct walk *w, const char *rel, const char *group, const struct stat *st,
+		      const struct iso_info *info)
+{
+	char id[CATALOG_ID_MAX];
+	int r = catalog_make_id(rel, id);
+
+	if (r < 0)
+		return r;
+	if (catalog_find_id(w->cat, id)) {
+		/* 48 bits of SHA-256 make this practically impossible; never serve the wrong ISO.
+		 */
+		skip(w, rel, "its id collides with another ISO's; rename it");
+		return 0;
+	}
+	struct catalog_entry *e = catalog_add(w->cat);
+	if (!e)
+		return -ENOMEM;
+	r = scan_entry_fill(e, id, rel, group, w->iqn_prefix, st, info);
+	if (r < 0)
+		return r;
 	w->stats->isos++;
 	log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
 		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_ID", id}, {NULL, NULL}},
@@ -105,9 +117,9 @@ static int scan_file(struct walk *w, int dfd, const char *name, const char *rel,
 
 	/* O_NONBLOCK: a FIFO dropped into the folder must not hang the scan. */
 	_cleanup_close_ int fd =
-		open_path ? open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-			  : openat(dfd, name,
-				   O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	    open_path
+		? open(open_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+		: openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
@@ -188,8 +200,9 @@ static int walk_dir(struct walk *w, int dfd, const char *group, unsigned depth)
 		if (!rel)
 			return -ENOMEM;
 		if (de->d_name[0] == '.') {
-			skip(w, rel, "hidden file (rsync and other tools write their temporary files "
-				     "like this)");
+			skip(w, rel,
+			     "hidden file (rsync and other tools write their temporary files "
+			     "like this)");
 			continue;
 		}
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -209,7 +222,8 @@ static int walk_dir(struct walk *w, int dfd, const char *group, unsigned depth)
 				continue;
 			}
 			if (S_ISDIR(st.st_mode)) {
-				skip(w, rel, "symlink to a directory (not followed, to avoid loops)");
+				skip(w, rel,
+				     "symlink to a directory (not followed, to avoid loops)");
 				continue;
 			}
 		}
@@ -247,10 +261,10 @@ int scan_directory(const char *iso_dir, const char *iqn_prefix, struct catalog *
 {
 	_cleanup_free_ char *real = realpath(iso_dir, NULL);
 	struct walk w = {
-		.iso_dir = iso_dir,
-		.iqn_prefix = iqn_prefix,
-		.cat = cat,
-		.stats = stats,
+	    .iso_dir = iso_dir,
+	    .iqn_prefix = iqn_prefix,
+	    .cat = cat,
+	    .stats = stats,
 	};
 
 	*stats = (struct scan_stats){0};

@@ -4,6 +4,9 @@
 #include <stddef.h>
 
 struct catalog;
+struct catalog_entry;
+struct iso_info;
+struct stat;
 
 struct scan_stats {
 	size_t isos;
@@ -18,3 +21,7 @@ struct scan_stats {
  */
 int scan_directory(const char *iso_dir, const char *iqn_prefix, struct catalog *cat,
 		   struct scan_stats *stats);
+
+/* Fills a catalog entry from what iso_inspect() found in the file at relative path rel. */
+int scan_entry_fill(struct catalog_entry *e, const char *id, const char *rel, const char *group,
+		    const char *iqn_prefix, const struct stat *st, const struct iso_info *info);

@@ -2,8 +2,8 @@
 #include "catalog.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 #include <gnutls/crypto.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <sys/stat.h>
 
@@ -184,8 +184,9 @@ int catalog_format(const struct catalog *c, FILE *f)
 		for (size_t b = 0; b < e->n_boot; b++) {
 			fputs("boot ", f);
 			put_platform(f, &e->boot[b]);
-			fprintf(f, " %s %" PRIu32 " %u\n", iso_emulation_to_string(e->boot[b].emulation),
-				e->boot[b].load_rba, e->boot[b].sector_count);
+			fprintf(f, " %s %" PRIu32 " %u\n",
+				iso_emulation_to_string(e->boot[b].emulation), e->boot[b].load_rba,
+				e->boot[b].sector_count);
 		}
 		if (e->mbr)
 			fputs("hybrid mbr\n", f);
@@ -289,7 +290,7 @@ static int parse_boot(const char *v, struct iso_boot_entry *b)
 	int p = iso_platform_from_string(plat);
 	if (p >= 0 && p != ISO_PLATFORM_OTHER) {
 		b->platform = (enum iso_platform)p;
-		b->platform_id = p == ISO_PLATFORM_BIOS ? 0x00
+		b->platform_id = p == ISO_PLATFORM_BIOS	  ? 0x00
 				 : p == ISO_PLATFORM_UEFI ? 0xEF
 				 : p == ISO_PLATFORM_PPC  ? 0x01
 							  : 0x02;
@@ -430,10 +431,17 @@ int catalog_parse(struct catalog *c, const char *text, size_t len, unsigned *err
 			goto fail;
 		}
 		if (line == 1) {
-			char magic[32];
+			/* The input need not be NUL-terminated: compare a copy of the line. */
+			char first[32];
 			int ver, n = 0;
-			if (l >= sizeof(magic) || sscanf(s, "ISOBOOT-CATALOG %d%n", &ver, &n) != 1 ||
-			    (size_t)n != l || ver != CATALOG_VERSION) {
+			if (l >= sizeof(first)) {
+				r = -EBADMSG;
+				goto fail;
+			}
+			memcpy(first, s, l);
+			first[l] = '\0';
+			if (sscanf(first, CATALOG_MAGIC " %d%n", &ver, &n) != 1 || (size_t)n != l ||
+			    ver != CATALOG_VERSION) {
 				r = -EBADMSG;
 				goto fail;
 			}

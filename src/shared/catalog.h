@@ -16,14 +16,14 @@
 
 /* One ISO as isoboot-scan saw it. The format is documented in isoboot-catalog(5). */
 struct catalog_entry {
-	char *id;    /* stable: a slug of the file name plus a hash of the relative path */
-	char *iqn;   /* <iqn_prefix>:<id> */
-	char *path;  /* relative to iso_dir */
-	char *group; /* relative directory ("" at the top) */
-	char *name;  /* display name: the file name without .iso */
-	char *label; /* volume identifier */
-	uint64_t size;	/* file size, bytes */
-	int64_t mtime;	/* seconds */
+	char *id;      /* stable: a slug of the file name plus a hash of the relative path */
+	char *iqn;     /* <iqn_prefix>:<id> */
+	char *path;    /* relative to iso_dir */
+	char *group;   /* relative directory ("" at the top) */
+	char *name;    /* display name: the file name without .iso */
+	char *label;   /* volume identifier */
+	uint64_t size; /* file size, bytes */
+	int64_t mtime; /* seconds */
 	uint64_t volume_size;
 	struct iso_boot_entry boot[ISO_MAX_BOOT_ENTRIES];
 	size_t n_boot;

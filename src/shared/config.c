@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <ini.h>
+#include <stdarg.h>
 
 #include "log.h"
 #include "util.h"
@@ -25,14 +25,14 @@ struct parse_state {
 int config_init(struct isoboot_config *c)
 {
 	*c = (struct isoboot_config){
-		.iso_dir = strdup("/var/lib/isoboot/iso"),
-		.state_dir = strdup("/var/lib/isoboot"),
-		.server_address = strdup(""),
-		.iqn_prefix = strdup("iqn.2025-01.org.isoboot"),
-		.device_type = ISCSI_DEVICE_CDROM,
-		.menu_title = strdup("isoboot"),
-		.menu_default = strdup(""),
-		.menu_timeout = 10,
+	    .iso_dir = strdup("/var/lib/isoboot/iso"),
+	    .state_dir = strdup("/var/lib/isoboot"),
+	    .server_address = strdup(""),
+	    .iqn_prefix = strdup("iqn.2025-01.org.isoboot"),
+	    .device_type = ISCSI_DEVICE_CDROM,
+	    .menu_title = strdup("isoboot"),
+	    .menu_default = strdup(""),
+	    .menu_timeout = 10,
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
 	    !c->menu_title || !c->menu_default) {
@@ -148,8 +148,8 @@ _printf_(2, 3) static void syntax_error(struct parse_state *st, const char *fmt,
 	va_end(ap);
 	st->errors++;
 	log_full(LOG_ERR, 0, MSGID_CONFIG_ERROR,
-		 (const struct log_field[]){{"ISOBOOT_CONFIG", st->name}, {NULL, NULL}}, "%s:%u: %s",
-		 st->name, st->line, msg);
+		 (const struct log_field[]){{"ISOBOOT_CONFIG", st->name}, {NULL, NULL}},
+		 "%s:%u: %s", st->name, st->line, msg);
 }
 
 static int handle_key(struct parse_state *st, const char *section, const char *key,
@@ -167,8 +167,9 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 	}
 	if (streq(section, "server") && streq(key, "address")) {
 		if (*value && !address_valid(value)) {
-			syntax_error(st, "address must be empty, an IP address or a host name, got '%s'",
-				     value);
+			syntax_error(
+			    st, "address must be empty, an IP address or a host name, got '%s'",
+			    value);
 			return 0;
 		}
 		return set_string(&c->server_address, value);
@@ -209,8 +210,9 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 	}
 	if (streq(section, "menu") && streq(key, "timeout")) {
 		if (parse_u64(value, 0, CONFIG_MENU_TIMEOUT_MAX, &u) < 0) {
-			syntax_error(st, "timeout must be a whole number of seconds from 0 to %d, got "
-					 "'%s'",
+			syntax_error(st,
+				     "timeout must be a whole number of seconds from 0 to %d, got "
+				     "'%s'",
 				     CONFIG_MENU_TIMEOUT_MAX, value);
 			return 0;
 		}
@@ -229,8 +231,8 @@ static int handle_ini_line(void *user, const char *section, const char *key, con
 {
 	struct parse_state *st = user;
 
-	/* inih also calls us for a bare section header (key == NULL) when INI_CALL_HANDLER_ON_NEW_SECTION
-	 * is on; there is nothing to check for that. */
+	/* inih also calls us for a bare section header (key == NULL) when
+	 * INI_CALL_HANDLER_ON_NEW_SECTION is on; there is nothing to check for that. */
 	if (!key)
 		return 1;
 	if (!streq(section, "paths") && !streq(section, "server") && !streq(section, "iscsi") &&

@@ -10,14 +10,14 @@ enum iscsi_device_type {
 };
 
 struct isoboot_config {
-	char *iso_dir;		/* [paths] iso_dir */
-	char *state_dir;	/* [paths] state_dir */
-	char *server_address;	/* [server] address; "" = the address the client reached us on */
-	char *iqn_prefix;	/* [iscsi] iqn_prefix */
+	char *iso_dir;	      /* [paths] iso_dir */
+	char *state_dir;      /* [paths] state_dir */
+	char *server_address; /* [server] address; "" = the address the client reached us on */
+	char *iqn_prefix;     /* [iscsi] iqn_prefix */
 	enum iscsi_device_type device_type; /* [iscsi] device_type */
-	char *menu_title;	/* [menu] title */
-	char *menu_default;	/* [menu] default: an ISO id or file name, "" = first entry */
-	unsigned menu_timeout;	/* [menu] timeout, seconds; 0 = wait forever */
+	char *menu_title;		    /* [menu] title */
+	char *menu_default;    /* [menu] default: an ISO id or file name, "" = first entry */
+	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600

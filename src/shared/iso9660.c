@@ -4,7 +4,7 @@
 #include "util.h"
 
 #define VD_FIRST 16u
-#define VD_MAX 64u		   /* descriptors looked at before giving up on a terminator */
+#define VD_MAX 64u		  /* descriptors looked at before giving up on a terminator */
 #define DIR_MAX_BYTES (16u << 20) /* a directory larger than this is taken as corrupt */
 #define CE_MAX_HOPS 8u
 #define NAME_MAX_BYTES 1024u
@@ -12,14 +12,16 @@
 #define CATALOG_MAX_BLOCKS 4u
 
 static const char *const platform_names[] = {
-	[ISO_PLATFORM_BIOS] = "bios", [ISO_PLATFORM_UEFI] = "uefi", [ISO_PLATFORM_PPC] = "ppc",
-	[ISO_PLATFORM_MAC] = "mac",   [ISO_PLATFORM_OTHER] = "other",
+    [ISO_PLATFORM_BIOS] = "bios", [ISO_PLATFORM_UEFI] = "uefi",	  [ISO_PLATFORM_PPC] = "ppc",
+    [ISO_PLATFORM_MAC] = "mac",	  [ISO_PLATFORM_OTHER] = "other",
 };
 
 static const char *const emulation_names[] = {
-	[ISO_EMUL_NONE] = "noemul",	      [ISO_EMUL_FLOPPY_1200] = "floppy1200",
-	[ISO_EMUL_FLOPPY_1440] = "floppy1440", [ISO_EMUL_FLOPPY_2880] = "floppy2880",
-	[ISO_EMUL_HDD] = "hdd",
+    [ISO_EMUL_NONE] = "noemul",
+    [ISO_EMUL_FLOPPY_1200] = "floppy1200",
+    [ISO_EMUL_FLOPPY_1440] = "floppy1440",
+    [ISO_EMUL_FLOPPY_2880] = "floppy2880",
+    [ISO_EMUL_HDD] = "hdd",
 };
 
 static const struct {
@@ -28,13 +30,13 @@ static const struct {
 	const char *path;
 	bool directory;
 } layouts[] = {
-	{ISO_LAYOUT_CASPER, "casper", "casper", true},
-	{ISO_LAYOUT_LIVE, "live", "live", true},
-	{ISO_LAYOUT_ARCH, "arch", "arch", true},
-	{ISO_LAYOUT_LIVEOS, "liveos", "LiveOS", true},
-	{ISO_LAYOUT_WINDOWS, "windows", "sources/boot.wim", false},
-	{ISO_LAYOUT_DEBIAN_INSTALLER, "debian-installer", "install.amd", true},
-	{ISO_LAYOUT_PXEBOOT, "pxeboot", "images/pxeboot", true},
+    {ISO_LAYOUT_CASPER, "casper", "casper", true},
+    {ISO_LAYOUT_LIVE, "live", "live", true},
+    {ISO_LAYOUT_ARCH, "arch", "arch", true},
+    {ISO_LAYOUT_LIVEOS, "liveos", "LiveOS", true},
+    {ISO_LAYOUT_WINDOWS, "windows", "sources/boot.wim", false},
+    {ISO_LAYOUT_DEBIAN_INSTALLER, "debian-installer", "install.amd", true},
+    {ISO_LAYOUT_PXEBOOT, "pxeboot", "images/pxeboot", true},
 };
 
 const char *iso_platform_to_string(enum iso_platform p)
@@ -178,8 +180,8 @@ int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const ch
 	for (uint32_t i = 0; i < VD_MAX && !terminated; i++) {
 		r = read_block(src, VD_FIRST + i, buf);
 		if (r == -EBADMSG) {
-			*problem = have_pvd ? "truncated volume descriptor set"
-					    : "not an ISO 9660 image";
+			*problem =
+			    have_pvd ? "truncated volume descriptor set" : "not an ISO 9660 image";
 			return have_pvd ? -EBADMSG : -EMEDIUMTYPE;
 		}
 		if (r < 0) {
@@ -242,14 +244,14 @@ int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const ch
 	}
 	if (v->root.extent >= v->blocks || v->root.size == 0 || v->root.size > DIR_MAX_BYTES ||
 	    (uint64_t)v->root.extent * ISO_BLOCK_SIZE + v->root.size >
-		    (uint64_t)v->blocks * ISO_BLOCK_SIZE) {
+		(uint64_t)v->blocks * ISO_BLOCK_SIZE) {
 		*problem = "root directory lies outside the volume";
 		return -EBADMSG;
 	}
 	if (v->has_joliet &&
 	    (v->joliet_root.extent >= v->blocks || v->joliet_root.size > DIR_MAX_BYTES ||
 	     (uint64_t)v->joliet_root.extent * ISO_BLOCK_SIZE + v->joliet_root.size >
-		     (uint64_t)v->blocks * ISO_BLOCK_SIZE))
+		 (uint64_t)v->blocks * ISO_BLOCK_SIZE))
 		v->has_joliet = false; /* the primary tree is still usable */
 
 	r = detect_susp(v);
@@ -517,11 +519,11 @@ static int add_boot_entry(const struct iso_volume *v, struct iso_info *info, uin
 		return -EBADMSG;
 	}
 	struct iso_boot_entry be = {
-		.platform = platform_of(platform_id),
-		.platform_id = platform_id,
-		.emulation = (enum iso_emulation)media,
-		.load_rba = get_le32(e + 8),
-		.sector_count = get_le16(e + 6),
+	    .platform = platform_of(platform_id),
+	    .platform_id = platform_id,
+	    .emulation = (enum iso_emulation)media,
+	    .load_rba = get_le32(e + 8),
+	    .sector_count = get_le16(e + 6),
 	};
 	/*
 	 * Images may sit after the ISO 9660 volume (xorriso -append_partition, as in memtest86+),
@@ -554,8 +556,8 @@ static int parse_boot_catalog(const struct iso_volume *v, struct iso_info *info)
 		nblk = (size_t)(file_blocks - blk);
 	r = read_exact(v->src, cat, nblk * ISO_BLOCK_SIZE, (uint64_t)blk * ISO_BLOCK_SIZE);
 	if (r < 0) {
-		info->problem = r == -EBADMSG ? "boot catalog points past the end of the file"
-					      : "read error";
+		info->problem =
+		    r == -EBADMSG ? "boot catalog points past the end of the file" : "read error";
 		return r;
 	}
 	size_t len = nblk * ISO_BLOCK_SIZE;

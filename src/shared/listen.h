@@ -35,4 +35,5 @@ void listen_finish(struct listen_fds *l);
 int listen_open(const char *spec, int sotype);
 
 /* "ADDR:PORT" / "[ADDR]:PORT" of a socket address, for logs and for URLs. */
-int sockaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size, int with_port);
+int sockaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size,
+		    int with_port);

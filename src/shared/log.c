@@ -128,7 +128,8 @@ int log_full(int prio, int err, const char *msgid, const struct log_field *field
 					 LOG_MAX_FIELDS);
 		if (n > 0) {
 			for (int i = 0; i < n; i++)
-				iov[i] = (struct iovec){.iov_base = strs[i], .iov_len = strlen(strs[i])};
+				iov[i] =
+				    (struct iovec){.iov_base = strs[i], .iov_len = strlen(strs[i])};
 			int r = sd_journal_sendv(iov, n);
 			for (int i = 0; i < n; i++)
 				free(strs[i]);
@@ -140,7 +141,7 @@ int log_full(int prio, int err, const char *msgid, const struct log_field *field
 		/* Fall through to stderr: a message must never be lost silently. */
 	}
 
-	static const char *const names[] = {"emerg", "alert", "crit",   "error",
+	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
 	if (prio <= LOG_WARNING)
 		fprintf(stderr, "%s: %s: %s\n", log_ident, names[prio & 7], msg);

@@ -7,7 +7,8 @@
 
 #include "util.h"
 
-/* MESSAGE_IDs of the key events (journalctl MESSAGE_ID=...). Never reuse one for another meaning. */
+/* MESSAGE_IDs of the key events (journalctl MESSAGE_ID=...). Never reuse one for another meaning.
+ */
 #define MSGID_SCAN_DONE "8f57714b24514b04a453382acdec223a"
 #define MSGID_SCAN_SKIP "c5f41a2b67ad41c581c6e8f563105e0c"
 #define MSGID_SCAN_ISO "41a0c576c083481b9582126317a9667d"

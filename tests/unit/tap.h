@@ -22,8 +22,8 @@ static int tap_count, tap_failed, tap_case_failed;
 	do {                                                                                       \
 		long long _a = (long long)(a), _b = (long long)(b);                                \
 		if (_a != _b) {                                                                    \
-			printf("#   %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, \
-			       _a, #b, _b);                                                        \
+			printf("#   %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, \
+			       #a, _a, #b, _b);                                                    \
 			tap_case_failed = 1;                                                       \
 		}                                                                                  \
 	} while (0)
@@ -32,8 +32,8 @@ static int tap_count, tap_failed, tap_case_failed;
 	do {                                                                                       \
 		const char *_a = (a), *_b = (b);                                                   \
 		if (!_a || !_b || strcmp(_a, _b) != 0) {                                           \
-			printf("#   %s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a,   \
-			       _a ? _a : "(null)", _b ? _b : "(null)");                            \
+			printf("#   %s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__,   \
+			       #a, _a ? _a : "(null)", _b ? _b : "(null)");                        \
 			tap_case_failed = 1;                                                       \
 		}                                                                                  \
 	} while (0)

@@ -41,8 +41,9 @@ static void test_ids(void)
 	CHECK_EQ_INT(catalog_make_id("+++.ISO", a), 0);
 	CHECK(strncmp(a, "iso-", 4) == 0);
 	/* Long names are cut so that the IQN stays short. */
-	CHECK_EQ_INT(catalog_make_id("a-very-long-name-that-goes-on-and-on-and-on-forever-and-ever.iso", a),
-		     0);
+	CHECK_EQ_INT(
+	    catalog_make_id("a-very-long-name-that-goes-on-and-on-and-on-forever-and-ever.iso", a),
+	    0);
 	CHECK(strlen(a) <= 40 + 1 + 12);
 	for (const char *p = a; *p; p++)
 		CHECK((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-');
@@ -128,10 +129,10 @@ static void test_parse_errors(void)
 	expect_bad("", 0);
 	expect_bad("ISOBOOT-CATALOG 2\nend 0\n", 1);
 	expect_bad("NOT-A-CATALOG 1\n", 1);
-	expect_bad(HDR ENT("a"), 5);		       /* truncated: no end line */
-	expect_bad(HDR ENT("a") "end 2\n", 6);	       /* count mismatch */
-	expect_bad(HDR ENT("a") "end 1", 6);	       /* last line unterminated */
-	expect_bad(HDR ENT("a") "end 1\nx\n", 7);      /* after end */
+	expect_bad(HDR ENT("a"), 5);			/* truncated: no end line */
+	expect_bad(HDR ENT("a") "end 2\n", 6);		/* count mismatch */
+	expect_bad(HDR ENT("a") "end 1", 6);		/* last line unterminated */
+	expect_bad(HDR ENT("a") "end 1\nx\n", 7);	/* after end */
 	expect_bad(HDR ENT("a") ENT("a") "end 2\n", 6); /* duplicate id */
 	expect_bad(HDR "iso BAD_ID\n", 2);
 	expect_bad(HDR "iso a\npath ../etc/passwd\n", 3);

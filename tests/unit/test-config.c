@@ -79,7 +79,8 @@ static void test_errors(void)
 	expect_error("[menu]\n\n\ntimeout = abc\n", "bad.conf:4: timeout must be");
 	expect_error("[menu]\ntimeout = 3601\n", "bad.conf:2: timeout must be");
 	expect_error("[menu]\ntimeout = -1\n", "bad.conf:2: timeout must be");
-	expect_error("[paths]\niso_dir = relative/path\n", "bad.conf:2: iso_dir must be an absolute");
+	expect_error("[paths]\niso_dir = relative/path\n",
+		     "bad.conf:2: iso_dir must be an absolute");
 	expect_error("[iscsi]\niqn_prefix = iqn.2024-13.com.x\n", "bad.conf:2: iqn_prefix");
 	expect_error("[iscsi]\niqn_prefix = iqn.2024-01.Com.Example\n", "bad.conf:2: iqn_prefix");
 	expect_error("[iscsi]\niqn_prefix = iqn.2024-01.com.x:y\n", "bad.conf:2: iqn_prefix");

@@ -119,7 +119,7 @@ static void test_activation(void)
 
 	/* Fallback: --listen. */
 	CHECK_EQ_INT(listen_acquire("127.0.0.1:65535", SOCK_STREAM, &l) == 0 ||
-			     listen_acquire("127.0.0.1:65534", SOCK_STREAM, &l) == 0,
+			 listen_acquire("127.0.0.1:65534", SOCK_STREAM, &l) == 0,
 		     1);
 	CHECK_EQ_INT(l.kind, LISTEN_SOCKET);
 	listen_finish(&l);

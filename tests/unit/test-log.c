@@ -6,7 +6,8 @@
 static void test_fields(void)
 {
 	char *out[16];
-	const struct log_field f[] = {{"ISOBOOT_ISO", "a.iso"}, {"ISOBOOT_CLIENT", "192.0.2.9"}, {0}};
+	const struct log_field f[] = {
+	    {"ISOBOOT_ISO", "a.iso"}, {"ISOBOOT_CLIENT", "192.0.2.9"}, {0}};
 
 	int n = log_build_fields(LOG_WARNING, -ENOENT, "isoboot-scan", MSGID_SCAN_SKIP, f, "hello",
 				 out, 16);

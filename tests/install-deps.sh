@@ -1,0 +1,27 @@
+#!/bin/bash
+# Installs, with apt-get, every Debian 12 package that building, running and testing isoboot
+# needs. Installs nothing when all are present. Needs root (or sudo).
+set -euo pipefail
+PKGS=(
+	# build
+	gcc meson ninja-build pkg-config scdoc
+	libsystemd-dev libinih-dev libgnutls28-dev
+	# checks and fuzzing
+	clang libclang-rt-14-dev clang-format
+	# test ISOs and their inspection
+	xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
+	# test tools
+	socat strace util-linux procps python3 hyperfine ca-certificates
+)
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -q
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,82 @@
+# shellcheck shell=bash
+# Sourced by the integration tests. Each test is a bash script that meson runs; exit 0 passes,
+# 77 skips (turned into a failure when ISOBOOT_REQUIRE_ALL=1, as in CI), anything else fails.
+set -euo pipefail
+
+SRC=${ISOBOOT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${ISOBOOT_BUILD:-$SRC/build}
+CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
+SCAN=$BUILD/src/scan/isoboot-scan
+FAILS=0
+TEST_NAME=$(basename "$0" .sh)
+
+log() { printf '# %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*"; FAILS=$((FAILS + 1)); }
+pass() { printf 'ok: %s\n' "$*"; }
+
+# check DESCRIPTION COMMAND...: runs the command, records pass or fail.
+check() {
+	local what=$1; shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+skip() {
+	if [ "${ISOBOOT_REQUIRE_ALL:-0}" = 1 ]; then
+		echo "FAIL: required but unavailable: $*"
+		exit 1
+	fi
+	echo "SKIP: $*"
+	exit 77
+}
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
+
+# A fresh temporary directory, removed on exit.
+TMP=$(mktemp -d "/tmp/isoboot-$TEST_NAME-XXXXXX")
+cleanup_tmp() { case $TMP in /tmp/isoboot-*) rm -rf "$TMP" ;; esac; }
+trap cleanup_tmp EXIT
+
+# Third-party ISOs fetched by tests/fetch-isos.sh.
+third_party_iso() {
+	local f=$CACHE/isos/$1
+	[ -s "$f" ] || skip "$1 not fetched (run tests/fetch-isos.sh)"
+	echo "$f"
+}
+
+# ISOs built by tests/build-test-isos.sh.
+built_iso() {
+	local f=$CACHE/built/$1
+	[ -s "$f" ] || skip "$1 not built (run tests/build-test-isos.sh)"
+	echo "$f"
+}
+
+# write_config FILE ISO_DIR STATE_DIR [extra lines]
+write_config() {
+	local f=$1 iso=$2 state=$3; shift 3
+	{
+		printf '[paths]\niso_dir = %s\nstate_dir = %s\n' "$iso" "$state"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} > "$f"
+}
+
+# catalog_field CATALOG ID KEY: the first value of KEY in the record of ID.
+catalog_field() {
+	awk -v id="$2" -v key="$3" '
+		$1 == "iso" { cur = $2; next }
+		cur == id && $1 == key { sub(/^[^ ]* /, ""); print; exit }' "$1"
+}
+
+# catalog_id_of CATALOG PATH: the id whose path is PATH.
+catalog_id_of() {
+	awk -v p="$2" '$1 == "iso" { cur = $2 } $1 == "path" && substr($0, 6) == p { print cur; exit }' "$1"
+}
+
+finish() {
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$TEST_NAME: $FAILS check(s) failed"
+		exit 1
+	fi
+	echo "$TEST_NAME: all checks passed"
+	exit 0
+}

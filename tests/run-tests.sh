@@ -1,0 +1,83 @@
+#!/bin/bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is needed, builds twice
+# (plain, and with ASan+UBSan), runs every unit and integration test in both builds, checks the
+# formatting, runs the fuzzers for a bounded time, and ends with one "N passed, N failed" line.
+#   FUZZ_SECONDS   time per fuzz target (default 60)
+#   SKIP_ASAN=1    only the plain build (quicker, for development)
+set -uo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+cd "$SRC"
+export ISOBOOT_REQUIRE_ALL=${ISOBOOT_REQUIRE_ALL:-1}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+passed=0
+failed=0
+failures=()
+
+step() { printf '\n=== %s\n' "$*"; }
+record() { # NAME RC
+	if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
+}
+
+step "dependencies"
+bash tests/install-deps.sh || { echo "run-tests: cannot install dependencies"; echo "0 passed, 1 failed"; exit 1; }
+step "test ISOs"
+bash tests/fetch-isos.sh && bash tests/build-test-isos.sh >/dev/null
+record "fetch and build test ISOs" $?
+
+step "clang-format"
+files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
+# shellcheck disable=SC2086
+clang-format --dry-run --Werror $files
+record "clang-format" $?
+
+# meson_suite BUILDDIR [setup options]: builds and runs every test, adds meson's verdicts.
+meson_suite() {
+	local dir=$1; shift
+	step "build $dir $*"
+	if [ ! -d "$dir" ]; then
+		meson setup "$dir" "$@" >/dev/null || { record "meson setup $dir" 1; return; }
+	fi
+	if ! ninja -C "$dir"; then
+		record "build $dir" 1
+		return
+	fi
+	step "tests in $dir"
+	meson test -C "$dir" --print-errorlogs --num-processes 2
+	local log=$dir/meson-logs/testlog.json
+	local counts
+	counts=$(python3 -c '
+import json, sys
+ok = bad = 0
+names = []
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["result"] == "OK": ok += 1
+    else: bad += 1; names.append(t["name"] + ":" + t["result"])
+print(ok, bad, " ".join(names))' "$log")
+	read -r ok bad names <<< "$counts"
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	[ "$bad" = 0 ] || failures+=("$dir: $names")
+}
+
+meson_suite build
+if [ "${SKIP_ASAN:-0}" != 1 ]; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+fi
+
+step "fuzzing, ${FUZZ_SECONDS}s per target"
+fuzz_out=$(bash tests/fuzz/run-fuzzers.sh "$FUZZ_SECONDS" 2>&1)
+echo "$fuzz_out"
+while read -r line; do
+	case $line in
+	"fuzz "*": ok"*) record "${line%%:*}" 0 ;;
+	"fuzz "*": FAIL"*) record "${line%%:*}" 1 ;;
+	esac
+done <<< "$fuzz_out"
+grep -q '^fuzz ' <<< "$fuzz_out" || record "fuzzers built" 1
+
+step "summary"
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
