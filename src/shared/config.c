@@ -345,13 +345,14 @@ int config_load_default(struct isoboot_config *c, const char *path, bool explici
 		return 0;
 	}
 	if (r == -EINVAL)
-		return log_full(LOG_ERR, 0, MSGID_CONFIG_ERROR,
-				(const struct log_field[]){{"ISOBOOT_CONFIG", path}, {NULL, NULL}},
-				"%s: invalid configuration, see the errors above", path),
-		       r;
+		log_full(LOG_ERR, 0, MSGID_CONFIG_ERROR,
+			 (const struct log_field[]){{"ISOBOOT_CONFIG", path}, {NULL, NULL}},
+			 "%s: invalid configuration, see the errors above", path);
+	else if (r < 0)
+		log_full(LOG_ERR, r, MSGID_CONFIG_ERROR,
+			 (const struct log_field[]){{"ISOBOOT_CONFIG", path}, {NULL, NULL}},
+			 "%s:0: cannot read the configuration file", path);
 	if (r < 0)
-		return log_full(LOG_ERR, r, MSGID_CONFIG_ERROR,
-				(const struct log_field[]){{"ISOBOOT_CONFIG", path}, {NULL, NULL}},
-				"%s:0: cannot read the configuration file", path);
-	return 0;
+		config_finish(c);
+	return r;
 }
