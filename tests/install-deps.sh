@@ -11,7 +11,7 @@ PKGS=(
 	# test ISOs and their inspection
 	xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
 	# test tools
-	socat strace util-linux procps python3 hyperfine ca-certificates
+	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Socket acquisition as systemd does it, with systemd's own systemd-socket-activate: a listening
+# socket (Accept=no), one accepted connection per process (Accept=yes), a datagram socket, and
+# the --listen fallback without systemd.
+. "$(dirname "$0")/../lib/common.sh"
+need_cmd systemd-socket-activate socat
+PROBE=$BUILD/tests/listen-probe
+
+free_port() {
+	local p
+	for p in $(seq 47200 47299); do
+		if ! ss -Hltun "sport = :$p" | grep -q .; then echo "$p"; return; fi
+	done
+	echo 0
+}
+
+# run_case NAME EXPECT CLIENT_ARGS -- STARTER...
+run_case() {
+	local name=$1 want=$2 client=$3; shift 4
+	"$@" > "$TMP/$name.out" 2>&1 &
+	local pid=$!
+	local got=""
+	for _ in $(seq 1 50); do
+		got=$(timeout 5 socat -t 2 - "$client" < /dev/null 2>/dev/null || true)
+		[ -n "$got" ] && break
+		sleep 0.1
+	done
+	if [ "$name" = datagram ]; then
+		got=$(echo hi | timeout 5 socat -t 2 - "$client" 2>/dev/null || true)
+	fi
+	check "$name: the daemon got a $want" test "$got" = "$want"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+p=$(free_port)
+run_case listening socket "TCP:127.0.0.1:$p" -- timeout 20 systemd-socket-activate -l "127.0.0.1:$p" "$PROBE"
+p=$(free_port)
+run_case accept connection "TCP:127.0.0.1:$p" -- timeout 20 systemd-socket-activate --accept -l "127.0.0.1:$p" "$PROBE"
+p=$(free_port)
+run_case fallback socket "TCP:127.0.0.1:$p" -- timeout 20 "$PROBE" --listen "127.0.0.1:$p"
+p=$(free_port)
+"$PROBE" --datagram --listen "127.0.0.1:$p" > /dev/null 2>&1 &
+pid=$!
+sleep 0.3
+got=$(echo hi | timeout 5 socat -t 2 - "UDP:127.0.0.1:$p" 2>/dev/null || true)
+check "datagram fallback: answered" test "$got" = datagram
+kill "$pid" 2>/dev/null || true
+p=$(free_port)
+timeout 20 systemd-socket-activate --datagram -l "127.0.0.1:$p" "$PROBE" --datagram > /dev/null 2>&1 &
+pid=$!
+sleep 0.3
+got=$(echo hi | timeout 5 socat -t 2 - "UDP:127.0.0.1:$p" 2>/dev/null || true)
+check "datagram activation: answered" test "$got" = datagram
+kill "$pid" 2>/dev/null || true
+wait 2>/dev/null || true
+
+# Without a socket from systemd and without --listen, the error is clear.
+rc=0
+"$PROBE" > "$TMP/none.out" 2>&1 || rc=$?
+check "no socket: fails" test "$rc" = 1
+check "no socket: says so" grep -q 'No socket: No such file or directory' "$TMP/none.out"
+finish
