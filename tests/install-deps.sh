@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	gcc meson ninja-build pkg-config scdoc
-	libsystemd-dev libinih-dev libgnutls28-dev
+	libsystemd-dev libinih-dev nettle-dev
 	# checks and fuzzing
 	clang libclang-rt-14-dev clang-format
 	# test ISOs and their inspection

@@ -2,9 +2,9 @@
 #include "catalog.h"
 
 #include <fcntl.h>
-#include <gnutls/crypto.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <nettle/sha2.h>
 #include <sys/stat.h>
 
 #include "util.h"
@@ -123,8 +123,10 @@ int catalog_make_id(const char *rel, char out[CATALOG_ID_MAX])
 		memcpy(out, "iso", 3);
 		o = 3;
 	}
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, rel, strlen(rel), digest) < 0)
-		return -EIO;
+	struct sha256_ctx ctx;
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(rel), (const uint8_t *)rel);
+	sha256_digest(&ctx, sizeof(digest), digest);
 	out[o++] = '-';
 	for (size_t i = 0; i < HASH_HEX / 2; i++) {
 		static const char hex[] = "0123456789abcdef";
