@@ -36,9 +36,9 @@ static uint32_t crc_soft(uint32_t crc, const uint8_t *p, size_t len)
 		hi = __builtin_bswap32(hi);
 #endif
 		lo ^= crc;
-		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^ table[5][(lo >> 16) & 0xff] ^
-		      table[4][lo >> 24] ^ table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
-		      table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
+		      table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^ table[3][hi & 0xff] ^
+		      table[2][(hi >> 8) & 0xff] ^ table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
 		p += 8;
 		len -= 8;
 	}
@@ -50,7 +50,7 @@ static uint32_t crc_soft(uint32_t crc, const uint8_t *p, size_t len)
 #if defined(__x86_64__)
 /* The SSE 4.2 crc32 instruction computes exactly this polynomial. */
 __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t crc, const uint8_t *p,
-							      size_t len)
+							    size_t len)
 {
 	uint64_t c = crc;
 

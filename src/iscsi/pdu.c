@@ -32,9 +32,8 @@ int pdu_parse(const uint8_t *buf, size_t len, const struct pdu_limits *lim, stru
 		return -EBADMSG;
 	out->ahs = out->ahs_len ? buf + ISCSI_BHS_LEN : NULL;
 
-	size_t data_total = out->data_len ? pad4(out->data_len) +
-						    (lim->data_digest ? ISCSI_DIGEST_LEN : 0)
-					  : 0;
+	size_t data_total =
+	    out->data_len ? pad4(out->data_len) + (lim->data_digest ? ISCSI_DIGEST_LEN : 0) : 0;
 	if (out->data_len > lim->max_data) {
 		out->data_oversized = true;
 		out->skip_len = data_total;
@@ -46,9 +45,8 @@ int pdu_parse(const uint8_t *buf, size_t len, const struct pdu_limits *lim, stru
 		return PDU_NEED_MORE;
 	if (out->data_len) {
 		out->data = buf + hdr;
-		if (lim->data_digest &&
-		    crc32c(out->data, pad4(out->data_len)) !=
-			    get_digest(buf + hdr + pad4(out->data_len)))
+		if (lim->data_digest && crc32c(out->data, pad4(out->data_len)) !=
+					    get_digest(buf + hdr + pad4(out->data_len)))
 			out->data_digest_bad = true;
 	}
 	*consumed = need;

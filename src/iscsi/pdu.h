@@ -13,7 +13,7 @@ struct iscsi_pdu {
 	const uint8_t *ahs;
 	size_t ahs_len;
 	const uint8_t *data;
-	uint32_t data_len; /* DataSegmentLength as sent */
+	uint32_t data_len;   /* DataSegmentLength as sent */
 	bool data_oversized; /* data_len exceeded the limit: data is NULL, skip_len bytes follow */
 	bool data_digest_bad;
 	size_t skip_len;

@@ -13,7 +13,7 @@
 #define VD_ISCSI 0x0960
 #define VD_SPC4 0x0460
 #define VD_SBC3 0x04C0
-#define VD_MMC6 0x04E3
+#define VD_MMC6 0x04E0
 
 #define PERIPHERAL_DISK 0x00
 #define PERIPHERAL_CDROM 0x05
@@ -114,8 +114,8 @@ static void inquiry_standard(const struct scsi_lun *lun, uint8_t *b, size_t *len
 	memset(b, 0, 96);
 	b[0] = peripheral(lun);
 	b[1] = lun->type == ISCSI_DEVICE_CDROM ? 0x80 : 0x00; /* RMB */
-	b[2] = 0x06;					     /* SPC-4 */
-	b[3] = 0x10 | 0x02;				     /* HISUP, response data format 2 */
+	b[2] = 0x06;					      /* SPC-4 */
+	b[3] = 0x10 | 0x02;				      /* HISUP, response data format 2 */
 	b[4] = 96 - 5;
 	b[7] = 0x02; /* CMDQUE */
 	memcpy(b + 8, VENDOR, 8);
@@ -214,9 +214,9 @@ static void inquiry(struct scsi_lun *lun, struct cdb_view c, struct scsi_result 
 		if (lun->type != ISCSI_DEVICE_DISK)
 			goto bad_page;
 		b[3] = 0x3c;
-		put_be16(b + 6, 1);	       /* optimal transfer length granularity */
-		put_be32(b + 8, 0);	       /* maximum transfer length: no limit */
-		put_be32(b + 12, 2048);	       /* optimal transfer length: 1 MiB */
+		put_be16(b + 6, 1);	/* optimal transfer length granularity */
+		put_be32(b + 8, 0);	/* maximum transfer length: no limit */
+		put_be32(b + 12, 2048); /* optimal transfer length: 1 MiB */
 		len = 64;
 		break;
 	case 0xb1: /* block device characteristics */
@@ -284,7 +284,7 @@ static size_t page_control(uint8_t *p, int pc)
 	p[1] = 0x0a;
 	if (pc == 1) /* changeable values: none */
 		return 12;
-	p[4] = 0x08; /* SWP: the medium is software write protected */
+	p[4] = 0x08;		 /* SWP: the medium is software write protected */
 	put_be16(p + 8, 0xffff); /* busy timeout period: unlimited */
 	return 12;
 }
@@ -324,15 +324,15 @@ static size_t page_cd_capabilities(uint8_t *p, int pc)
 	p[1] = 0x1a;
 	if (pc == 1)
 		return 28;
-	p[2] = 0x3f;		     /* reads CD-R, CD-RW, method 2, DVD-ROM, DVD-R, DVD-RAM */
-	p[3] = 0x00;		     /* writes nothing */
-	p[4] = 0x71;		     /* multi-session, mode 2 form 1/2, audio play */
-	p[5] = 0xff;		     /* CD-DA commands, accurate stream, R-W, C2 pointers, ISRC, UPC */
-	p[6] = 0x29;		     /* tray loading mechanism, eject, lock */
-	put_be16(p + 8, 0x2c2);	     /* obsolete max read speed: 706 kB/s (4x) */
-	put_be16(p + 10, 0x100);     /* volume levels */
-	put_be16(p + 12, 0x800);     /* buffer size, KiB */
-	put_be16(p + 14, 0x2c2);     /* obsolete current read speed */
+	p[2] = 0x3f;		 /* reads CD-R, CD-RW, method 2, DVD-ROM, DVD-R, DVD-RAM */
+	p[3] = 0x00;		 /* writes nothing */
+	p[4] = 0x71;		 /* multi-session, mode 2 form 1/2, audio play */
+	p[5] = 0xff;		 /* CD-DA commands, accurate stream, R-W, C2 pointers, ISRC, UPC */
+	p[6] = 0x29;		 /* tray loading mechanism, eject, lock */
+	put_be16(p + 8, 0x2c2);	 /* obsolete max read speed: 706 kB/s (4x) */
+	put_be16(p + 10, 0x100); /* volume levels */
+	put_be16(p + 12, 0x800); /* buffer size, KiB */
+	put_be16(p + 14, 0x2c2); /* obsolete current read speed */
 	return 28;
 }
 
@@ -345,12 +345,19 @@ struct mode_page {
 };
 
 static const struct mode_page mode_pages[] = {
-	{0x01, page_read_error_recovery, true, true},
-	{0x08, page_caching, true, false},
-	{0x0a, page_control, true, true},
-	{0x1c, page_info_exceptions, true, true},
-	{0x2a, page_cd_capabilities, false, true},
+    {0x01, page_read_error_recovery, true, true},
+    {0x08, page_caching, true, false},
+    {0x0a, page_control, true, true},
+    {0x1c, page_info_exceptions, true, true},
+    {0x2a, page_cd_capabilities, false, true},
 };
+
+/* Mode parameter header: WP and DPOFUA for a disk (DPO/FUA are accepted and mean nothing for a
+ * read-only image); MMC leaves the byte reserved. */
+static uint8_t device_specific(const struct scsi_lun *lun)
+{
+	return lun->type == ISCSI_DEVICE_DISK ? 0x80 | 0x10 : 0x00;
+}
 
 static void mode_sense(struct scsi_lun *lun, struct cdb_view c, struct scsi_result *res)
 {
@@ -377,10 +384,8 @@ static void mode_sense(struct scsi_lun *lun, struct cdb_view c, struct scsi_resu
 		bd_len = llbaa ? 16 : 8;
 	o = hdr;
 	if (bd_len == 8) {
+		/* Density code 0, a 24-bit block count (all ones when larger), block length. */
 		put_be32(b + o, lun->blocks > 0xffffffu ? 0xffffffu : (uint32_t)lun->blocks);
-		b[o] = 0; /* density code over the top byte of the 24-bit count */
-		if (lun->blocks > 0xffffffu)
-			put_be32(b + o, 0x00ffffffu);
 		put_be32(b + o + 4, lun->block_size);
 	} else if (bd_len == 16) {
 		put_be64(b + o, lun->blocks);
@@ -406,12 +411,12 @@ static void mode_sense(struct scsi_lun *lun, struct cdb_view c, struct scsi_resu
 	}
 	if (ten) {
 		put_be16(b, (uint16_t)(o - 2));
-		b[3] = lun->type == ISCSI_DEVICE_DISK ? 0x80 : 0x00; /* WP */
+		b[3] = device_specific(lun);
 		b[4] = llbaa && bd_len ? 0x01 : 0x00;
 		put_be16(b + 6, (uint16_t)bd_len);
 	} else {
 		b[0] = (uint8_t)(o - 1);
-		b[2] = lun->type == ISCSI_DEVICE_DISK ? 0x80 : 0x00; /* WP */
+		b[2] = device_specific(lun);
 		b[3] = (uint8_t)bd_len;
 	}
 	reply(res, b, o, alloc);
@@ -478,20 +483,73 @@ static void do_read(struct scsi_lun *lun, uint64_t lba, uint64_t count, uint8_t 
 	res->len = len;
 }
 
-/* VERIFY without BYTCHK checks the range; comparing needs Data-Out, which we never solicit. */
+/* VERIFY: BYTCHK 00b checks the range only, 01b compares every block, 11b one block with each. */
 static void do_verify(struct scsi_lun *lun, uint64_t lba, uint64_t count, uint8_t flags_byte,
 		      struct scsi_result *res)
 {
-	if (flags_byte & 0xe0) {
+	uint8_t bytchk = (flags_byte >> 1) & 0x03;
+
+	if (flags_byte & 0xe0) { /* VRPROTECT: no protection information here */
 		invalid_field(res, 1, 7);
 		return;
 	}
-	if (flags_byte & 0x06) {
+	if (bytchk == 2) {
 		invalid_field(res, 1, 2);
 		return;
 	}
-	if (!range_ok(lun, lba, count))
+	if (!range_ok(lun, lba, count)) {
 		scsi_set_sense(res, SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		return;
+	}
+	if (bytchk == 0 || count == 0)
+		return;
+	uint64_t len = bytchk == 3 ? lun->block_size : count * lun->block_size;
+	if (len > 64u * 1024 * 1024) {
+		invalid_field(res, 7, -1);
+		return;
+	}
+	res->verify.len = (uint32_t)len;
+	res->verify.off = lba * lun->block_size;
+	res->verify.repeat = bytchk == 3 ? (uint32_t)count : 0;
+}
+
+bool scsi_compare(const struct scsi_lun *lun, const struct scsi_verify *verify, uint64_t xfer_off,
+		  const uint8_t *data, size_t len, uint64_t *at)
+{
+	uint8_t buf[16384];
+	/* BYTCHK 11b: the single block is compared with each of the repeat blocks. */
+	uint32_t reps = verify->repeat ? verify->repeat : 1;
+
+	for (uint32_t rep = 0; rep < reps; rep++) {
+		uint64_t base =
+		    verify->off + (uint64_t)rep * (verify->repeat ? lun->block_size : 0);
+		for (size_t done = 0; done < len;) {
+			size_t n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+			uint64_t off = base + xfer_off + done;
+			uint64_t avail = off < lun->size ? lun->size - off : 0;
+			size_t want = avail < n ? (size_t)avail : n;
+			ssize_t got = want ? pread_full(lun->fd, buf, want, off) : 0;
+			if (got < 0)
+				got = 0;
+			memset(buf + got, 0, n - (size_t)got);
+			if (memcmp(buf, data + done, n) != 0) {
+				for (size_t i = 0; i < n; i++)
+					if (buf[i] != data[done + i]) {
+						*at = xfer_off + done + i;
+						return false;
+					}
+			}
+			done += n;
+		}
+	}
+	return true;
+}
+
+void scsi_set_miscompare(struct scsi_result *res, uint64_t at)
+{
+	scsi_set_sense(res, SENSE_MISCOMPARE, ASC_MISCOMPARE_DURING_VERIFY);
+	res->sense[0] |= 0x80; /* INFORMATION is valid */
+	put_be32(res->sense + 3, at > 0xffffffffu ? 0xffffffffu : (uint32_t)at);
 }
 
 static void do_range_only(struct scsi_lun *lun, uint64_t lba, uint64_t count,
@@ -531,6 +589,42 @@ static bool is_write_opcode(uint8_t op)
 	}
 }
 
+/* Commands that need the disc in the drive; the others describe the drive itself. */
+static bool needs_medium(uint8_t op)
+{
+	switch (op) {
+	case 0x03: /* REQUEST SENSE */
+	case 0x12: /* INQUIRY */
+	case 0x1a: /* MODE SENSE(6) */
+	case 0x1b: /* START STOP UNIT */
+	case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
+	case 0x46: /* GET CONFIGURATION */
+	case 0x4a: /* GET EVENT STATUS NOTIFICATION */
+	case 0x5a: /* MODE SENSE(10) */
+	case 0xa0: /* REPORT LUNS */
+	case 0xbb: /* SET CD SPEED */
+	case 0xbd: /* MECHANISM STATUS */
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Eject and load move a virtual disc: the image stays open, the drive just reports no medium. */
+static void start_stop(struct scsi_lun *lun, const uint8_t *cdb, struct scsi_result *res)
+{
+	uint8_t power = cdb[4] >> 4;
+	bool loej = cdb[4] & 0x02, start = cdb[4] & 0x01;
+
+	if (power != 0 || !loej || lun->type != ISCSI_DEVICE_CDROM)
+		return;
+	if (lun->prevent_removal) {
+		scsi_set_sense(res, SENSE_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED);
+		return;
+	}
+	lun->medium_absent = !start;
+}
+
 void scsi_execute_no_lun(const uint8_t *cdb, size_t cdb_len, struct scsi_result *res)
 {
 	memset(res, 0, offsetof(struct scsi_result, buf));
@@ -548,9 +642,6 @@ void scsi_execute_no_lun(const uint8_t *cdb, size_t cdb_len, struct scsi_result 
 	scsi_set_sense(res, SENSE_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 }
 
-void scsi_mmc_execute(struct scsi_lun *lun, const uint8_t *cdb, struct scsi_result *res);
-bool scsi_mmc_handles(uint8_t opcode);
-
 void scsi_execute(struct scsi_lun *lun, const uint8_t *cdb, size_t cdb_len, struct scsi_result *res)
 {
 	struct cdb_view c = {cdb, cdb_len};
@@ -560,6 +651,10 @@ void scsi_execute(struct scsi_lun *lun, const uint8_t *cdb, size_t cdb_len, stru
 	res->len = 0;
 	if (cdb_len == 0 || scsi_cdb_len(op) == 0 || cdb_len < scsi_cdb_len(op)) {
 		scsi_set_sense(res, SENSE_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
+		return;
+	}
+	if (lun->medium_absent && needs_medium(op)) {
+		scsi_set_sense(res, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
 		return;
 	}
 	if (is_write_opcode(op)) {
@@ -585,11 +680,8 @@ void scsi_execute(struct scsi_lun *lun, const uint8_t *cdb, size_t cdb_len, stru
 	case 0x5a:
 		mode_sense(lun, c, res);
 		return;
-	case 0x1b: /* START STOP UNIT: nothing to spin, nothing to eject for real */
-		if ((cdb[4] & 0x02) && !(cdb[4] & 0x01) && lun->prevent_removal) {
-			scsi_set_sense(res, SENSE_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED);
-			return;
-		}
+	case 0x1b:
+		start_stop(lun, cdb, res);
 		return;
 	case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
 		lun->prevent_removal = (cdb[4] & 0x03) != 0;

@@ -42,5 +42,5 @@ struct text_out {
 
 void text_out_add(struct text_out *o, const char *key, const char *value);
 void text_out_addf(struct text_out *o, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void text_out_finish(struct text_out *o);

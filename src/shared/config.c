@@ -50,6 +50,10 @@ void config_finish(struct isoboot_config *c)
 	free(c->iqn_prefix);
 	free(c->menu_title);
 	free(c->menu_default);
+	free(c->chap_user);
+	free(c->chap_secret);
+	free(c->chap_mutual_user);
+	free(c->chap_mutual_secret);
 	*c = (struct isoboot_config){0};
 }
 
@@ -193,6 +197,28 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 			syntax_error(st, "device_type must be 'cdrom' or 'disk', got '%s'", value);
 		return 0;
 	}
+	if (streq(section, "iscsi") &&
+	    (streq(key, "chap_user") || streq(key, "chap_mutual_user"))) {
+		if (!text_valid(value, CONFIG_CHAP_MAX) || strchr(value, ' ')) {
+			syntax_error(st,
+				     "%s must be printable text without spaces, at most %d bytes",
+				     key, CONFIG_CHAP_MAX);
+			return 0;
+		}
+		return set_string(streq(key, "chap_user") ? &c->chap_user : &c->chap_mutual_user,
+				  value);
+	}
+	if (streq(section, "iscsi") &&
+	    (streq(key, "chap_secret") || streq(key, "chap_mutual_secret"))) {
+		size_t l = strlen(value);
+		if (!text_valid(value, CONFIG_CHAP_MAX) || (l > 0 && l < CONFIG_CHAP_SECRET_MIN)) {
+			syntax_error(st, "%s must be %d to %d printable characters", key,
+				     CONFIG_CHAP_SECRET_MIN, CONFIG_CHAP_MAX);
+			return 0;
+		}
+		return set_string(
+		    streq(key, "chap_secret") ? &c->chap_secret : &c->chap_mutual_secret, value);
+	}
 	if (streq(section, "menu") && streq(key, "title")) {
 		if (!text_valid(value, TITLE_MAX)) {
 			syntax_error(st, "title must be printable text of at most %d bytes",
@@ -312,6 +338,30 @@ static int run_parser(struct parse_state *st, ini_reader reader)
 	return st->errors > 0 ? -EINVAL : 0;
 }
 
+int config_check(const struct isoboot_config *c, const char *path)
+{
+	int r = 0;
+
+	if (str_empty(c->chap_user) != str_empty(c->chap_secret)) {
+		log_error("%s: chap_user and chap_secret go together", path);
+		r = -EINVAL;
+	}
+	if (str_empty(c->chap_mutual_user) != str_empty(c->chap_mutual_secret)) {
+		log_error("%s: chap_mutual_user and chap_mutual_secret go together", path);
+		r = -EINVAL;
+	}
+	if (!str_empty(c->chap_mutual_user) && str_empty(c->chap_user)) {
+		log_error("%s: mutual CHAP needs chap_user and chap_secret too", path);
+		r = -EINVAL;
+	}
+	if (!str_empty(c->chap_secret) && streq(c->chap_secret, c->chap_mutual_secret)) {
+		log_error("%s: chap_secret and chap_mutual_secret must differ (RFC 7143 9.2.1)",
+			  path);
+		r = -EINVAL;
+	}
+	return r;
+}
+
 int config_load(struct isoboot_config *c, const char *path)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -323,14 +373,17 @@ int config_load(struct isoboot_config *c, const char *path)
 	int r = run_parser(&st, reader_file);
 	if (r == 0 && ferror(f))
 		return -EIO;
+	if (r == 0)
+		r = config_check(c, path);
 	return r;
 }
 
 int config_load_string(struct isoboot_config *c, const char *name, const char *text)
 {
 	struct parse_state st = {.cfg = c, .name = name, .cursor = text};
+	int r = run_parser(&st, reader_string);
 
-	return run_parser(&st, reader_string);
+	return r < 0 ? r : config_check(c, name);
 }
 
 int config_load_default(struct isoboot_config *c, const char *path, bool explicit)

@@ -15,12 +15,18 @@ struct isoboot_config {
 	char *server_address; /* [server] address; "" = the address the client reached us on */
 	char *iqn_prefix;     /* [iscsi] iqn_prefix */
 	enum iscsi_device_type device_type; /* [iscsi] device_type */
+	char *chap_user;		    /* [iscsi] chap_user: "" = no CHAP */
+	char *chap_secret;		    /* [iscsi] chap_secret */
+	char *chap_mutual_user;		    /* [iscsi] chap_mutual_user: "" = one-way CHAP */
+	char *chap_mutual_secret;	    /* [iscsi] chap_mutual_secret */
 	char *menu_title;		    /* [menu] title */
 	char *menu_default;    /* [menu] default: an ISO id or file name, "" = first entry */
 	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600
+#define CONFIG_CHAP_SECRET_MIN 12 /* RFC 7143 9.2.1: at least 96 bits */
+#define CONFIG_CHAP_MAX 255
 
 /* Fills in the built-in defaults. */
 int config_init(struct isoboot_config *c);
@@ -46,3 +52,6 @@ int config_load_default(struct isoboot_config *c, const char *path, bool explici
 char *config_catalog_path(const struct isoboot_config *c);
 
 bool iqn_valid(const char *iqn);
+
+/* Checks the relations between keys once the whole file is read; logs and returns -EINVAL. */
+int config_check(const struct isoboot_config *c, const char *path);

@@ -35,6 +35,10 @@ static void test_full_file(void)
 			   "[iscsi]\n"
 			   "iqn_prefix = iqn.2024-12.com.example.lab\n"
 			   "device_type = disk\n"
+			   "chap_user = lab\n"
+			   "chap_secret = twelve-chars-at-least\n"
+			   "chap_mutual_user = isoboot\n"
+			   "chap_mutual_secret = another-secret-here\n"
 			   "[menu]\n"
 			   "title = Lab boot menu\n"
 			   "default = debian-12\n"
@@ -47,6 +51,10 @@ static void test_full_file(void)
 	CHECK_STR(c.server_address, "192.0.2.1");
 	CHECK_STR(c.iqn_prefix, "iqn.2024-12.com.example.lab");
 	CHECK_EQ_INT(c.device_type, ISCSI_DEVICE_DISK);
+	CHECK_STR(c.chap_user, "lab");
+	CHECK_STR(c.chap_secret, "twelve-chars-at-least");
+	CHECK_STR(c.chap_mutual_user, "isoboot");
+	CHECK_STR(c.chap_mutual_secret, "another-secret-here");
 	CHECK_STR(c.menu_title, "Lab boot menu");
 	CHECK_STR(c.menu_default, "debian-12");
 	CHECK_EQ_INT(c.menu_timeout, 0);
@@ -95,6 +103,15 @@ static void test_errors(void)
 	memcpy(longline + 300, "\ntimeout=5", 10);
 	longline[sizeof(longline) - 1] = '\0';
 	expect_error(longline, "bad.conf:2: line longer than");
+	expect_error("[iscsi]\nchap_secret = short\n", "bad.conf:2: chap_secret must be 12 to 255");
+	expect_error("[iscsi]\nchap_user = a b\n", "bad.conf:2: chap_user must be printable");
+	expect_error("[iscsi]\nchap_user = alice\n",
+		     "bad.conf: chap_user and chap_secret go together");
+	expect_error("[iscsi]\nchap_mutual_user = t\nchap_mutual_secret = 0123456789ab\n",
+		     "bad.conf: mutual CHAP needs chap_user and chap_secret too");
+	expect_error("[iscsi]\nchap_user = a\nchap_secret = 0123456789ab\nchap_mutual_user = t\n"
+		     "chap_mutual_secret = 0123456789ab\n",
+		     "bad.conf: chap_secret and chap_mutual_secret must differ");
 	/* Errors on several lines are all reported. */
 	expect_error("[menu]\nfoo = 1\nbar = 2\n", "bad.conf:3: unknown key 'bar'");
 }

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * isoboot-iscsi: a read-only iSCSI target serving every catalogued ISO. Under systemd each
+ * connection is its own process (Accept=yes); with --listen it accepts and forks by itself.
+ */
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "util.h"
+
+#define LOGIN_TIMEOUT_MS 30000
+#define SEND_TIMEOUT_S 60
+#define MAX_CHILDREN 1024
+
+static int sock_writev(void *ctx, const struct iovec *iov, int n, bool more)
+{
+	int fd = *(int *)ctx;
+	struct iovec local[256];
+	struct msghdr mh = {.msg_iov = local, .msg_iovlen = (size_t)n};
+
+	if (n > (int)ARRAY_SIZE(local))
+		return -EINVAL;
+	memcpy(local, iov, sizeof(*iov) * (size_t)n);
+	while (mh.msg_iovlen > 0) {
+		ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		while (w > 0 && mh.msg_iovlen > 0) {
+			if ((size_t)w >= mh.msg_iov->iov_len) {
+				w -= (ssize_t)mh.msg_iov->iov_len;
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			} else {
+				mh.msg_iov->iov_base = (uint8_t *)mh.msg_iov->iov_base + w;
+				mh.msg_iov->iov_len -= (size_t)w;
+				w = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static ssize_t sock_sendfile(void *ctx, int fd, uint64_t off, size_t len, bool more)
+{
+	int sock = *(int *)ctx;
+	off_t o = (off_t)off;
+	size_t done = 0;
+
+	(void)more;
+	while (done < len) {
+		ssize_t n = sendfile(sock, fd, &o, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			break; /* end of file: the image shrank */
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+static void tune_socket(int fd)
+{
+	int one = 1, idle = 60, intvl = 10, cnt = 6;
+	struct timeval tv = {.tv_sec = SEND_TIMEOUT_S};
+
+	/* Requests are small and latency-bound; a dead initiator must not pin a process. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Where the client reached us, as "ADDR:PORT"; the configured address wins. */
+static void portal_of(int fd, const struct isoboot_config *cfg, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[96];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		snprintf(buf, size, "%s:3260",
+			 str_empty(cfg->server_address) ? "0.0.0.0" : cfg->server_address);
+		return;
+	}
+	if (str_empty(cfg->server_address)) {
+		sockaddr_format((struct sockaddr *)&ss, len, buf, size, 1);
+		return;
+	}
+	uint16_t port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+						 : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (strchr(cfg->server_address, ':'))
+		snprintf(addr, sizeof(addr), "[%s]", cfg->server_address);
+	else
+		snprintf(addr, sizeof(addr), "%s", cfg->server_address);
+	snprintf(buf, size, "%s:%u", addr, port);
+}
+
+static void client_of(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const char *env = getenv("REMOTE_ADDR");
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
+		sockaddr_format((struct sockaddr *)&ss, len, buf, size, 0);
+	else
+		snprintf(buf, size, "%s", env ? env : "unknown");
+}
+
+/* Serves one connection to its end. */
+static int serve(int fd, const struct isoboot_config *cfg)
+{
+	char portal[128], client[96];
+	struct catalog cat;
+	unsigned line = 0;
+	int r;
+
+	tune_socket(fd);
+	portal_of(fd, cfg, portal, sizeof(portal));
+	client_of(fd, client, sizeof(client));
+
+	_cleanup_free_ char *path = config_catalog_path(cfg);
+	r = path ? catalog_load(&cat, path, &line) : -ENOMEM;
+	if (r == -EBADMSG)
+		log_error("%s:%u: the catalog is not valid; serving no targets", path, line);
+	else if (r == -ENOENT)
+		log_warning("%s does not exist yet (has isoboot-scan run?); serving no targets",
+			    path);
+	else if (r < 0)
+		log_error_errno(r, "Cannot read the catalog %s; serving no targets", path);
+	if (r < 0)
+		catalog_init(&cat);
+
+	struct iscsi_env env = {
+	    .catalog = &cat,
+	    .iso_dir = cfg->iso_dir,
+	    .device_type = cfg->device_type,
+	    .portal = portal,
+	    .client = client,
+	    .chap_user = cfg->chap_user,
+	    .chap_secret = cfg->chap_secret,
+	    .chap_mutual_user = cfg->chap_mutual_user,
+	    .chap_mutual_secret = cfg->chap_mutual_secret,
+	};
+	struct out_sink sink = {.writev = sock_writev, .sendfile = sock_sendfile, .ctx = &fd};
+	struct conn *c = conn_new(&env);
+	if (!c) {
+		catalog_finish(&cat);
+		return log_error_errno(-ENOMEM, "Cannot set up the connection from %s", client);
+	}
+
+	for (;;) {
+		if (conn_has_output(c)) {
+			r = conn_flush(c, &sink);
+			if (r < 0) {
+				conn_set_end_reason(c, r == -EAGAIN
+							   ? "send timeout"
+							   : "connection lost while sending");
+				break;
+			}
+			/* Input may be waiting for room in the output queue. */
+			conn_received(c, 0);
+			if (conn_has_output(c))
+				continue;
+		}
+		if (conn_state(c) == CONN_CLOSING)
+			break;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		r = poll(&pfd, 1, conn_state(c) == CONN_LOGIN ? LOGIN_TIMEOUT_MS : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			log_warning("Connection from %s: login timed out", client);
+			conn_set_end_reason(c, "login timeout");
+			break;
+		}
+		ssize_t n = recv(fd, conn_rbuf(c) + conn_rbuf_len(c), conn_rbuf_space(c), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			conn_set_end_reason(c, n == 0 ? "connection closed by the initiator"
+						      : "connection error");
+			break;
+		}
+		conn_received(c, (size_t)n);
+	}
+	conn_log_end(c);
+	conn_free(c);
+	catalog_finish(&cat);
+	return 0;
+}
+
+static int accept_loop(int lfd, const struct isoboot_config *cfg)
+{
+	/* Children are reaped by the kernel; their exit status is in the journal already. */
+	struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
+	sigaction(SIGCHLD, &sa, NULL);
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return log_error_errno(neg_errno(), "accept() failed");
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			log_error_errno(neg_errno(), "Cannot fork for a new connection");
+			close(fd);
+			continue;
+		}
+		if (pid == 0) {
+			close(lfd);
+			_exit(serve(fd, cfg) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
+		}
+		close(fd);
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: isoboot-iscsi [--config FILE] [--listen ADDR:PORT] [--debug]\n"
+		"\n"
+		"Read-only iSCSI target for every ISO in the isoboot catalog. Under systemd\n"
+		"(isoboot-iscsi.socket, Accept=yes) it serves the connection it is given;\n"
+		"with --listen it accepts connections itself, one process each.\n"
+		"\n"
+		"  -c, --config FILE      configuration file (default " ISOBOOT_DEFAULT_CONFIG ")\n"
+		"  -l, --listen ADDR:PORT listen without systemd, e.g. 0.0.0.0:3260 or [::]:3260\n"
+		"  -d, --debug            log protocol details\n"
+		"  -h, --help             show this help\n"
+		"      --version          show the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+	    {"debug", no_argument, NULL, 'd'},	      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {0},
+	};
+	const char *config_path = ISOBOOT_DEFAULT_CONFIG, *listen_spec = NULL;
+	bool explicit_config = false;
+	struct isoboot_config cfg;
+	struct listen_fds l;
+	int c, r;
+
+	log_init("isoboot-iscsi", LOG_TARGET_AUTO);
+	while ((c = getopt_long(argc, argv, "c:l:dh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			explicit_config = true;
+			break;
+		case 'l':
+			listen_spec = optarg;
+			break;
+		case 'd':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("isoboot-iscsi %s\n", ISOBOOT_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load_default(&cfg, config_path, explicit_config) < 0)
+		return EXIT_FAILURE;
+
+	r = listen_acquire(listen_spec, SOCK_STREAM, &l);
+	if (r == -ENOENT) {
+		log_error("No socket: run under isoboot-iscsi.socket, or give --listen ADDR:PORT");
+		config_finish(&cfg);
+		return EXIT_FAILURE;
+	}
+	if (r < 0) {
+		log_error_errno(r, "Cannot get the listening socket%s%s", listen_spec ? " " : "",
+				listen_spec ? listen_spec : "");
+		config_finish(&cfg);
+		return EXIT_FAILURE;
+	}
+	if (l.kind == LISTEN_CONNECTION)
+		r = serve(l.fds[0], &cfg);
+	else
+		r = accept_loop(l.fds[0], &cfg);
+	listen_finish(&l);
+	config_finish(&cfg);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
