@@ -42,6 +42,7 @@ struct params {
 /* One queued response: a PDU with owned data, or a Data-In sequence read from the image. */
 struct out_item {
 	uint8_t bhs[ISCSI_BHS_LEN];
+	bool digests; /* queued in the full feature phase: digests apply */
 	bool data_in; /* generate Data-In PDUs from the fields below */
 	/* Owned data (text, sense, small SCSI responses): */
 	uint8_t *data;
@@ -161,6 +162,8 @@ static void queue_pdu(struct conn *c, const uint8_t bhs[ISCSI_BHS_LEN], void *da
 		return;
 	}
 	memcpy(it->bhs, bhs, ISCSI_BHS_LEN);
+	/* Digests start with the first PDU after the final Login Response. */
+	it->digests = c->state == CONN_FULL_FEATURE;
 	it->data = data;
 	it->data_len = len;
 	pdu_set_dsl(it->bhs, (uint32_t)len);
@@ -1612,13 +1615,13 @@ static int fs_reserve(struct flush_state *fs, size_t arena_bytes)
 	return 0;
 }
 
-static int emit_header(struct conn *c, struct flush_state *fs, const uint8_t *bhs)
+static int emit_header(struct conn *c, struct flush_state *fs, const uint8_t *bhs, bool digests)
 {
 	uint8_t *h = fs->hdrs[fs->nhdr++];
 
 	memcpy(h, bhs, ISCSI_BHS_LEN);
 	int r = fs_push(fs, h, ISCSI_BHS_LEN);
-	if (r == 0 && c->p.header_digest && c->state != CONN_LOGIN) {
+	if (r == 0 && digests && c->p.header_digest) {
 		uint8_t *d = fs->digests[fs->ndig++];
 		uint32_t v = crc32c(h, ISCSI_BHS_LEN);
 		d[0] = (uint8_t)v;
@@ -1630,10 +1633,8 @@ static int emit_header(struct conn *c, struct flush_state *fs, const uint8_t *bh
 	return r;
 }
 
-static int emit_data_digest(struct conn *c, struct flush_state *fs, uint32_t crc)
+static int emit_data_digest(struct flush_state *fs, uint32_t crc)
 {
-	if (!c->p.data_digest || c->state == CONN_LOGIN)
-		return 0;
 	uint8_t *d = fs->digests[fs->ndig++];
 	d[0] = (uint8_t)crc;
 	d[1] = (uint8_t)(crc >> 8);
@@ -1694,7 +1695,7 @@ static int flush_data_in(struct conn *c, struct flush_state *fs, struct out_item
 		r = fs_reserve(fs, use_sendfile ? 0 : seg);
 		if (r < 0)
 			return r;
-		r = emit_header(c, fs, bhs);
+		r = emit_header(c, fs, bhs, true);
 		if (r < 0)
 			return r;
 		if (use_sendfile) {
@@ -1734,7 +1735,7 @@ static int flush_data_in(struct conn *c, struct flush_state *fs, struct out_item
 			if (r == 0 && digests) {
 				uint32_t crc = crc32c_update(~0u, src, seg);
 				crc = ~crc32c_update(crc, zeros, pad);
-				r = emit_data_digest(c, fs, crc);
+				r = emit_data_digest(fs, crc);
 			}
 			if (r < 0)
 				return r;
@@ -1785,16 +1786,15 @@ int conn_flush(struct conn *c, const struct out_sink *sink)
 				/* Queued before the window moved on: refresh ExpCmdSN/MaxCmdSN. */
 				if (pdu_opcode(it->bhs) != OP_LOGIN_RSP)
 					set_cmd_window(c, it->bhs);
-				r = emit_header(c, fs, it->bhs);
+				r = emit_header(c, fs, it->bhs, it->digests);
 			}
 			if (r == 0 && it->data_len) {
 				r = fs_push(fs, it->data, it->data_len);
 				if (r == 0 && pad)
 					r = fs_push(fs, zeros, pad);
-				if (r == 0 && c->p.data_digest && c->state != CONN_LOGIN) {
+				if (r == 0 && it->digests && c->p.data_digest) {
 					uint32_t crc = crc32c_update(~0u, it->data, it->data_len);
-					r = emit_data_digest(c, fs,
-							     ~crc32c_update(crc, zeros, pad));
+					r = emit_data_digest(fs, ~crc32c_update(crc, zeros, pad));
 				}
 			}
 		}

@@ -33,9 +33,14 @@ int config_init(struct isoboot_config *c)
 	    .menu_title = strdup("isoboot"),
 	    .menu_default = strdup(""),
 	    .menu_timeout = 10,
+	    .chap_user = strdup(""),
+	    .chap_secret = strdup(""),
+	    .chap_mutual_user = strdup(""),
+	    .chap_mutual_secret = strdup(""),
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
-	    !c->menu_title || !c->menu_default) {
+	    !c->menu_title || !c->menu_default || !c->chap_user || !c->chap_secret ||
+	    !c->chap_mutual_user || !c->chap_mutual_secret) {
 		config_finish(c);
 		return -ENOMEM;
 	}

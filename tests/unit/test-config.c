@@ -16,6 +16,12 @@ static void test_defaults(void)
 	CHECK_EQ_INT(c.device_type, ISCSI_DEVICE_CDROM);
 	CHECK_STR(c.menu_title, "isoboot");
 	CHECK_EQ_INT(c.menu_timeout, 10);
+	CHECK_STR(c.chap_user, "");
+	CHECK_STR(c.chap_secret, "");
+	CHECK_STR(c.chap_mutual_user, "");
+	CHECK_STR(c.chap_mutual_secret, "");
+	/* Defaults pass the cross-key checks. */
+	CHECK_EQ_INT(config_check(&c, "defaults"), 0);
 	char *p = config_catalog_path(&c);
 	CHECK_STR(p, "/var/lib/isoboot/catalog");
 	free(p);

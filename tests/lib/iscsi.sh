@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# Helpers for tests of isoboot-iscsi: start it exactly as systemd does (one process per
+# connection, Accept=yes) with systemd-socket-activate, on a free loopback port.
+ISCSI=$BUILD/src/iscsi/isoboot-iscsi
+ISCSI_PIDS=()
+
+free_port() {
+	local p
+	for p in $(seq "${1:-47300}" "$((${1:-47300} + 200))"); do
+		if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
+# start_target CONF LOG: prints the port. The target lives until the test ends (bounded).
+start_target() {
+	local conf=$1 log=$2 port
+	port=$(free_port "${3:-47300}")
+	timeout 900 systemd-socket-activate --accept -l "127.0.0.1:$port" \
+		"$ISCSI" --config "$conf" >> "$log" 2>&1 &
+	ISCSI_PIDS+=($!)
+	for _ in $(seq 1 50); do
+		ss -Hltn "sport = :$port" | grep -q . && break
+		sleep 0.1
+	done
+	echo "$port"
+}
+
+stop_targets() {
+	local p
+	for p in "${ISCSI_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${ISCSI_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	ISCSI_PIDS=()
+}
+
+# iqn_of CATALOG RELPATH
+iqn_of() { catalog_field "$1" "$(catalog_id_of "$1" "$2")" iqn; }
+
+# cu_run LOG ARGS...: runs iscsi-test-cu, prints "passed failed" from its summary.
+cu_run() {
+	local log=$1; shift
+	timeout 600 iscsi-test-cu "$@" > "$log" 2>&1 || true
+	awk '$1 == "tests" { print $4, $5 }' "$log"
+}

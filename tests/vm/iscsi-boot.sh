@@ -1,0 +1,233 @@
+#!/bin/bash
+# QEMU boot test: iPXE sanboots ISOs over isoboot-iscsi, with SeaBIOS and with OVMF.
+#
+# In a network namespace of its own (bridge 192.0.2.1/24 + 2001:db8:1::1/64, a tap for QEMU),
+# the test runs dnsmasq (DHCP, and an IPv6 RA that saves iPXE ~13 s per boot) and isoboot-iscsi
+# exactly as its socket unit does (Accept=yes: one process per connection, the connection as
+# fd 3) under systemd-socket-activate. isoboot-scan catalogues an ISO folder with the three test
+# ISOs first. dnsmasq gives each cell's iPXE (user-class iPXE, told apart by the MAC address of
+# the VM) the DHCP root path iscsi:192.0.2.1::::<iqn>, so iPXE's autoboot sanboots that target.
+#
+# Cells (QEMU TCG, one at a time; each bounded to CELL_TIMEOUT seconds):
+#   1 bios-rescue  SeaBIOS, grub-rescue-cdrom.iso (El Torito no-emulation): GRUB's own output
+#   2 bios-big     SeaBIOS, big.iso: ISOBOOT-TEST-BOOT-pc and the file stored past 4 GiB
+#   3 efi-big      OVMF, big.iso: ISOBOOT-TEST-BOOT-efi and the file stored past 4 GiB
+#   4 efi-small    OVMF, small.iso: ISOBOOT-TEST-BOOT-efi
+# A cell passes only on output of the booted ISO, never because iPXE started. For each boot,
+# isoboot-iscsi's log must show the login to that ISO and the end of that session. The VM
+# cannot log out (GRUB halts the machine), so once QEMU is gone the test destroys the target's
+# half-open TCP connections in the namespace (ss -K) to make the sessions end now rather than
+# after the 2 min TCP keepalive (which is what the test waits for when ss -K cannot do it).
+#
+# Needs root, qemu-system-x86, seabios, ipxe-qemu, ovmf, dnsmasq-base, systemd
+# (systemd-socket-activate) and iproute2; skips (exit 77) without them.
+# Environment:
+#   ISOBOOT_VM_LOGS      where serial logs and server logs go (default $BUILD/tests/vm-logs/iscsi-boot)
+#   ISOBOOT_VM_CELLS     a subset of cells to run, e.g. "2 4" (default: all)
+#   ISOBOOT_ISCSI_DEBUG  1: run isoboot-iscsi with --debug
+#   ISOBOOT_VM_KEEPALIVE 1: do not destroy the sessions' sockets; wait (up to 150 s) for the
+#                        target's TCP keepalive to end them
+#   CELL_TIMEOUT         seconds per boot (default 120)
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_root
+ISCSI=$BUILD/src/iscsi/isoboot-iscsi
+CELL_TIMEOUT=${CELL_TIMEOUT:-120}
+CELLS=${ISOBOOT_VM_CELLS:-1 2 3 4}
+missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
+	/dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS")
+[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
+[ -x "$ISCSI" ] || skip "isoboot-iscsi is not built ($ISCSI)"
+[ -x "$SCAN" ] || skip "isoboot-scan is not built ($SCAN)"
+SMALL=$(built_iso small.iso)
+BIG=$(built_iso big.iso)
+RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
+[ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
+MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
+
+LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/iscsi-boot}
+mkdir -p "$LOGS"
+rm -rf "$LOGS"/cell-* "$LOGS"/isoboot-iscsi.log "$LOGS"/dnsmasq.log "$LOGS"/catalog
+trap 'exit 130' INT TERM
+trap 'vm_cleanup; cleanup_tmp' EXIT
+
+# --- The ISO folder and its catalog. Hard links when possible; otherwise a sparse copy
+# (big.iso is 4.5 GiB apparent, a few MB on disk).
+mkdir -p "$TMP/iso/sub" "$TMP/state"
+place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
+place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
+place "$SMALL" "$TMP/iso/small.iso"
+place "$BIG" "$TMP/iso/sub/big.iso"
+CONF=$TMP/isoboot.conf
+write_config "$CONF" "$TMP/iso" "$TMP/state"
+"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+CAT=$TMP/state/catalog
+cp "$CAT" "$LOGS/catalog"
+log "catalog: $(grep -c '^iqn ' "$CAT") targets"
+
+# iqn_of RELPATH: the IQN of the catalogued ISO at RELPATH.
+iqn_of() {
+	local id
+	id=$(catalog_id_of "$CAT" "$1")
+	[ -n "$id" ] && catalog_field "$CAT" "$id" iqn
+}
+
+# --- The cells: NUMBER NAME FIRMWARE ISO(relative path) EXPECTED-STRING...
+CELL_DEFS=(
+	"1|bios-rescue|bios|grub-rescue-cdrom.iso|Welcome to GRUB!|GNU GRUB|Press enter to boot the selected OS"
+	"2|bios-big|bios|sub/big.iso|ISOBOOT-TEST-BOOT-pc|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+	"3|efi-big|efi|sub/big.iso|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+	"4|efi-small|efi|small.iso|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-DONE"
+)
+mac_of() { printf '52:54:00:1b:00:%02x' "$1"; }
+
+# --- Network, DHCP, iSCSI target.
+NS=isob-$$
+vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+log "netns $NS: $VM_BR $VM_SRV/24 $VM_SRV6/64, $VM_TAP"
+
+for def in "${CELL_DEFS[@]}"; do
+	IFS='|' read -r _ _ _ iso _ <<<"$def"
+	iqn_of "$iso" >/dev/null || fail "$iso is not in the catalog"
+done
+[ "$FAILS" = 0 ] || finish
+DCONF=$TMP/dnsmasq.conf
+{
+	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
+	echo "# One tag per cell, from the VM's MAC address; iPXE sanboots the DHCP root path."
+	for def in "${CELL_DEFS[@]}"; do
+		IFS='|' read -r n _ _ iso _ <<<"$def"
+		iqn=$(iqn_of "$iso")
+		echo "dhcp-mac=set:cell$n,$(mac_of "$n")"
+		echo "dhcp-option-force=tag:ipxe,tag:cell$n,option:root-path,\"iscsi:$VM_SRV::::$iqn\""
+	done
+} >"$DCONF"
+vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+
+ILOG=$LOGS/isoboot-iscsi.log
+iscsi_args=(--config "$CONF")
+[ "${ISOBOOT_ISCSI_DEBUG:-0}" = 1 ] && iscsi_args+=(--debug)
+vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" "${iscsi_args[@]}"
+vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on $VM_SRV:3260"; finish; }
+log "dnsmasq and isoboot-iscsi (systemd-socket-activate --accept) listen in $NS"
+
+# session_lines PATTERN...: how many lines of isoboot-iscsi's log contain every PATTERN (fixed
+# strings).
+session_lines() {
+	local p=$1
+	shift
+	if [ $# = 0 ]; then
+		grep -cF -- "$p" "$ILOG" || true
+	else
+		grep -F -- "$p" "$ILOG" | session_filter "$@"
+	fi
+}
+session_filter() {
+	local p=$1
+	shift
+	if [ $# = 0 ]; then grep -cF -- "$p" || true; else grep -F -- "$p" | session_filter "$@"; fi
+}
+# ip_of MAC: the address dnsmasq leased to MAC.
+ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
+
+# sessions_ended CELL...: true when, for each CELL ("n|name|iso"), isoboot-iscsi logged the end
+# of every session that the cell's VM logged in. Each cell boots with its own MAC, hence its own
+# address, which tells its sessions apart in the log.
+sessions_ended() {
+	local c n iso ip
+	for c in "$@"; do
+		IFS='|' read -r n _ iso <<<"$c"
+		ip=$(ip_of "$(mac_of "$n")")
+		[ -n "$ip" ] || continue
+		[ "$(session_lines "Session of $ip (" "to $iso ended:")" -ge \
+			"$(session_lines "Login from $ip (" "normal session to $iso")" ] || return 1
+	done
+}
+
+# check_sessions CELL...: the login and session-end checks of each CELL.
+check_sessions() {
+	local c n name iso ip logins ends
+	for c in "$@"; do
+		IFS='|' read -r n name iso <<<"$c"
+		ip=$(ip_of "$(mac_of "$n")")
+		logins=0 ends=0
+		if [ -n "$ip" ]; then
+			logins=$(session_lines "Login from $ip (" "normal session to $iso")
+			ends=$(session_lines "Session of $ip (" "to $iso ended:")
+		fi
+		check "cell $n $name: isoboot-iscsi logged $logins login(s) of ${ip:-the VM} to $iso" \
+			test "$logins" -ge 1
+		check "cell $n $name: isoboot-iscsi logged the end of each session ($ends of $logins)" \
+			test "$ends" -ge "$logins"
+		[ -z "$ip" ] || grep -F -e "from $ip " -e "of $ip " "$ILOG" | sed 's/^/#   /' | head -n 20 || true
+	done
+}
+
+# --- Boot the cells, one at a time (TCG is CPU bound).
+results=()
+pending=()
+for def in "${CELL_DEFS[@]}"; do
+	IFS='|' read -r -a f <<<"$def"
+	n=${f[0]} name=${f[1]} fw=${f[2]} iso=${f[3]}
+	want=("${f[@]:4}")
+	[[ " $CELLS " == *" $n "* ]] || continue
+	dir=$LOGS/cell-$n-$name
+	log "cell $n $name: $fw sanboot $(iqn_of "$iso") ($iso)"
+	if vm_boot "$name" "$fw" "$(mac_of "$n")" "$CELL_TIMEOUT" "$dir" "${want[@]}"; then
+		verdict=PASS
+	else
+		verdict=FAIL
+	fi
+	secs=$(vm_secs 0 "$VM_BOOT_MS")
+	if [ $verdict = PASS ]; then
+		pass "cell $n $name: booted $iso ($secs s)"
+	else
+		fail "cell $n $name: $VM_BOOT_END after $secs s; missing on serial:$(for s in "${want[@]}"; do
+			vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
+		done)"
+		echo "--- last lines of $dir/serial.log"
+		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
+		echo "---"
+	fi
+	results+=("$verdict cell $n $name ($fw, $iso): $secs s")
+
+	# The VM is gone without logging out. Unless told to wait for the target's TCP keepalive,
+	# end its half-open sessions now.
+	if [ "${ISOBOOT_VM_KEEPALIVE:-0}" != 1 ]; then
+		ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+	fi
+	for _ in $(seq 50); do
+		sessions_ended "$n|$name|$iso" && break
+		sleep 0.1
+	done
+	if sessions_ended "$n|$name|$iso"; then
+		check_sessions "$n|$name|$iso"
+	else
+		pending+=("$n|$name|$iso")
+	fi
+	log "serial log: $dir/serial.log"
+done
+
+# Sessions that did not end at once (a kernel without SOCK_DESTROY for ss -K, or
+# ISOBOOT_VM_KEEPALIVE=1): isoboot-iscsi's TCP keepalive (60 s idle, 6 probes 10 s apart) must
+# end them within about 2 minutes of the VM's last packet.
+if [ ${#pending[@]} -gt 0 ]; then
+	log "waiting up to 150 s for the TCP keepalive to end the sessions of ${#pending[@]} cell(s)"
+	t0=$(vm_ms)
+	for _ in $(seq 150); do
+		sessions_ended "${pending[@]}" && break
+		[ $(($(vm_ms) - t0)) -lt 150000 ] || break
+		sleep 1
+	done
+	log "waited $(vm_secs "$t0") s"
+	check_sessions "${pending[@]}"
+fi
+
+log "isoboot-iscsi log: $ILOG"
+log "dnsmasq log: $LOGS/dnsmasq.log"
+echo "=== results"
+for r in "${results[@]}"; do echo "$r"; done
+finish

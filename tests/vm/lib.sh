@@ -1,0 +1,226 @@
+# shellcheck shell=bash disable=SC2034  # VM_* variables are for the scripts that source this
+# Helpers for the QEMU network-boot tests; sourced after tests/lib/common.sh.
+#
+# The test network is a network namespace of the test's own, with a bridge (192.0.2.1/24 and
+# 2001:db8:1::1/64, documentation addresses only) and a tap device that QEMU attaches to. There
+# is no uplink and no route out. Every server and every QEMU runs inside that namespace under
+# `timeout`, its PID is recorded, and vm_cleanup stops exactly those PIDs (and whatever is left
+# inside the namespace, which only this test can have started) before it deletes the namespace.
+#
+# Every wait is bounded both in iterations and in time.
+
+VM_SRV=192.0.2.1                 # the bridge: DHCP, iSCSI
+VM_SRV6=2001:db8:1::1            # the bridge: IPv6 router advertisements only
+VM_BR=br0
+VM_TAP=tap0
+VM_NS=""                         # the namespace, once vm_netns_up has created it
+VM_PIDS=()                       # PIDs of the `timeout` wrappers started by vm_spawn
+VM_SRV_TMO=${VM_SRV_TMO:-1800}   # upper bound in seconds for every server process
+
+VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# QEMU's default option ROM of the e1000 NIC (package ipxe-qemu): iPXE for BIOS and UEFI in one.
+VM_NIC_ROM=/usr/lib/ipxe/qemu/efi-e1000.rom
+
+# Milliseconds since the epoch, and a duration in seconds with one decimal.
+vm_ms() { echo $(($(date +%s%N) / 1000000)); }
+vm_secs() { # START_MS [END_MS]
+	local d=$((${2:-$(vm_ms)} - $1))
+	printf '%d.%d' $((d / 1000)) $((d % 1000 / 100))
+}
+
+# True while PID exists and is not a zombie.
+vm_running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# vm_missing_tools CMD|/FILE...: prints those that are missing (commands looked up in PATH, and
+# absolute paths as files).
+vm_missing_tools() {
+	local t
+	for t in "$@"; do
+		case $t in
+		/*) [ -e "$t" ] || echo "$t" ;;
+		*) command -v "$t" >/dev/null 2>&1 || echo "$t" ;;
+		esac
+	done
+}
+
+# vm_netns_up NAME: creates the namespace with the bridge and the tap; fails if NAME exists.
+vm_netns_up() {
+	local ns=$1
+	if [ -e "/run/netns/$ns" ]; then
+		echo "netns $ns already exists" >&2
+		return 1
+	fi
+	ip netns add "$ns" || return 1
+	VM_NS=$ns
+	ip -n "$ns" link set lo up &&
+		ip -n "$ns" link add "$VM_BR" type bridge stp_state 0 forward_delay 0 &&
+		ip -n "$ns" addr add "$VM_SRV/24" dev "$VM_BR" &&
+		# For the IPv6 RA: without it, iPXE's "Configuring" waits ~16 s per boot for IPv6.
+		# nodad: usable at once, so the first RA is not delayed.
+		ip -n "$ns" addr add "$VM_SRV6/64" dev "$VM_BR" nodad &&
+		ip -n "$ns" link set "$VM_BR" up &&
+		ip -n "$ns" tuntap add "$VM_TAP" mode tap &&
+		ip -n "$ns" link set "$VM_TAP" master "$VM_BR" &&
+		ip -n "$ns" link set "$VM_TAP" up
+}
+
+# vm_spawn LOG CMD...: runs CMD in the namespace under `timeout $VM_SRV_TMO`, in the background,
+# stdout and stderr appended to LOG. Sets VM_LAST_PID (the `timeout` wrapper) and records it.
+vm_spawn() {
+	local log=$1
+	shift
+	ip netns exec "$VM_NS" timeout -k 5 "$VM_SRV_TMO" "$@" >>"$log" 2>&1 </dev/null &
+	VM_LAST_PID=$!
+	VM_PIDS+=("$VM_LAST_PID")
+}
+
+# vm_stop PID: SIGTERM (`timeout` passes it on), SIGKILL after 5 s, then reaps it.
+vm_stop() {
+	local p=$1 i
+	vm_running "$p" || { wait "$p" 2>/dev/null || true; return 0; }
+	kill "$p" 2>/dev/null || true
+	for i in $(seq 50); do
+		vm_running "$p" || break
+		sleep 0.1
+	done
+	vm_running "$p" && kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null || true
+}
+
+# vm_wait_listen PROTO PORT [SECONDS]: waits until something in the namespace listens there
+# (PROTO t for TCP, u for UDP).
+vm_wait_listen() {
+	local proto=$1 port=$2 tmo=${3:-10} end i
+	end=$(($(date +%s) + tmo))
+	for i in $(seq $((tmo * 10))); do
+		ip netns exec "$VM_NS" ss -Hln"$proto" "sport = :$port" 2>/dev/null | grep -q . && return 0
+		[ "$(date +%s)" -lt "$end" ] || break
+		sleep 0.1
+	done
+	return 1
+}
+
+# vm_dnsmasq_start CONF LOG: dnsmasq in the foreground in the namespace; waits for port 67.
+vm_dnsmasq_start() {
+	vm_spawn "$2" dnsmasq --keep-in-foreground --user=root --conf-file="$1" --log-facility=-
+	VM_DNSMASQ_PID=$VM_LAST_PID
+	vm_wait_listen u 67 10
+}
+
+# vm_dnsmasq_conf LEASES PIDFILE: prints the common part of a dnsmasq configuration for the
+# bridge: DHCP 192.0.2.100-199 (no DNS: port=0), IPv6 RA only, tag "ipxe" for iPXE clients.
+vm_dnsmasq_conf() {
+	cat <<-EOF
+		port=0
+		interface=$VM_BR
+		bind-interfaces
+		dhcp-range=192.0.2.100,192.0.2.199,255.255.255.0,10m
+		dhcp-leasefile=$1
+		pid-file=$2
+		no-ping
+		log-dhcp
+		enable-ra
+		dhcp-range=2001:db8:1::,ra-only,64
+		dhcp-userclass=set:ipxe,iPXE
+	EOF
+}
+
+# vm_boot NAME FW MAC TIMEOUT DIR STRING...: boots QEMU (TCG) from its e1000 NIC (iPXE option ROM)
+# on the tap, serial console to DIR/serial.log, and waits until every STRING appears on the
+# serial console, QEMU exits, or TIMEOUT seconds pass. FW is bios (SeaBIOS; graphics=off puts
+# its console, and iPXE's, on the serial port) or efi (OVMF, which mirrors its console to the
+# serial port). Returns 0 only when every STRING was seen. Sets VM_BOOT_MS (time from the start
+# of QEMU until the last STRING was seen, or until it gave up) and VM_BOOT_END (all, exited,
+# timeout).
+vm_boot() {
+	local name=$1 fw=$2 mac=$3 tmo=$4 dir=$5
+	shift 5
+	local fwopt=() start qpid end i
+	mkdir -p "$dir"
+	: >"$dir/serial.log"
+	case $fw in
+	bios)
+		fwopt=(-machine graphics=off)
+		;;
+	efi)
+		cp "$VM_OVMF_VARS" "$dir/vars.fd"
+		fwopt=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd")
+		;;
+	*)
+		echo "vm_boot: unknown firmware $fw" >&2
+		return 2
+		;;
+	esac
+	start=$(vm_ms)
+	ip netns exec "$VM_NS" timeout -k 5 $((tmo + 15)) \
+		qemu-system-x86_64 -name "$name" -accel tcg -smp 1 -m 512 -display none -no-reboot \
+		"${fwopt[@]}" \
+		-netdev "tap,id=n0,ifname=$VM_TAP,script=no,downscript=no" \
+		-device "e1000,netdev=n0,mac=$mac,romfile=$VM_NIC_ROM,bootindex=1" \
+		-serial "file:$dir/serial.log" >"$dir/qemu.log" 2>&1 </dev/null &
+	qpid=$!
+	VM_PIDS+=("$qpid")
+	VM_BOOT_END=timeout
+	end=$((start + tmo * 1000))
+	for i in $(seq $((tmo * 5 + 5))); do
+		if vm_serial_has "$dir/serial.log" "$@"; then
+			VM_BOOT_END=all
+			break
+		fi
+		if ! vm_running "$qpid"; then
+			VM_BOOT_END=exited
+			break
+		fi
+		[ "$(vm_ms)" -lt "$end" ] || break
+		sleep 0.2
+	done
+	VM_BOOT_MS=$(($(vm_ms) - start))
+	# QEMU may have printed the last strings just before it exited.
+	if [ "$VM_BOOT_END" != all ] && vm_serial_has "$dir/serial.log" "$@"; then
+		VM_BOOT_END=all
+	fi
+	vm_stop "$qpid"
+	[ "$VM_BOOT_END" = all ]
+}
+
+# vm_serial_text LOG: the serial log as text (no CR, no NUL, no ANSI escapes).
+vm_serial_text() {
+	tr -d '\r\000' <"$1" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'
+}
+
+# vm_serial_has LOG STRING...: true when every STRING is in the serial log.
+vm_serial_has() {
+	local log=$1 text s
+	shift
+	text=$(vm_serial_text "$log")
+	for s in "$@"; do
+		[[ $text == *"$s"* ]] || return 1
+	done
+}
+
+# vm_cleanup: stops every process we started (newest first), then anything left in our
+# namespace, then deletes the namespace. Safe to call more than once.
+vm_cleanup() {
+	local i p
+	for ((i = ${#VM_PIDS[@]} - 1; i >= 0; i--)); do
+		vm_stop "${VM_PIDS[$i]}"
+	done
+	VM_PIDS=()
+	[ -n "$VM_NS" ] && [ -e "/run/netns/$VM_NS" ] || return 0
+	# Only this test runs processes in its own namespace (e.g. the per-connection
+	# isoboot-iscsi processes that systemd-socket-activate forked).
+	for p in $(ip netns pids "$VM_NS" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+	for i in $(seq 20); do
+		[ -z "$(ip netns pids "$VM_NS" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	for p in $(ip netns pids "$VM_NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+	ip netns del "$VM_NS" 2>/dev/null || true
+	VM_NS=""
+}
