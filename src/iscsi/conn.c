@@ -368,13 +368,12 @@ static void negotiate_rest(struct conn *c, struct text_list *keys, struct text_o
 		if (kp->answered)
 			continue;
 		kp->answered = true;
-		if (strlen(kp->value) > TEXT_VALUE_MAX) {
-			text_out_add(out, kp->key, "Reject");
-			continue;
-		}
 		for (size_t k = 0; k < ARRAY_SIZE(key_rules) && !done; k++)
 			if (streq(kp->key, key_rules[k].name)) {
-				answer_rule(c, &key_rules[k], kp->value, out);
+				if (strlen(kp->value) > TEXT_VALUE_MAX)
+					text_out_add(out, kp->key, "Reject");
+				else
+					answer_rule(c, &key_rules[k], kp->value, out);
 				done = true;
 			}
 		if (done)
