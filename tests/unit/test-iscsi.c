@@ -271,7 +271,7 @@ static void test_login_two_stages(void)
 	char longv[400];
 	memset(longv, 'v', sizeof(longv));
 	longv[sizeof(longv) - 1] = '\0';
-	char text[1024];
+	char text[2048];
 	snprintf(text, sizeof(text),
 		 "HeaderDigest=CRC32C,None\nDataDigest=None\nMaxConnections=4\nInitialR2T=No\n"
 		 "ImmediateData=Yes\nMaxRecvDataSegmentLength=8192\nMaxBurstLength=0x100000\n"
