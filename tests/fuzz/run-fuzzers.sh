@@ -11,10 +11,14 @@ if [ ! -d "$B" ]; then
 	CC=clang meson setup "$B" "$SRC" -Dfuzz=true -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dman=disabled >/dev/null
 fi
-ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog src/scan/isoboot-scan >/dev/null
+ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
+	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
+	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
-mkdir -p "$W/seeds-iso9660" "$W/seeds-catalog" "$W/corpus-iso9660" "$W/corpus-catalog" "$W/artifacts"
+TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi"
+for t in $TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
+mkdir -p "$W/artifacts"
 # ISO seeds: blocks 16 to 63 of every real and built image: descriptors, directories, catalogs.
 for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
 	[ -s "$f" ] || continue
@@ -28,8 +32,25 @@ for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
 	"$B/src/scan/isoboot-scan" --config /dev/null --inspect "$f" > "$W/seeds-catalog/c$i" 2>/dev/null || true
 done
 
+# iSCSI seeds: a logged-in session (mode byte 1) sending a few commands, and login texts.
+seed_pdu() { # MODE HEX...: a seed made of a mode byte and PDUs given in hex
+	local f=$1; shift
+	printf '%b' "$(printf '%s' "$*" | sed 's/\(..\)/\\x\1/g')" > "$f"
+}
+bhs() { # OPCODE FLAGS ITT CMDSN CDB(hex, 16 bytes) DSL
+	printf '%02x%02x0000' "$1" "$2"
+	printf '00%06x' "$6"
+	printf '0000000000000000%08x%08x%08x00000000%s' "$3" 2048 "$4" "$5"
+}
+seed_pdu "$W/seeds-iscsi-pdu/read" "01$(bhs 1 0xc0 1 0 28000000000000000100000000000000 0)"
+seed_pdu "$W/seeds-iscsi-pdu/inquiry" "01$(bhs 1 0xc0 2 0 12010000ff0000000000000000000000 0)"
+seed_pdu "$W/seeds-iscsi-pdu/nop" "01$(bhs 0 0x80 3 0 00000000000000000000000000000000 0)"
+printf 'InitiatorName=iqn.x:y\0TargetName=iqn.a:b\0AuthMethod=CHAP,None\0CHAP_C=0x0102\0' > "$W/seeds-iscsi-text/login"
+printf '\x12\x01\x80\x00\xff\x00' > "$W/seeds-scsi/inquiry"
+printf '\x00\x09\x28\x00\x00\x00\x00\x10\x00\x00\x04\x00' > "$W/seeds-scsi/read"
+
 status=0
-for t in iso9660 catalog; do
+for t in $TARGETS; do
 	rc=0
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout $((SECS + 120)) "$B/tests/fuzz/fuzz-$t" -max_total_time="$SECS" -max_len=131072 \

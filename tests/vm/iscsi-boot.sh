@@ -117,18 +117,9 @@ log "dnsmasq and isoboot-iscsi (systemd-socket-activate --accept) listen in $NS"
 # session_lines PATTERN...: how many lines of isoboot-iscsi's log contain every PATTERN (fixed
 # strings).
 session_lines() {
-	local p=$1
-	shift
-	if [ $# = 0 ]; then
-		grep -cF -- "$p" "$ILOG" || true
-	else
-		grep -F -- "$p" "$ILOG" | session_filter "$@"
-	fi
-}
-session_filter() {
-	local p=$1
-	shift
-	if [ $# = 0 ]; then grep -cF -- "$p" || true; else grep -F -- "$p" | session_filter "$@"; fi
+	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
+		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
+		END { print c + 0 }' "$@" <"$ILOG"
 }
 # ip_of MAC: the address dnsmasq leased to MAC.
 ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
