@@ -17,7 +17,9 @@
 # isoboot-iscsi's log must show the login to that ISO and the end of that session. The VM
 # cannot log out (GRUB halts the machine), so once QEMU is gone the test destroys the target's
 # half-open TCP connections in the namespace (ss -K) to make the sessions end now rather than
-# after the 2 min TCP keepalive (which is what the test waits for when ss -K cannot do it).
+# after ~15 min: iPXE leaves the last response of the boot unacknowledged, so the target's TCP
+# keepalive does not apply and only the kernel's retransmission limit (tcp_retries2) would end
+# them. On a kernel without CONFIG_INET_DIAG_DESTROY the session ends are not checked.
 #
 # Needs root, qemu-system-x86, seabios, ipxe-qemu, ovmf, dnsmasq-base, systemd
 # (systemd-socket-activate) and iproute2; skips (exit 77) without them.
@@ -25,8 +27,6 @@
 #   ISOBOOT_VM_LOGS      where serial logs and server logs go (default $BUILD/tests/vm-logs/iscsi-boot)
 #   ISOBOOT_VM_CELLS     a subset of cells to run, e.g. "2 4" (default: all)
 #   ISOBOOT_ISCSI_DEBUG  1: run isoboot-iscsi with --debug
-#   ISOBOOT_VM_KEEPALIVE 1: do not destroy the sessions' sockets; wait (up to 150 s) for the
-#                        target's TCP keepalive to end them
 #   CELL_TIMEOUT         seconds per boot (default 120)
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -138,9 +138,11 @@ sessions_ended() {
 	done
 }
 
-# check_sessions CELL...: the login and session-end checks of each CELL.
+# check_sessions check-end|nocheck-end CELL...: the login and (with check-end) session-end
+# checks of each CELL.
 check_sessions() {
-	local c n name iso ip logins ends
+	local mode=$1 c n name iso ip logins ends
+	shift
 	for c in "$@"; do
 		IFS='|' read -r n name iso <<<"$c"
 		ip=$(ip_of "$(mac_of "$n")")
@@ -151,15 +153,15 @@ check_sessions() {
 		fi
 		check "cell $n $name: isoboot-iscsi logged $logins login(s) of ${ip:-the VM} to $iso" \
 			test "$logins" -ge 1
-		check "cell $n $name: isoboot-iscsi logged the end of each session ($ends of $logins)" \
-			test "$ends" -ge "$logins"
+		[ "$mode" != check-end ] || [ "$logins" = 0 ] ||
+			check "cell $n $name: isoboot-iscsi logged the end of each session ($ends of $logins)" \
+				test "$ends" -ge "$logins"
 		[ -z "$ip" ] || grep -F -e "from $ip " -e "of $ip " "$ILOG" | sed 's/^/#   /' | head -n 20 || true
 	done
 }
 
 # --- Boot the cells, one at a time (TCG is CPU bound).
 results=()
-pending=()
 for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r -a f <<<"$def"
 	n=${f[0]} name=${f[1]} fw=${f[2]} iso=${f[3]}
@@ -167,6 +169,10 @@ for def in "${CELL_DEFS[@]}"; do
 	[[ " $CELLS " == *" $n "* ]] || continue
 	dir=$LOGS/cell-$n-$name
 	log "cell $n $name: $fw sanboot $(iqn_of "$iso") ($iso)"
+	# The test ISOs' GRUB powers the machine off after ISOBOOT-TEST-DONE; the rescue ISO waits
+	# in its menu.
+	VM_BOOT_GRACE=10
+	[ "$iso" != grub-rescue-cdrom.iso ] || VM_BOOT_GRACE=0
 	if vm_boot "$name" "$fw" "$(mac_of "$n")" "$CELL_TIMEOUT" "$dir" "${want[@]}"; then
 		verdict=PASS
 	else
@@ -174,7 +180,7 @@ for def in "${CELL_DEFS[@]}"; do
 	fi
 	secs=$(vm_secs 0 "$VM_BOOT_MS")
 	if [ $verdict = PASS ]; then
-		pass "cell $n $name: booted $iso ($secs s)"
+		pass "cell $n $name: booted $iso ($secs s$([ "$VM_BOOT_HALTED" = 1 ] && echo ', then powered off'))"
 	else
 		fail "cell $n $name: $VM_BOOT_END after $secs s; missing on serial:$(for s in "${want[@]}"; do
 			vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
@@ -185,37 +191,21 @@ for def in "${CELL_DEFS[@]}"; do
 	fi
 	results+=("$verdict cell $n $name ($fw, $iso): $secs s")
 
-	# The VM is gone without logging out. Unless told to wait for the target's TCP keepalive,
-	# end its half-open sessions now.
-	if [ "${ISOBOOT_VM_KEEPALIVE:-0}" != 1 ]; then
-		ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
-	fi
-	for _ in $(seq 50); do
-		sessions_ended "$n|$name|$iso" && break
-		sleep 0.1
-	done
-	if sessions_ended "$n|$name|$iso"; then
-		check_sessions "$n|$name|$iso"
+	# The VM is gone without logging out: destroy the target's side of its connections so that
+	# the sessions end now.
+	err=$(ip netns exec "$NS" ss -K state established '( sport = :3260 )' 2>&1 >/dev/null) || true
+	if [[ $err == *"not supported"* ]]; then
+		log "cell $n $name: this kernel cannot destroy sockets (CONFIG_INET_DIAG_DESTROY); session ends not checked"
+		check_sessions nocheck-end "$n|$name|$iso"
 	else
-		pending+=("$n|$name|$iso")
+		for _ in $(seq 50); do
+			sessions_ended "$n|$name|$iso" && break
+			sleep 0.1
+		done
+		check_sessions check-end "$n|$name|$iso"
 	fi
 	log "serial log: $dir/serial.log"
 done
-
-# Sessions that did not end at once (a kernel without SOCK_DESTROY for ss -K, or
-# ISOBOOT_VM_KEEPALIVE=1): isoboot-iscsi's TCP keepalive (60 s idle, 6 probes 10 s apart) must
-# end them within about 2 minutes of the VM's last packet.
-if [ ${#pending[@]} -gt 0 ]; then
-	log "waiting up to 150 s for the TCP keepalive to end the sessions of ${#pending[@]} cell(s)"
-	t0=$(vm_ms)
-	for _ in $(seq 150); do
-		sessions_ended "${pending[@]}" && break
-		[ $(($(vm_ms) - t0)) -lt 150000 ] || break
-		sleep 1
-	done
-	log "waited $(vm_secs "$t0") s"
-	check_sessions "${pending[@]}"
-fi
 
 log "isoboot-iscsi log: $ILOG"
 log "dnsmasq log: $LOGS/dnsmasq.log"

@@ -135,8 +135,9 @@ vm_dnsmasq_conf() {
 # serial console, QEMU exits, or TIMEOUT seconds pass. FW is bios (SeaBIOS; graphics=off puts
 # its console, and iPXE's, on the serial port) or efi (OVMF, which mirrors its console to the
 # serial port). Returns 0 only when every STRING was seen. Sets VM_BOOT_MS (time from the start
-# of QEMU until the last STRING was seen, or until it gave up) and VM_BOOT_END (all, exited,
-# timeout).
+# of QEMU until the last STRING was seen, or until it gave up), VM_BOOT_END (all, exited,
+# timeout) and VM_BOOT_HALTED (1 when QEMU exited by itself within VM_BOOT_GRACE seconds, default
+# 0, after the last STRING).
 vm_boot() {
 	local name=$1 fw=$2 mac=$3 tmo=$4 dir=$5
 	shift 5
@@ -167,6 +168,7 @@ vm_boot() {
 	qpid=$!
 	VM_PIDS+=("$qpid")
 	VM_BOOT_END=timeout
+	VM_BOOT_HALTED=0
 	end=$((start + tmo * 1000))
 	for i in $(seq $((tmo * 5 + 5))); do
 		if vm_serial_has "$dir/serial.log" "$@"; then
@@ -185,13 +187,22 @@ vm_boot() {
 	if [ "$VM_BOOT_END" != all ] && vm_serial_has "$dir/serial.log" "$@"; then
 		VM_BOOT_END=all
 	fi
+	# A guest that powers off by itself once done: give it VM_BOOT_GRACE seconds, so that it
+	# ends its I/O (and its TCP acknowledgements) cleanly.
+	if [ "$VM_BOOT_END" = all ]; then
+		for i in $(seq $((${VM_BOOT_GRACE:-0} * 10))); do
+			vm_running "$qpid" || break
+			sleep 0.1
+		done
+		vm_running "$qpid" || VM_BOOT_HALTED=1
+	fi
 	vm_stop "$qpid"
 	[ "$VM_BOOT_END" = all ]
 }
 
 # vm_serial_text LOG: the serial log as text (no CR, no NUL, no ANSI escapes).
 vm_serial_text() {
-	tr -d '\r\000' <"$1" 2>/dev/null | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'
+	tr -d '\r\000' <"$1" 2>/dev/null | sed 's/\x1b\[[0-9;?=]*[A-Za-z]//g'
 }
 
 # vm_serial_has LOG STRING...: true when every STRING is in the serial log.
