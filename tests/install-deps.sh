@@ -12,6 +12,8 @@ PKGS=(
 	libiscsi-bin libiscsi-dev tgt iperf3
 	# test ISOs and their inspection
 	xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
+	# QEMU boot tests (tests/vm): QEMU, SeaBIOS, iPXE NIC ROMs, OVMF, DHCP + IPv6 RA
+	qemu-system-x86 seabios ipxe-qemu ovmf dnsmasq-base systemd
 	# test tools
 	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates
 )
