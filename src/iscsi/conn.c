@@ -75,6 +75,17 @@ struct dout_task {
 	uint8_t lun[8];
 };
 
+/* The iovecs of one flush, and what they point into. */
+struct flush_state {
+	const struct out_sink *sink;
+	int n, ndig, nhdr;
+	size_t arena_used;
+	/* Storage the iovecs point into; not cleared, only used up to the counters. */
+	struct iovec iov[IOV_BATCH];
+	uint8_t digests[IOV_BATCH][4];
+	uint8_t hdrs[IOV_BATCH][ISCSI_BHS_LEN];
+};
+
 struct conn {
 	const struct iscsi_env *env;
 	enum conn_state state;
@@ -119,6 +130,7 @@ struct conn {
 	struct out_item outq[OUTQ_MAX];
 	size_t out_head, out_count;
 	uint8_t *arena;
+	struct flush_state *fs; /* allocated once: flushes happen after every command */
 
 	uint64_t bytes_read;
 	uint64_t commands;
@@ -1445,7 +1457,8 @@ struct conn *conn_new(const struct iscsi_env *env)
 	    ISCSI_BHS_LEN + ISCSI_MAX_AHS_LEN + 2 * ISCSI_DIGEST_LEN + OUR_MAX_RECV_DSL + 4;
 	c->rbuf = malloc(c->rbuf_cap);
 	c->arena = malloc(ARENA_SIZE);
-	if (!c->rbuf || !c->arena) {
+	c->fs = malloc(sizeof(*c->fs));
+	if (!c->rbuf || !c->arena || !c->fs) {
 		conn_free(c);
 		return NULL;
 	}
@@ -1471,6 +1484,7 @@ void conn_free(struct conn *c)
 	free(c->text_pending);
 	free(c->rbuf);
 	free(c->arena);
+	free(c->fs);
 	free(c);
 }
 
@@ -1550,17 +1564,6 @@ void conn_received(struct conn *c, size_t n)
 }
 
 /* ---- output ---- */
-
-struct flush_state {
-	const struct out_sink *sink;
-	struct iovec iov[IOV_BATCH];
-	int n;
-	size_t arena_used;
-	uint8_t digests[IOV_BATCH][4];
-	int ndig;
-	uint8_t hdrs[IOV_BATCH][ISCSI_BHS_LEN];
-	int nhdr;
-};
 
 static const uint8_t zeros[4096];
 
@@ -1767,12 +1770,10 @@ static int flush_data_in(struct conn *c, struct flush_state *fs, struct out_item
 
 int conn_flush(struct conn *c, const struct out_sink *sink)
 {
-	struct flush_state *fs = malloc(sizeof(*fs));
+	struct flush_state *fs = c->fs;
 	int r = 0;
 
-	if (!fs)
-		return -ENOMEM;
-	memset(fs, 0, offsetof(struct flush_state, digests));
+	memset(fs, 0, offsetof(struct flush_state, iov));
 	fs->sink = sink;
 	while (c->out_count && r == 0) {
 		struct out_item *it = &c->outq[c->out_head];
@@ -1810,7 +1811,6 @@ int conn_flush(struct conn *c, const struct out_sink *sink)
 	}
 	if (r == 0)
 		r = fs_drain(fs, false);
-	free(fs);
 	return r;
 }
 
