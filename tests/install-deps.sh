@@ -8,8 +8,8 @@ PKGS=(
 	libsystemd-dev libinih-dev nettle-dev
 	# checks and fuzzing
 	clang libclang-rt-14-dev clang-format
-	# real iSCSI peers: initiator tools, a library for our test tools, tgt for the benchmark
-	libiscsi-bin libiscsi-dev tgt iperf3
+	# real iSCSI peers: libiscsi's initiator tools, and the library for our test tools
+	libiscsi-bin libiscsi-dev
 	# test ISOs and their inspection
 	xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
 	# QEMU boot tests (tests/vm): QEMU, SeaBIOS, iPXE NIC ROMs, OVMF, DHCP + IPv6 RA

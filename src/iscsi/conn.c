@@ -1819,9 +1819,23 @@ void conn_log_end(struct conn *c)
 	struct timespec now;
 	char bytes[32], secs[32];
 
-	if (c->logged_end || c->state == CONN_LOGIN || !c->first_login_seen)
+	if (c->logged_end)
 		return;
 	c->logged_end = true;
+	if (!c->tsih) {
+		/* Never reached the full feature phase: say how far it got. */
+		log_full(
+		    LOG_INFO, 0, MSGID_ISCSI_SESSION_END,
+		    (const struct log_field[]){
+			{"ISOBOOT_CLIENT", c->env->client},
+			{"ISOBOOT_INITIATOR", c->initiator},
+			{"ISOBOOT_END_REASON", c->end_reason ? c->end_reason : "connection closed"},
+			{NULL, NULL}},
+		    "Connection from %s%s%s%s ended before login completed: %s", c->env->client,
+		    c->initiator[0] ? " (" : "", c->initiator, c->initiator[0] ? ")" : "",
+		    c->end_reason ? c->end_reason : "connection closed");
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double d =
 	    (double)(now.tv_sec - c->start.tv_sec) + (double)(now.tv_nsec - c->start.tv_nsec) / 1e9;

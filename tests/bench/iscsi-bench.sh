@@ -7,10 +7,16 @@ set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${ISOBOOT_BUILD:-$SRC/build}
 SECS=${1:-8}
-for c in tgtd tgtadm iscsi-perf iperf3; do
-	command -v "$c" >/dev/null || { echo "iscsi-bench: needs $c (apt-get install tgt libiscsi-bin iperf3)"; exit 1; }
-done
 [ "$(id -u)" = 0 ] || { echo "iscsi-bench: needs root for tgtd"; exit 1; }
+# The peers are installed here, not by tests/install-deps.sh: on a host where systemd runs,
+# installing tgt also starts tgt.service on port 3260.
+missing=()
+for p in tgt libiscsi-bin iperf3 bc; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 W=$(mktemp -d /tmp/isoboot-bench-XXXXXX)
 PIDS=()
 cleanup() {

@@ -23,8 +23,10 @@ CAT=$TMP/state/catalog
 MT=$(iqn_of "$CAT" memtest86+x64.iso)
 BIG=$(iqn_of "$CAT" big/big.iso)
 HUGE=$(iqn_of "$CAT" big/huge.iso)
-CD=$(start_target "$TMP/cd.conf" "$TMP/cd.log" 47300)
-DISK=$(start_target "$TMP/disk.conf" "$TMP/disk.log" 47500)
+start_target "$TMP/cd.conf" "$TMP/cd.log" 47300
+CD=$TARGET_PORT
+start_target "$TMP/disk.conf" "$TMP/disk.log" 47500
+DISK=$TARGET_PORT
 
 # Discovery: every target, at the address the client used, with a portal group tag.
 iscsi-ls "iscsi://127.0.0.1:$CD" > "$TMP/ls" 2>&1
@@ -100,8 +102,10 @@ write_config "$TMP/chap.conf" "$TMP/iso" "$TMP/state" "[iscsi]" "chap_user = lab
 	"chap_secret = lab-secret-0123" "chap_mutual_user = isoboot" "chap_mutual_secret = target-secret-456"
 write_config "$TMP/chap1.conf" "$TMP/iso" "$TMP/state" "[iscsi]" "chap_user = lab" \
 	"chap_secret = lab-secret-0123"
-C1=$(start_target "$TMP/chap1.conf" "$TMP/chap1.log" 47700)
-CM=$(start_target "$TMP/chap.conf" "$TMP/chapm.log" 47900)
+start_target "$TMP/chap1.conf" "$TMP/chap1.log" 47700
+C1=$TARGET_PORT
+start_target "$TMP/chap.conf" "$TMP/chapm.log" 47900
+CM=$TARGET_PORT
 check "one-way CHAP: right secret logs in" iscsi-inq "iscsi://lab%lab-secret-0123@127.0.0.1:$C1/$MT/0"
 check "one-way CHAP: wrong secret is refused" bash -c "! iscsi-inq 'iscsi://lab%wrong-secret-00@127.0.0.1:$C1/$MT/0' >/dev/null 2>&1"
 check "one-way CHAP: no credentials are refused" bash -c "! iscsi-inq 'iscsi://127.0.0.1:$C1/$MT/0' >/dev/null 2>&1"

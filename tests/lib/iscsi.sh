@@ -12,7 +12,8 @@ free_port() {
 	return 1
 }
 
-# start_target CONF LOG: prints the port. The target lives until the test ends (bounded).
+# start_target CONF LOG [BASE_PORT]: sets TARGET_PORT. The target lives until stop_targets
+# (and at most 15 minutes).
 start_target() {
 	local conf=$1 log=$2 port
 	port=$(free_port "${3:-47300}")
@@ -23,7 +24,7 @@ start_target() {
 		ss -Hltn "sport = :$port" | grep -q . && break
 		sleep 0.1
 	done
-	echo "$port"
+	TARGET_PORT=$port
 }
 
 stop_targets() {
