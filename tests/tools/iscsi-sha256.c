@@ -17,11 +17,11 @@
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"lba", required_argument, NULL, 'l'},
-		{"blocks", required_argument, NULL, 'n'},
-		{"chunk", required_argument, NULL, 'c'},
-		{"digest", no_argument, NULL, 'd'},
-		{0},
+	    {"lba", required_argument, NULL, 'l'},
+	    {"blocks", required_argument, NULL, 'n'},
+	    {"chunk", required_argument, NULL, 'c'},
+	    {"digest", no_argument, NULL, 'd'},
+	    {0},
 	};
 	uint64_t lba = 0, count = UINT64_MAX, chunk = 0;
 	int c, digest = 0;
@@ -56,7 +56,8 @@ int main(int argc, char **argv)
 	}
 	iscsi_set_targetname(iscsi, url->target);
 	iscsi_set_session_type(iscsi, ISCSI_SESSION_NORMAL);
-	iscsi_set_header_digest(iscsi, digest ? ISCSI_HEADER_DIGEST_CRC32C : ISCSI_HEADER_DIGEST_NONE);
+	iscsi_set_header_digest(iscsi,
+				digest ? ISCSI_HEADER_DIGEST_CRC32C : ISCSI_HEADER_DIGEST_NONE);
 	if (iscsi_full_connect_sync(iscsi, url->portal, url->lun) != 0) {
 		fprintf(stderr, "login failed: %s\n", iscsi_get_error(iscsi));
 		return 1;
@@ -80,8 +81,8 @@ int main(int argc, char **argv)
 	uint64_t bytes = 0;
 	for (uint64_t done = 0; done < count;) {
 		uint64_t n = count - done < chunk ? count - done : chunk;
-		t = iscsi_read16_sync(iscsi, url->lun, lba + done, (uint32_t)(n * bs), bs, 0, 0, 0, 0,
-				      0);
+		t = iscsi_read16_sync(iscsi, url->lun, lba + done, (uint32_t)(n * bs), bs, 0, 0, 0,
+				      0, 0);
 		if (!t || t->status != SCSI_STATUS_GOOD || t->datain.size != (int)(n * bs)) {
 			fprintf(stderr, "READ(16) at %" PRIu64 " failed: %s\n", lba + done,
 				iscsi_get_error(iscsi));
