@@ -515,26 +515,11 @@ static void login_fail(struct conn *c, const struct iscsi_pdu *req, uint16_t sta
 
 static int open_target(struct conn *c)
 {
-	_cleanup_free_ char *full = NULL, *real_dir = NULL, *real = NULL;
 	struct stat st;
+	int fd = catalog_open_image(c->env->iso_dir, c->entry, &st);
 
-	if (asprintf(&full, "%s/%s", c->env->iso_dir, c->entry->path) < 0)
-		return -ENOMEM;
-	real_dir = realpath(c->env->iso_dir, NULL);
-	real = realpath(full, NULL);
-	if (!real_dir || !real)
-		return -ENOENT;
-	size_t l = strlen(real_dir);
-	/* The catalog was checked by the scan; the folder may have changed since. */
-	if (strncmp(real, real_dir, l) != 0 || real[l] != '/')
-		return -EXDEV;
-	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
-		return neg_errno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EBADFD;
-	}
+		return fd;
 	c->image_fd = fd;
 	snprintf(c->iso_path, sizeof(c->iso_path), "%s", c->entry->path);
 	scsi_lun_init(&c->lun, fd, (uint64_t)st.st_size, c->env->device_type, c->entry->id,

@@ -539,3 +539,27 @@ int catalog_save(const struct catalog *c, const char *path)
 	r = fsync_dir_of(path);
 	return r < 0 ? r : 1;
 }
+
+int catalog_open_image(const char *iso_dir, const struct catalog_entry *e, struct stat *st)
+{
+	_cleanup_free_ char *full = NULL, *real_dir = NULL, *real = NULL;
+
+	if (asprintf(&full, "%s/%s", iso_dir, e->path) < 0)
+		return -ENOMEM;
+	real_dir = realpath(iso_dir, NULL);
+	real = realpath(full, NULL);
+	if (!real_dir || !real)
+		return -ENOENT;
+	size_t l = strlen(real_dir);
+	/* The catalog was checked by the scan, but the folder may have changed since. */
+	if (strncmp(real, real_dir, l) != 0 || (real[l] != '/' && !streq(real_dir, "/")))
+		return -EXDEV;
+	_cleanup_close_ int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return neg_errno();
+	if (fstat(fd, st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st->st_mode))
+		return -EBADFD;
+	return take_fd(&fd);
+}

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "iso9660.h"
 
@@ -68,6 +69,12 @@ int catalog_format(const struct catalog *c, FILE *f);
  * directory. Returns 1 when the file changed, 0 when it already had this content.
  */
 int catalog_save(const struct catalog *c, const char *path);
+
+/*
+ * Opens the image of e, read-only, below iso_dir: its path must still resolve inside the folder
+ * and be a regular file. Returns the fd (st filled in) or a negative errno.
+ */
+int catalog_open_image(const char *iso_dir, const struct catalog_entry *e, struct stat *st);
 
 /*
  * The stable id of an ISO at relative path rel: a lower-case slug of its base name without .iso
