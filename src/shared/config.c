@@ -33,14 +33,16 @@ int config_init(struct isoboot_config *c)
 	    .menu_title = strdup("isoboot"),
 	    .menu_default = strdup(""),
 	    .menu_timeout = 10,
+	    .menu_uefi_boot = MENU_UEFI_ISCSI,
+	    .menu_memdisk = strdup("/usr/lib/syslinux/memdisk"),
 	    .chap_user = strdup(""),
 	    .chap_secret = strdup(""),
 	    .chap_mutual_user = strdup(""),
 	    .chap_mutual_secret = strdup(""),
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
-	    !c->menu_title || !c->menu_default || !c->chap_user || !c->chap_secret ||
-	    !c->chap_mutual_user || !c->chap_mutual_secret) {
+	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
+	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret) {
 		config_finish(c);
 		return -ENOMEM;
 	}
@@ -55,6 +57,7 @@ void config_finish(struct isoboot_config *c)
 	free(c->iqn_prefix);
 	free(c->menu_title);
 	free(c->menu_default);
+	free(c->menu_memdisk);
 	free(c->chap_user);
 	free(c->chap_secret);
 	free(c->chap_mutual_user);
@@ -249,6 +252,22 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 		}
 		c->menu_timeout = (unsigned)u;
 		return 0;
+	}
+	if (streq(section, "menu") && streq(key, "uefi_boot")) {
+		if (streq(value, "iscsi"))
+			c->menu_uefi_boot = MENU_UEFI_ISCSI;
+		else if (streq(value, "http"))
+			c->menu_uefi_boot = MENU_UEFI_HTTP;
+		else
+			syntax_error(st, "uefi_boot must be 'iscsi' or 'http', got '%s'", value);
+		return 0;
+	}
+	if (streq(section, "menu") && streq(key, "memdisk")) {
+		if (value[0] != '/' || strlen(value) > 1024) {
+			syntax_error(st, "memdisk must be an absolute path, got '%s'", value);
+			return 0;
+		}
+		return set_string(&c->menu_memdisk, value);
 	}
 
 	if (!*section)

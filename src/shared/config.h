@@ -4,6 +4,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+enum menu_uefi_boot {
+	MENU_UEFI_ISCSI, /* sanboot iscsi:... */
+	MENU_UEFI_HTTP,	 /* sanboot http://.../iso/<id>/<name>.iso */
+};
+
 enum iscsi_device_type {
 	ISCSI_DEVICE_CDROM,
 	ISCSI_DEVICE_DISK,
@@ -22,6 +27,8 @@ struct isoboot_config {
 	char *menu_title;		    /* [menu] title */
 	char *menu_default;    /* [menu] default: an ISO id or file name, "" = first entry */
 	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
+	enum menu_uefi_boot menu_uefi_boot; /* [menu] uefi_boot */
+	char *menu_memdisk;		    /* [menu] memdisk: syslinux's memdisk, served to BIOS */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600

@@ -16,6 +16,8 @@ static void test_defaults(void)
 	CHECK_EQ_INT(c.device_type, ISCSI_DEVICE_CDROM);
 	CHECK_STR(c.menu_title, "isoboot");
 	CHECK_EQ_INT(c.menu_timeout, 10);
+	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_ISCSI);
+	CHECK_STR(c.menu_memdisk, "/usr/lib/syslinux/memdisk");
 	CHECK_STR(c.chap_user, "");
 	CHECK_STR(c.chap_secret, "");
 	CHECK_STR(c.chap_mutual_user, "");
@@ -48,7 +50,9 @@ static void test_full_file(void)
 			   "[menu]\n"
 			   "title = Lab boot menu\n"
 			   "default = debian-12\n"
-			   "timeout = 0\n";
+			   "timeout = 0\n"
+			   "uefi_boot = http\n"
+			   "memdisk = /opt/syslinux/memdisk\n";
 
 	config_init(&c);
 	CHECK_EQ_INT(config_load_string(&c, "t.conf", text), 0);
@@ -64,6 +68,8 @@ static void test_full_file(void)
 	CHECK_STR(c.menu_title, "Lab boot menu");
 	CHECK_STR(c.menu_default, "debian-12");
 	CHECK_EQ_INT(c.menu_timeout, 0);
+	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_HTTP);
+	CHECK_STR(c.menu_memdisk, "/opt/syslinux/memdisk");
 	config_finish(&c);
 }
 
@@ -102,6 +108,8 @@ static void test_errors(void)
 	expect_error("[server]\naddress = not an address\n", "bad.conf:2: address must be");
 	expect_error("[menu]\ntitle = a\x01 b\n", "bad.conf:2: title must be");
 	expect_error("[menu]\nthis line has no equals sign\n", "bad.conf:2: syntax error");
+	expect_error("[menu]\nuefi_boot = tftp\n", "bad.conf:2: uefi_boot must be");
+	expect_error("[menu]\nmemdisk = memdisk\n", "bad.conf:2: memdisk must be an absolute");
 	/* A line longer than inih's buffer is one error, and its tail is not parsed as a key. */
 	char longline[600];
 	memset(longline, 'a', sizeof(longline));
