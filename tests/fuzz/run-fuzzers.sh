@@ -12,11 +12,12 @@ if [ ! -d "$B" ]; then
 		-Db_lundef=false -Dman=disabled >/dev/null
 fi
 ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
-	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
+	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
+	tests/fuzz/fuzz-http-url src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
-TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi"
+TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url"
 for t in $TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
 mkdir -p "$W/artifacts"
 # ISO seeds: blocks 16 to 63 of every real and built image: descriptors, directories, catalogs.
@@ -47,6 +48,13 @@ seed_pdu "$W/seeds-iscsi-pdu/inquiry" "01$(bhs 1 0xc0 2 0 12010000ff000000000000
 seed_pdu "$W/seeds-iscsi-pdu/nop" "01$(bhs 0 0x80 3 0 00000000000000000000000000000000 0)"
 printf 'InitiatorName=iqn.x:y\0TargetName=iqn.a:b\0AuthMethod=CHAP,None\0CHAP_C=0x0102\0' > "$W/seeds-iscsi-text/login"
 printf '\x12\x01\x80\x00\xff\x00' > "$W/seeds-scsi/inquiry"
+# HTTP seeds: a size (8 bytes, little-endian) and a Range value; request paths.
+printf '\x00\x10\x00\x00\x01\x00\x00\x00bytes=4294967296-' > "$W/seeds-http-range/big"
+printf '\xe8\x03\x00\x00\x00\x00\x00\x00bytes=-500' > "$W/seeds-http-range/suffix"
+printf '\xe8\x03\x00\x00\x00\x00\x00\x00bytes=0-1, 5-6' > "$W/seeds-http-range/multi"
+printf '/iso/memtest86-x64-e3592784af74/memtest86%%2Bx64.iso' > "$W/seeds-http-url/iso"
+printf '/iso/%%2e%%2e/../etc/passwd' > "$W/seeds-http-url/traversal"
+printf 'x ${platform} || #c' > "$W/seeds-http-url/text"
 printf '\x00\x09\x28\x00\x00\x00\x00\x10\x00\x00\x04\x00' > "$W/seeds-scsi/read"
 
 status=0

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "catalog.h"
+#include "config.h"
+
+#define MENU_TEXT_MAX 80
+
+struct menu_params {
+	const char *title;
+	const char *default_entry; /* an id, a file name or a path; "" = the first entry */
+	unsigned timeout;	   /* seconds; 0 = wait for ever */
+	const char *http_base;	   /* "http://HOST[:PORT]", no trailing '/' */
+	const char *iscsi_host;	   /* "HOST" or "[V6]", the iSCSI portal (port 3260) */
+	enum menu_uefi_boot uefi_boot;
+	bool memdisk; /* memdisk can be served */
+};
+
+/*
+ * How an entry boots on one firmware. The BIOS way for an image with only floppy or hard disk
+ * emulation entries is memdisk; a no-emulation entry boots by sanboot.
+ */
+enum menu_boot {
+	MENU_BOOT_NONE,	   /* not on this firmware */
+	MENU_BOOT_SAN,	   /* sanboot over iSCSI */
+	MENU_BOOT_HTTP,	   /* sanboot over HTTP (UEFI, configured) */
+	MENU_BOOT_MEMDISK, /* BIOS: memdisk + the image as initrd */
+	MENU_BOOT_NEEDS_MEMDISK,
+};
+
+enum menu_boot menu_entry_boot(const struct catalog_entry *e, bool efi,
+			       const struct menu_params *p);
+
+/*
+ * Makes arbitrary text safe on an iPXE command line after "--": no control characters, no
+ * "${" (setting expansion), no token starting with '#' (a comment), no "||", "&&" or ";" token
+ * (command separators), no backslash (line continuation), ASCII only (others become '?'),
+ * whitespace collapsed, at most MENU_TEXT_MAX bytes. out has at least MENU_TEXT_MAX + 1 bytes.
+ */
+void menu_text_sanitize(const char *in, char *out, size_t size);
+
+/* Percent-encodes everything but RFC 3986 unreserved characters; caller frees. */
+char *menu_url_encode(const char *in);
+
+/* Generates the iPXE script for the catalog into a malloc'ed, NUL-terminated buffer. */
+int menu_script(const struct catalog *c, const struct menu_params *p, char **out, size_t *out_len);

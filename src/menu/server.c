@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libmicrohttpd glue: request routing, the catalog kept fresh by a stat() per request, ISO
+ * and memdisk files with ranges served zero-copy from their file descriptor, and one access
+ * entry in the journal per request.
+ */
+#include "server.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "ipxe.h"
+#include "listen.h"
+#include "log.h"
+#include "range.h"
+#include "url.h"
+#include "util.h"
+
+#define MAX_DAEMONS 8
+
+struct menu_server {
+	const struct isoboot_config *cfg;
+	char *catalog_path;
+	pthread_mutex_t lock; /* the catalog and what we know of its file */
+	struct catalog catalog;
+	struct stat catalog_st;
+	bool catalog_seen; /* catalog_st is valid */
+	int catalog_err;   /* the last error reported, so that it is reported once */
+	struct MHD_Daemon *daemons[MAX_DAEMONS];
+	size_t n_daemons;
+};
+
+/* What one request was and became, for its access entry. */
+struct request {
+	char client[INET6_ADDRSTRLEN + 8];
+	char method[8];
+	char iso[CATALOG_ID_MAX];
+	char what[160];
+	unsigned status;
+	uint64_t bytes;
+};
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Reloads the catalog when its file changed. Called with the lock held. */
+static void catalog_refresh(struct menu_server *s)
+{
+	struct stat st;
+	struct catalog fresh;
+	unsigned line = 0;
+
+	if (stat(s->catalog_path, &st) < 0) {
+		int r = neg_errno();
+		if (r != s->catalog_err) {
+			if (r == -ENOENT)
+				log_warning(
+				    "%s does not exist (has isoboot-scan run?); the menu is "
+				    "empty",
+				    s->catalog_path);
+			else
+				log_warning_errno(r, "Cannot stat %s; the menu is empty",
+						  s->catalog_path);
+			s->catalog_err = r;
+		}
+		catalog_finish(&s->catalog);
+		catalog_init(&s->catalog);
+		s->catalog_seen = false;
+		return;
+	}
+	if (s->catalog_seen && same_file(&st, &s->catalog_st))
+		return;
+	/* Whatever happens, this version of the file is not read again. */
+	s->catalog_st = st;
+	s->catalog_seen = true;
+	int r = catalog_load(&fresh, s->catalog_path, &line);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			log_error("%s:%u: the catalog is not valid; keeping the previous one",
+				  s->catalog_path, line);
+		else
+			log_error_errno(r, "Cannot read the catalog %s; keeping the previous one",
+					s->catalog_path);
+		s->catalog_err = r;
+		return;
+	}
+	catalog_sort(&fresh);
+	catalog_finish(&s->catalog);
+	s->catalog = fresh;
+	s->catalog_err = 0;
+	log_info("Catalog %s loaded: %zu ISOs", s->catalog_path, s->catalog.n);
+}
+
+static void connection_address(struct MHD_Connection *conn, struct sockaddr_storage *ss,
+			       socklen_t *len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	*len = sizeof(*ss);
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)ss, len) < 0) {
+		memset(ss, 0, sizeof(*ss));
+		*len = 0;
+	}
+}
+
+/* "http://HOST[:PORT]" and the iSCSI host, from the address the client reached us on. */
+static void base_urls(const struct menu_server *s, struct MHD_Connection *conn, char *http,
+		      size_t http_size, char *iscsi, size_t iscsi_size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[INET6_ADDRSTRLEN + 2] = "";
+	unsigned port = 80;
+
+	connection_address(conn, &ss, &len);
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	const char *a = s->cfg->server_address;
+	if (str_empty(a)) {
+		if (len == 0 ||
+		    sockaddr_format((struct sockaddr *)&ss, len, addr + 1, sizeof(addr) - 2, 0) < 0)
+			snprintf(addr + 1, sizeof(addr) - 2, "0.0.0.0");
+		a = addr + 1;
+	}
+	if (strchr(a, ':'))
+		snprintf(iscsi, iscsi_size, "[%s]", a);
+	else
+		snprintf(iscsi, iscsi_size, "%s", a);
+	if (port == 80)
+		snprintf(http, http_size, "http://%s", iscsi);
+	else
+		snprintf(http, http_size, "http://%s:%u", iscsi, port);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct request *rq, unsigned status,
+			     struct MHD_Response *resp, uint64_t bytes)
+{
+	if (!resp)
+		return MHD_NO;
+	rq->status = status;
+	rq->bytes = streq(rq->method, "HEAD") ? 0 : bytes;
+	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn, struct request *rq, unsigned status,
+				  const char *text)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+
+	if (resp) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain; charset=utf-8");
+		if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	}
+	return queue(conn, rq, status, resp, strlen(text));
+}
+
+/* Serves an open file (fd is consumed) with validators and a single byte range. */
+static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *rq, int fd,
+				  const char *tag, const char *content_type)
+{
+	struct stat st;
+	char etag[CATALOG_ID_MAX + 48], modified[40], crange[80];
+	uint64_t first = 0, last = 0;
+	enum http_range kind = HTTP_RANGE_NONE;
+	struct MHD_Response *resp;
+	unsigned status;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	}
+	uint64_t size = (uint64_t)st.st_size;
+	snprintf(etag, sizeof(etag), "\"%s-%" PRIx64 "-%" PRIx64 "\"", tag, size,
+		 (uint64_t)st.st_mtime);
+	http_date_format(st.st_mtime, modified, sizeof(modified));
+
+	const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Range");
+	const char *if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Range");
+	if (range && http_if_range_matches(if_range, etag, st.st_mtime))
+		kind = http_range_parse(range, size, &first, &last);
+
+	if (kind == HTTP_RANGE_UNSATISFIABLE) {
+		close(fd);
+		snprintf(crange, sizeof(crange), "bytes */%" PRIu64, size);
+		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
+			 " range %s unsatisfiable", range);
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		status = MHD_HTTP_RANGE_NOT_SATISFIABLE;
+	} else if (kind == HTTP_RANGE_OK) {
+		snprintf(crange, sizeof(crange), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first,
+			 last, size);
+		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
+			 " bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
+		resp = MHD_create_response_from_fd_at_offset64(last - first + 1, fd, first);
+		status = MHD_HTTP_PARTIAL_CONTENT;
+	} else {
+		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
+			 " whole %" PRIu64, size);
+		resp = MHD_create_response_from_fd_at_offset64(size, fd, 0);
+		status = MHD_HTTP_OK;
+	}
+	if (!resp) {
+		if (kind != HTTP_RANGE_UNSATISFIABLE)
+			close(fd);
+		return MHD_NO;
+	}
+	if (kind != HTTP_RANGE_NONE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	return queue(conn, rq, status, resp,
+		     kind == HTTP_RANGE_OK		? last - first + 1
+		     : kind == HTTP_RANGE_UNSATISFIABLE ? 0
+							: size);
+}
+
+/* Opens an ISO of the catalog, inside iso_dir whatever symlinks say. */
+static int open_iso(const char *iso_dir, const char *rel)
+{
+	_cleanup_free_ char *full = NULL, *real_dir = NULL, *real = NULL;
+
+	if (str_empty(rel) || rel[0] == '/')
+		return -EINVAL;
+	if (asprintf(&full, "%s/%s", iso_dir, rel) < 0)
+		return -ENOMEM;
+	real_dir = realpath(iso_dir, NULL);
+	real = realpath(full, NULL);
+	if (!real_dir || !real)
+		return -ENOENT;
+	size_t l = strlen(real_dir);
+	if (strncmp(real, real_dir, l) != 0 || real[l] != '/')
+		return -EXDEV;
+	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+static enum MHD_Result serve_iso(struct menu_server *s, struct MHD_Connection *conn,
+				 struct request *rq, const char *id)
+{
+	_cleanup_free_ char *path = NULL;
+
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "iso %s", id);
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	const struct catalog_entry *e = catalog_find_id(&s->catalog, id);
+	if (e && e->path)
+		path = strdup(e->path);
+	pthread_mutex_unlock(&s->lock);
+	if (!e)
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
+	if (!path)
+		return MHD_NO;
+	int fd = open_iso(s->cfg->iso_dir, path);
+	if (fd < 0) {
+		log_warning_errno(fd, "Cannot open the ISO %s (%s)", id, path);
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
+	}
+	return serve_file(conn, rq, fd, id, "application/octet-stream");
+}
+
+static enum MHD_Result serve_memdisk(struct menu_server *s, struct MHD_Connection *conn,
+				     struct request *rq)
+{
+	snprintf(rq->what, sizeof(rq->what), "memdisk");
+	int fd = open(s->cfg->menu_memdisk, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "memdisk is not installed\n");
+	return serve_file(conn, rq, fd, "memdisk", "application/octet-stream");
+}
+
+static enum MHD_Result serve_script(struct menu_server *s, struct MHD_Connection *conn,
+				    struct request *rq)
+{
+	char http[INET6_ADDRSTRLEN + 320], iscsi[INET6_ADDRSTRLEN + 260];
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	snprintf(rq->what, sizeof(rq->what), "menu");
+	base_urls(s, conn, http, sizeof(http), iscsi, sizeof(iscsi));
+	struct menu_params p = {
+	    .title = s->cfg->menu_title,
+	    .default_entry = s->cfg->menu_default,
+	    .timeout = s->cfg->menu_timeout,
+	    .http_base = http,
+	    .iscsi_host = iscsi,
+	    .uefi_boot = s->cfg->menu_uefi_boot,
+	    .memdisk = stat(s->cfg->menu_memdisk, &st) == 0 && S_ISREG(st.st_mode),
+	};
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	int r = menu_script(&s->catalog, &p, &text, &len);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		log_error_errno(r, "Cannot generate the menu");
+		return reply_text(conn, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	}
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	return queue(conn, rq, MHD_HTTP_OK, resp, len);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req_cls)
+{
+	struct menu_server *s = cls;
+	struct request *rq = *req_cls;
+	enum menu_url_kind kind;
+	char id[CATALOG_ID_MAX];
+
+	(void)version;
+	(void)upload_data;
+	if (!rq) {
+		/* Answering before the whole request is in would make MHD close the connection:
+		 * the first call only sets up, the answer comes with the last one. */
+		rq = calloc(1, sizeof(*rq));
+		if (!rq)
+			return MHD_NO;
+		*req_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		*upload_data_size = 0; /* a body is never used */
+		return MHD_YES;
+	}
+	if (rq->status)
+		return MHD_YES;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr)
+		sockaddr_format(ci->client_addr,
+				ci->client_addr->sa_family == AF_INET6
+				    ? (socklen_t)sizeof(struct sockaddr_in6)
+				    : (socklen_t)sizeof(struct sockaddr_in),
+				rq->client, sizeof(rq->client), 0);
+	if (!rq->client[0])
+		snprintf(rq->client, sizeof(rq->client), "unknown");
+	menu_text_sanitize(method, rq->method, sizeof(rq->method));
+	menu_text_sanitize(url, rq->what, 64 < sizeof(rq->what) ? 64 : sizeof(rq->what));
+
+	if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
+		return reply_text(conn, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed\n");
+	int r = menu_url_parse(url, &kind, id);
+	if (r == -EINVAL)
+		return reply_text(conn, rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
+	if (r < 0)
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	switch (kind) {
+	case MENU_URL_SCRIPT:
+		return serve_script(s, conn, rq);
+	case MENU_URL_MEMDISK:
+		return serve_memdisk(s, conn, rq);
+	case MENU_URL_ISO:
+		return serve_iso(s, conn, rq, id);
+	}
+	return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *req_cls;
+	char status[8], bytes[24];
+
+	(void)cls;
+	(void)conn;
+	if (!rq)
+		return;
+	*req_cls = NULL;
+	snprintf(status, sizeof(status), "%u", rq->status);
+	snprintf(bytes, sizeof(bytes), "%" PRIu64, rq->bytes);
+	const char *end = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+			  : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
+			      ? " (timed out)"
+			      : " (connection closed before the end)";
+	struct log_field fields[] = {
+	    {"ISOBOOT_CLIENT", rq->client},
+	    {"ISOBOOT_HTTP_STATUS", status},
+	    {"ISOBOOT_BYTES", bytes},
+	    {"ISOBOOT_ISO", rq->iso},
+	    {NULL, NULL},
+	};
+	if (!rq->iso[0])
+		fields[3] = (struct log_field){NULL, NULL};
+	log_full(LOG_INFO, 0, MSGID_HTTP_ACCESS, fields, "%s %s %s: %u, %s bytes%s", rq->client,
+		 rq->method, rq->what, rq->status, bytes, end);
+	free(rq);
+}
+
+/* Raw paths: menu_url_parse() decodes, and refuses what it must. */
+static size_t no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t l = strlen(msg);
+	while (l > 0 && (msg[l - 1] == '\n' || msg[l - 1] == '\r'))
+		msg[--l] = '\0';
+	log_debug("libmicrohttpd: %s", msg);
+}
+
+void menu_server_stop(struct menu_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_daemons; i++)
+		MHD_stop_daemon(s->daemons[i]);
+	catalog_finish(&s->catalog);
+	pthread_mutex_destroy(&s->lock);
+	free(s->catalog_path);
+	free(s);
+}
+
+int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n_fds,
+		      struct menu_server **out)
+{
+	struct menu_server *s = calloc(1, sizeof(*s));
+	size_t i = 0;
+
+	if (!s || n_fds > MAX_DAEMONS || !(s->catalog_path = config_catalog_path(cfg))) {
+		for (; i < n_fds; i++)
+			close(fds[i]);
+		free(s);
+		return !s || n_fds <= MAX_DAEMONS ? -ENOMEM : -E2BIG;
+	}
+	s->cfg = cfg;
+	pthread_mutex_init(&s->lock, NULL);
+	catalog_init(&s->catalog);
+	s->catalog_err = 1;
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	pthread_mutex_unlock(&s->lock);
+
+	for (; i < n_fds; i++) {
+		struct MHD_Daemon *d = MHD_start_daemon(
+		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
+		    MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_CONNECTION_TIMEOUT,
+		    (unsigned)MENU_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned)MENU_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned)MENU_PER_IP_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		    (size_t)MENU_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+		    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER,
+		    mhd_log, s, MHD_OPTION_END);
+		if (!d) {
+			int r = log_error_errno(-EIO, "libmicrohttpd refused listening socket %d",
+						fds[i]);
+			for (size_t j = i; j < n_fds; j++)
+				close(fds[j]);
+			menu_server_stop(s);
+			return r;
+		}
+		s->daemons[s->n_daemons++] = d;
+	}
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define MENU_CONNECTION_TIMEOUT_S 60
+#define MENU_CONNECTION_LIMIT 512
+#define MENU_PER_IP_LIMIT 128
+/* Per connection: the request line and headers must fit, with room for MHD's own buffers. */
+#define MENU_CONNECTION_MEMORY (32u << 10)
+
+struct menu_server;
+
+/*
+ * Starts serving on the listening sockets fds (ownership passes to the server, also on error),
+ * one libmicrohttpd daemon with its own epoll thread each. cfg must outlive the server.
+ */
+int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n_fds,
+		      struct menu_server **out);
+
+/* Stops the daemons (open connections are closed) and frees everything. */
+void menu_server_stop(struct menu_server *s);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "catalog.h"
+
+#define MENU_URL_MAX 1024
+
+enum menu_url_kind {
+	MENU_URL_SCRIPT,  /* "/" or "/boot.ipxe": the iPXE menu */
+	MENU_URL_MEMDISK, /* "/boot/memdisk" */
+	MENU_URL_ISO,	  /* "/iso/<id>" or "/iso/<id>/<anything>" */
+};
+
+/*
+ * Maps a raw request path (as sent, still percent-encoded, without the query) to what it names.
+ * No part of it ever becomes a file name: an ISO is named by its catalog id only, and whatever
+ * follows the id is ignored (iPXE likes a file name at the end). -EINVAL (400) for what no
+ * honest client sends: no leading '/', longer than MENU_URL_MAX, bad or NUL or control
+ * percent-escapes, empty, "." or ".." segments, backslashes. -ENOENT (404) for anything else
+ * not served. On MENU_URL_ISO, id holds the (syntactically valid) id.
+ */
+int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX]);
+
+/* Whether s is a well-formed catalog id: 1 to 63 of [a-z0-9-]. */
+bool menu_id_valid(const char *s);

