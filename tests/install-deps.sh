@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	gcc meson ninja-build pkg-config scdoc
-	libsystemd-dev libinih-dev nettle-dev
+	libsystemd-dev libinih-dev nettle-dev libmicrohttpd-dev
 	# checks and fuzzing
 	clang libclang-rt-14-dev clang-format
 	# real iSCSI peers: libiscsi's initiator tools, and the library for our test tools
@@ -15,7 +15,9 @@ PKGS=(
 	# QEMU boot tests (tests/vm): QEMU, SeaBIOS, iPXE NIC ROMs, OVMF, DHCP + IPv6 RA
 	qemu-system-x86 seabios ipxe-qemu ovmf dnsmasq-base systemd
 	# test tools
-	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates
+	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl
+	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)
+	syslinux-common
 )
 missing=()
 for p in "${PKGS[@]}"; do

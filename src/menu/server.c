@@ -235,25 +235,6 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *r
 }
 
 /* Opens an ISO of the catalog, inside iso_dir whatever symlinks say. */
-static int open_iso(const char *iso_dir, const char *rel)
-{
-	_cleanup_free_ char *full = NULL, *real_dir = NULL, *real = NULL;
-
-	if (str_empty(rel) || rel[0] == '/')
-		return -EINVAL;
-	if (asprintf(&full, "%s/%s", iso_dir, rel) < 0)
-		return -ENOMEM;
-	real_dir = realpath(iso_dir, NULL);
-	real = realpath(full, NULL);
-	if (!real_dir || !real)
-		return -ENOENT;
-	size_t l = strlen(real_dir);
-	if (strncmp(real, real_dir, l) != 0 || real[l] != '/')
-		return -EXDEV;
-	int fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	return fd < 0 ? neg_errno() : fd;
-}
-
 static enum MHD_Result serve_iso(struct menu_server *s, struct MHD_Connection *conn,
 				 struct request *rq, const char *id)
 {
@@ -271,7 +252,9 @@ static enum MHD_Result serve_iso(struct menu_server *s, struct MHD_Connection *c
 		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
 	if (!path)
 		return MHD_NO;
-	int fd = open_iso(s->cfg->iso_dir, path);
+	struct catalog_entry where = {.path = path};
+	struct stat st;
+	int fd = catalog_open_image(s->cfg->iso_dir, &where, &st);
 	if (fd < 0) {
 		log_warning_errno(fd, "Cannot open the ISO %s (%s)", id, path);
 		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
@@ -469,14 +452,17 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 
 	for (; i < n_fds; i++) {
 		struct MHD_Daemon *d = MHD_start_daemon(
-		    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, s,
-		    MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_CONNECTION_TIMEOUT,
-		    (unsigned)MENU_CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-		    (unsigned)MENU_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		    (unsigned)MENU_PER_IP_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		    (size_t)MENU_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-		    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER,
-		    mhd_log, s, MHD_OPTION_END);
+		    /* A thread per connection: a read from a cold disk stalls only its own client.
+		     */
+		    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, fds[i],
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)MENU_CONNECTION_TIMEOUT_S,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MENU_CONNECTION_LIMIT,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MENU_PER_IP_LIMIT,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MENU_CONNECTION_MEMORY,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+		    no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
 		if (!d) {
 			int r = log_error_errno(-EIO, "libmicrohttpd refused listening socket %d",
 						fds[i]);
