@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "util.h"
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -134,6 +134,18 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
+/* The value of a hexadecimal digit, or -1. */
+static inline int unhexchar(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Parses a whole decimal string into [min, max]; -EINVAL or -ERANGE otherwise. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
