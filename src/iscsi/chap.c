@@ -8,17 +8,6 @@
 
 #include "util.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -48,14 +37,14 @@ int chap_decode(const char *s, uint8_t *out, size_t max)
 		/* An odd number of digits has an implied leading zero. */
 		size_t i = 0;
 		if (len % 2) {
-			int v = hexval(p[0]);
+			int v = unhexchar(p[0]);
 			if (v < 0 || max < 1)
 				return -EINVAL;
 			out[n++] = (uint8_t)v;
 			i = 1;
 		}
 		for (; i < len; i += 2) {
-			int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+			int hi = unhexchar(p[i]), lo = unhexchar(p[i + 1]);
 			if (hi < 0 || lo < 0 || n >= max)
 				return -EINVAL;
 			out[n++] = (uint8_t)(hi << 4 | lo);

@@ -6,17 +6,6 @@
 
 #include "util.h"
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool menu_id_valid(const char *s)
 {
 	size_t n = 0;
@@ -43,7 +32,7 @@ int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID
 		if (o >= MENU_URL_MAX)
 			return -EINVAL;
 		if (c == '%') {
-			int hi = hex_value(raw[i + 1]), lo = hi < 0 ? -1 : hex_value(raw[i + 2]);
+			int hi = unhexchar(raw[i + 1]), lo = hi < 0 ? -1 : unhexchar(raw[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (unsigned char)(hi * 16 + lo);

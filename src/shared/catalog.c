@@ -202,17 +202,6 @@ int catalog_format(const struct catalog *c, FILE *f)
 	return ferror(f) ? -EIO : 0;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Unescapes value[0..len) into a new string; NUL bytes are refused. */
 static int unescape(const char *v, size_t len, char **out)
 {
@@ -229,9 +218,9 @@ static int unescape(const char *v, size_t len, char **out)
 		if (i + 1 < len && v[i + 1] == '\\') {
 			s[o++] = '\\';
 			i++;
-		} else if (i + 3 < len && v[i + 1] == 'x' && hexval(v[i + 2]) >= 0 &&
-			   hexval(v[i + 3]) >= 0) {
-			int ch = hexval(v[i + 2]) * 16 + hexval(v[i + 3]);
+		} else if (i + 3 < len && v[i + 1] == 'x' && unhexchar(v[i + 2]) >= 0 &&
+			   unhexchar(v[i + 3]) >= 0) {
+			int ch = unhexchar(v[i + 2]) * 16 + unhexchar(v[i + 3]);
 			if (ch == 0) {
 				free(s);
 				return -EBADMSG;
