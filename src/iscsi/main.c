@@ -23,7 +23,6 @@
 #define SEND_TIMEOUT_S 60
 #define USER_TIMEOUT_MS 120000
 #define SPIN_NS 50000
-#define MAX_CHILDREN 1024
 
 static int sock_writev(void *ctx, const struct iovec *iov, int n, bool more)
 {
