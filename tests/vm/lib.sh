@@ -138,10 +138,19 @@ vm_dnsmasq_conf() {
 # of QEMU until the last STRING was seen, or until it gave up), VM_BOOT_END (all, exited,
 # timeout) and VM_BOOT_HALTED (1 when QEMU exited by itself within VM_BOOT_GRACE seconds, default
 # 0, after the last STRING).
+# Optional settings, for the boot matrix:
+#   VM_BOOT_NIC      the NIC model and its options instead of the e1000 with the iPXE ROM, e.g.
+#                    "virtio-net-pci,romfile=" (no option ROM: OVMF's own PXE)
+#   VM_BOOT_MONITOR  path of a QEMU monitor socket to open (for vm_screendump)
+#   VM_BOOT_CHECK    a command run as `CMD DIR STRING...` instead of the serial match (e.g. OCR
+#                    of the screen); vm_boot is done when it returns 0
 vm_boot() {
 	local name=$1 fw=$2 mac=$3 tmo=$4 dir=$5
 	shift 5
-	local fwopt=() start qpid end i
+	local fwopt=() start qpid end i check=(vm_serial_has "$dir/serial.log") mon=()
+	local nic=${VM_BOOT_NIC:-e1000,romfile=$VM_NIC_ROM}
+	[ -z "${VM_BOOT_CHECK:-}" ] || check=("$VM_BOOT_CHECK" "$dir")
+	[ -z "${VM_BOOT_MONITOR:-}" ] || mon=(-monitor "unix:$VM_BOOT_MONITOR,server,nowait")
 	mkdir -p "$dir"
 	: >"$dir/serial.log"
 	case $fw in
@@ -161,9 +170,9 @@ vm_boot() {
 	start=$(vm_ms)
 	ip netns exec "$VM_NS" timeout -k 5 $((tmo + 15)) \
 		qemu-system-x86_64 -name "$name" -accel tcg -smp 1 -m 512 -display none -no-reboot \
-		"${fwopt[@]}" \
+		"${fwopt[@]}" "${mon[@]}" \
 		-netdev "tap,id=n0,ifname=$VM_TAP,script=no,downscript=no" \
-		-device "e1000,netdev=n0,mac=$mac,romfile=$VM_NIC_ROM,bootindex=1" \
+		-device "$nic,netdev=n0,mac=$mac,bootindex=1" \
 		-serial "file:$dir/serial.log" >"$dir/qemu.log" 2>&1 </dev/null &
 	qpid=$!
 	VM_PIDS+=("$qpid")
@@ -171,7 +180,7 @@ vm_boot() {
 	VM_BOOT_HALTED=0
 	end=$((start + tmo * 1000))
 	for i in $(seq $((tmo * 5 + 5))); do
-		if vm_serial_has "$dir/serial.log" "$@"; then
+		if "${check[@]}" "$@"; then
 			VM_BOOT_END=all
 			break
 		fi
@@ -184,7 +193,8 @@ vm_boot() {
 	done
 	VM_BOOT_MS=$(($(vm_ms) - start))
 	# QEMU may have printed the last strings just before it exited.
-	if [ "$VM_BOOT_END" != all ] && vm_serial_has "$dir/serial.log" "$@"; then
+	if [ "$VM_BOOT_END" != all ] && [ -z "${VM_BOOT_CHECK:-}" ] &&
+		vm_serial_has "$dir/serial.log" "$@"; then
 		VM_BOOT_END=all
 	fi
 	# A guest that powers off by itself once done: give it VM_BOOT_GRACE seconds, so that it
@@ -213,6 +223,46 @@ vm_serial_has() {
 	for s in "$@"; do
 		[[ $text == *"$s"* ]] || return 1
 	done
+}
+
+# vm_screendump SOCKET FILE: has QEMU write its screen to FILE (PPM) through the monitor at
+# SOCKET; true when FILE is complete (its size matches its PPM header).
+vm_screendump() {
+	local sock=$1 f=$2 i w h want
+	rm -f "$f"
+	[ -S "$sock" ] || return 1
+	printf 'screendump %s\n' "$f" | timeout 5 socat -t 1 - "UNIX-CONNECT:$sock" >/dev/null 2>&1 || true
+	for i in $(seq 30); do
+		if [ -s "$f" ]; then
+			# P6\nW H\n255\n, then W*H*3 bytes
+			read -r w h < <(head -c 32 "$f" | sed -n 2p) || true
+			want=$(($(head -c 32 "$f" | head -n 3 | wc -c) + ${w:-0} * ${h:-0} * 3))
+			[ "${w:-0}" -gt 0 ] && [ "$(stat -c %s "$f")" -ge "$want" ] && return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# vm_ocr PPM: the text tesseract reads on a screendump, scaled up twice first (the 8x16 VGA font is
+# small for it), on stdout.
+vm_ocr() {
+	local big=${1%.ppm}-x2.ppm
+	python3 -c '
+import sys
+d = open(sys.argv[1], "rb").read()
+f = d.split(b"\n", 3)
+w, h = map(int, f[1].split())
+px = f[3]
+out = [b"P6\n%d %d\n255\n" % (2 * w, 2 * h)]
+for y in range(h):
+    row = px[y * w * 3:(y + 1) * w * 3]
+    wide = b"".join(row[x:x + 3] * 2 for x in range(0, w * 3, 3))
+    out += [wide, wide]
+open(sys.argv[2], "wb").write(b"".join(out))
+' "$1" "$big" 2>/dev/null || big=$1
+	timeout 60 tesseract "$big" - 2>/dev/null
+	[ "$big" = "$1" ] || rm -f "$big"
 }
 
 # vm_cleanup: stops every process we started (newest first), then anything left in our

@@ -1,0 +1,359 @@
+#!/bin/bash
+# QEMU boot matrix: PXE firmware -> TFTP -> iPXE -> isoboot-menu -> the ISO's own program, with
+# the boot chain files isoboot ships (assets/tftp) and its services, as a site would run them.
+#
+# In a network namespace of its own (bridge 192.0.2.1/24 + 2001:db8:1::1/64, a tap for QEMU):
+#   dnsmasq       the site's DHCP server (and an IPv6 RA, which saves iPXE ~13 s per boot):
+#                 BIOS PXE -> pxelinux.0, UEFI PXE (arch 7/9) -> snponly.efi, iPXE ->
+#                 http://192.0.2.1/boot.ipxe; every dhcp-boot line tagged, one per class
+#   in.tftpd      tftp-hpa under systemd-socket-activate --datagram --inetd, on a TFTP root put
+#                 together from Debian's files and assets/tftp; its syslog goes to a log file
+#   isoboot-menu  systemd-socket-activate -l 192.0.2.1:80 (Accept=no); restarted per cell with
+#                 the cell's configuration ([menu] default = the cell's ISO, a short timeout)
+#   isoboot-iscsi systemd-socket-activate --accept -l 192.0.2.1:3260 (Accept=yes)
+#
+# Cells (QEMU TCG, one at a time, each bounded to CELL_TIMEOUT seconds):
+#   a bios-rescue   SeaBIOS -> pxelinux.0 -> ipxe.lkrn + chain.ipxe -> menu -> grub-rescue-cdrom.iso
+#                   over iSCSI: GRUB's own output on the serial console
+#   b bios-memtest  same chain -> memtest86+x64.iso with memdisk: memtest's screen (OCR)
+#   c bios-big      same chain -> big.iso over iSCSI: ISOBOOT-TEST-BOOT-pc and the file past 4 GiB
+#   d efi-memtest   OVMF's own PXE (virtio-net, no iPXE ROM) -> snponly.efi -> menu ->
+#                   memtest86+x64.iso over iSCSI: memtest's screen (OCR)
+#   e efi-big       same chain -> big.iso over iSCSI: ISOBOOT-TEST-BOOT-efi and the file past 4 GiB
+#   f efi-big-http  same chain, [menu] uefi_boot = http -> big.iso over HTTP, as in e
+# QEMU's only BIOS PXE ROM is iPXE itself, which says so in its DHCP user class. dnsmasq tags the
+# BIOS cells' MAC addresses "pxerom": those clients stand in for a plain PXE ROM and are given
+# pxelinux.0 even though they say iPXE (ipxe.lkrn's own DHCP gets the same, and ignores it: it
+# runs chain.ipxe). Every other client gets its boot file by its class only.
+#
+# A cell passes only on output of the booted ISO's own program, never because iPXE or the menu
+# started; and only when the logs show its chain: TFTP served the firmware's boot files to the
+# VM's address, isoboot-menu served boot.ipxe to it (and memdisk or the ISO's bytes when the
+# cell uses them), and isoboot-iscsi logged its login to the ISO (iSCSI cells).
+#
+# Needs root, qemu-system-x86, seabios, ipxe-qemu, ovmf, ipxe, pxelinux, syslinux-common,
+# tftpd-hpa, tesseract-ocr, dnsmasq-base, socat, python3, systemd (systemd-socket-activate) and
+# iproute2; skips (exit 77, or fails with ISOBOOT_REQUIRE_ALL=1) without them.
+# Environment:
+#   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
+#   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
+#   CELL_TIMEOUT      seconds per boot (default 150)
+#   OCR_EVERY         seconds between two screendumps in OCR cells (default 4)
+# ocr_check and the per-cell check helpers are called indirectly (by vm_boot and ck): SC2317.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_root
+ISCSI=$BUILD/src/iscsi/isoboot-iscsi
+MENU=$BUILD/src/menu/isoboot-menu
+CELL_TIMEOUT=${CELL_TIMEOUT:-150}
+OCR_EVERY=${OCR_EVERY:-4}
+CELLS=${ISOBOOT_VM_CELLS:-a b c d e f}
+# The TFTP root: file in the root, and where it comes from.
+TFTP_FILES=(
+	pxelinux.0=/usr/lib/PXELINUX/pxelinux.0
+	ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32
+	ipxe.lkrn=/usr/lib/ipxe/ipxe.lkrn
+	undionly.kpxe=/usr/lib/ipxe/undionly.kpxe
+	snponly.efi=/usr/lib/ipxe/snponly.efi
+	ipxe.efi=/usr/lib/ipxe/ipxe.efi
+	memdisk=/usr/lib/syslinux/memdisk
+)
+MEMDISK=/usr/lib/syslinux/memdisk
+missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
+	in.tftpd tesseract socat python3 unshare mount \
+	/dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS" \
+	"${TFTP_FILES[@]#*=}")
+[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
+for t in "$ISCSI" "$MENU" "$SCAN"; do
+	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
+done
+BIG=$(built_iso big.iso)
+RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
+MEMTEST=$(third_party_iso memtest86+x64.iso)
+[ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
+MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
+
+LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/boot-matrix}
+mkdir -p "$LOGS"
+rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/catalog
+trap 'exit 130' INT TERM
+trap 'vm_cleanup; cleanup_tmp' EXIT
+
+# --- The ISO folder and its catalog (hard links, or a sparse copy of the 4.5 GiB big.iso).
+mkdir -p "$TMP/iso/sub" "$TMP/state"
+place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
+place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
+place "$MEMTEST" "$TMP/iso/memtest86+x64.iso"
+place "$BIG" "$TMP/iso/sub/big.iso"
+CONF=$TMP/isoboot.conf
+write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $MEMDISK"
+"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+CAT=$TMP/state/catalog
+cp "$CAT" "$LOGS/catalog"
+log "catalog: $(grep -c '^iqn ' "$CAT") targets"
+
+# --- The TFTP root: Debian's binaries plus the shipped assets.
+TROOT=$TMP/tftp
+mkdir -p "$TROOT/pxelinux.cfg"
+for f in "${TFTP_FILES[@]}"; do cp "${f#*=}" "$TROOT/${f%%=*}"; done
+cp "$SRC/assets/tftp/chain.ipxe" "$TROOT/"
+cp "$SRC/assets/tftp/pxelinux.cfg/default" "$TROOT/pxelinux.cfg/"
+chmod -R a+rX "$TROOT"
+
+# --- The cells: ID|NAME|FIRMWARE|ISO (path in the ISO folder)|HOW (iscsi, memdisk, http)|CHECK
+# (serial or ocr)|EXPECTED... For serial, every EXPECTED string must be on the serial console;
+# for ocr, at least two of the EXPECTED words on the screen (case-insensitive). Memtest's words
+# are from its own screen only: neither iPXE nor the menu shows them.
+MEMTEST_WORDS="CLK/Temp|L1 Cache|L2 Cache|L3 Cache|Memory|Testing|Status|Pass|Scroll Lock|Configuration"
+CELL_DEFS=(
+	"a|bios-rescue|bios|grub-rescue-cdrom.iso|iscsi|serial|Welcome to GRUB!|GNU GRUB|Press enter to boot the selected OS"
+	"b|bios-memtest|bios|memtest86+x64.iso|memdisk|ocr|$MEMTEST_WORDS"
+	"c|bios-big|bios|sub/big.iso|iscsi|serial|ISOBOOT-TEST-BOOT-pc|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+	"d|efi-memtest|efi|memtest86+x64.iso|iscsi|ocr|$MEMTEST_WORDS"
+	"e|efi-big|efi|sub/big.iso|iscsi|serial|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+	"f|efi-big-http|efi|sub/big.iso|http|serial|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+)
+mac_of() { printf '52:54:00:1c:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
+for def in "${CELL_DEFS[@]}"; do
+	IFS='|' read -r _ _ _ iso _ <<<"$def"
+	[ -n "$(catalog_id_of "$CAT" "$iso")" ] || fail "$iso is not in the catalog"
+done
+[ "$FAILS" = 0 ] || finish
+
+# --- Network and DHCP.
+NS=isob-$$
+vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+log "netns $NS: $VM_BR $VM_SRV/24 $VM_SRV6/64, $VM_TAP"
+DCONF=$TMP/dnsmasq.conf
+{
+	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
+	cat <<-EOF
+		dhcp-match=set:efi64,option:client-arch,7
+		dhcp-match=set:efi64,option:client-arch,9
+		# The BIOS cells' VMs stand in for plain PXE ROMs (QEMU's BIOS PXE ROM is iPXE).
+		$(for def in "${CELL_DEFS[@]}"; do
+			IFS='|' read -r id _ fw _ <<<"$def"
+			[ "$fw" = bios ] && echo "dhcp-mac=set:pxerom,$(mac_of "$id")"
+		done)
+		# One line per client class; each class matches exactly one.
+		dhcp-boot=tag:!ipxe,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:pxerom,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
+	EOF
+} >"$DCONF"
+cp "$DCONF" "$LOGS/dnsmasq.conf"
+vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+
+# --- TFTP. in.tftpd logs only to syslog (/dev/log, opened before it chroots). It runs in a mount
+# namespace of its own where /dev is a folder of ours: /dev/log is a socket that a small
+# listener writes to tftpd.log, /dev/null and friends are the real ones.
+TLOG=$LOGS/tftpd.log
+: >"$TLOG"
+mkdir -p "$TMP/dev"
+vm_spawn "$LOGS/syslog-listener.log" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(65536).decode("utf-8", "replace").rstrip("\n\0") + "\n")
+' "$TMP/dev/log" "$TLOG"
+for _ in $(seq 50); do [ -S "$TMP/dev/log" ] && break; sleep 0.1; done
+[ -S "$TMP/dev/log" ] || { fail "the syslog listener for in.tftpd did not start"; finish; }
+# shellcheck disable=SC2016  # the sh -c script expands its own arguments
+vm_spawn "$LOGS/tftpd-activate.log" unshare -m --propagation private sh -ec '
+	d=$1
+	shift
+	for f in null zero urandom; do
+		: >"$d/$f"
+		mount --bind "/dev/$f" "$d/$f"
+	done
+	mount --rbind "$d" /dev
+	exec "$@"' sh "$TMP/dev" \
+	systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" in.tftpd -v -s "$TROOT"
+vm_wait_listen u 69 10 || { cat "$LOGS/tftpd-activate.log"; fail "nothing listens on $VM_SRV:69/udp"; finish; }
+
+# --- isoboot-iscsi (Accept=yes), for every cell.
+ILOG=$LOGS/isoboot-iscsi.log
+vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
+vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on $VM_SRV:3260"; finish; }
+log "dnsmasq, in.tftpd, isoboot-iscsi listen in $NS"
+
+# menu_start CONF LOG: isoboot-menu as its socket unit runs it (Accept=no).
+MENU_PID=
+menu_start() {
+	vm_spawn "$2" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$1"
+	MENU_PID=$VM_LAST_PID
+	vm_wait_listen t 80 10
+}
+menu_stop() {
+	[ -z "$MENU_PID" ] || vm_stop "$MENU_PID"
+	MENU_PID=
+	for _ in $(seq 50); do
+		ip netns exec "$NS" ss -Hltn "sport = :80" | grep -q . || break
+		sleep 0.1
+	done
+}
+
+# lines LOG PATTERN...: how many lines of LOG contain every PATTERN (fixed strings).
+lines() {
+	local f=$1
+	shift
+	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
+		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
+		END { print c + 0 }' "$@" <"$f"
+}
+ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
+
+# ocr_check DIR WORD...: takes a screendump every OCR_EVERY seconds and reads it; true when at
+# least two of the WORDs are on the screen. Keeps the text in DIR/screen-N.txt.
+OCR_NEXT=0 OCR_N=0
+ocr_check() {
+	local dir=$1 now w found=0 text
+	local -a words
+	now=$(date +%s)
+	[ "$now" -ge "$OCR_NEXT" ] || return 1
+	OCR_NEXT=$((now + OCR_EVERY))
+	OCR_N=$((OCR_N + 1))
+	vm_screendump "$VM_BOOT_MONITOR" "$dir/screen.ppm" || return 1
+	text=$(vm_ocr "$dir/screen.ppm")
+	printf '%s\n' "$text" >"$dir/screen-$OCR_N.txt"
+	words=("${@:2}")
+	for w in "${words[@]}"; do
+		grep -qiF -- "$w" <<<"$text" && found=$((found + 1))
+	done
+	[ "$found" -ge 2 ] || return 1
+	cp "$dir/screen.ppm" "$dir/screen-match.ppm"
+	printf '%s\n' "$text" >"$dir/screen-match.txt"
+	OCR_WORDS=$(for w in "${words[@]}"; do grep -qiF -- "$w" <<<"$text" && printf '"%s" ' "$w"; done)
+	return 0
+}
+
+# --- The cells, one at a time (TCG is CPU bound).
+results=()
+for def in "${CELL_DEFS[@]}"; do
+	IFS='|' read -r -a f <<<"$def"
+	id=${f[0]} name=${f[1]} fw=${f[2]} iso=${f[3]} how=${f[4]} chk=${f[5]}
+	want=("${f[@]:6}")
+	[[ " $CELLS " == *" $id "* ]] || continue
+	dir=$LOGS/cell-$id-$name
+	mkdir -p "$dir"
+	isoid=$(catalog_id_of "$CAT" "$iso")
+	mac=$(mac_of "$id")
+	ccfg=$dir/isoboot.conf
+	extra=()
+	[ "$how" != http ] || extra=("uefi_boot = http")
+	write_config "$ccfg" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $MEMDISK" \
+		"default = $(basename "$iso")" "timeout = 2" "${extra[@]}"
+	MLOG=$dir/isoboot-menu.log
+	menu_stop
+	if ! menu_start "$ccfg" "$MLOG"; then
+		fail "cell $id $name: isoboot-menu did not listen on $VM_SRV:80"
+		results+=("FAIL cell $id $name: isoboot-menu did not start ($MLOG)")
+		continue
+	fi
+	ip netns exec "$NS" timeout 10 curl -s "http://$VM_SRV/boot.ipxe" >"$dir/boot.ipxe" 2>/dev/null || true
+	tftp_before=$(wc -l <"$TLOG")
+	menu_before=$(wc -l <"$MLOG")
+
+	VM_BOOT_NIC='' VM_BOOT_CHECK='' VM_BOOT_MONITOR=$TMP/mon-$id.sock VM_BOOT_GRACE=0
+	if [ "$fw" = efi ]; then
+		VM_BOOT_NIC="virtio-net-pci,romfile="
+	fi
+	[ "$chk" != ocr ] || VM_BOOT_CHECK=ocr_check OCR_NEXT=0 OCR_N=0 OCR_WORDS=
+	# The test ISOs' GRUB powers the machine off after ISOBOOT-TEST-DONE.
+	[ "$iso" != sub/big.iso ] || VM_BOOT_GRACE=10
+	log "cell $id $name: $fw, $iso ($isoid) by $how, default of the menu"
+	if vm_boot "$name" "$fw" "$mac" "$CELL_TIMEOUT" "$dir" "${want[@]}"; then
+		verdict=PASS
+	else
+		verdict=FAIL
+	fi
+	secs=$(vm_secs 0 "$VM_BOOT_MS")
+	if [ $verdict = PASS ]; then
+		if [ "$chk" = ocr ]; then
+			pass "cell $id $name: $iso runs: on its screen $OCR_WORDS($secs s; $dir/screen-match.txt)"
+		else
+			pass "cell $id $name: $iso booted ($secs s$([ "$VM_BOOT_HALTED" = 1 ] && echo ', then powered off'))"
+		fi
+	else
+		if [ "$chk" = ocr ]; then
+			fail "cell $id $name: $VM_BOOT_END after $secs s; fewer than two of \"$MEMTEST_WORDS\" on the screen (last OCR: $dir/screen-$OCR_N.txt)"
+			echo "--- last OCR text"
+			grep -v '^[[:space:]]*$' "$dir/screen-$OCR_N.txt" 2>/dev/null | tail -n 25 || true
+		else
+			fail "cell $id $name: $VM_BOOT_END after $secs s; missing on serial:$(for s in "${want[@]}"; do
+				vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
+			done)"
+		fi
+		echo "--- last lines of $dir/serial.log"
+		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
+		echo "---"
+	fi
+
+	# The VM is gone without logging out: end its iSCSI sessions now (see iscsi-boot.sh).
+	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+
+	# The chain, from the servers' logs. The VM's address comes from dnsmasq's lease.
+	ip=$(ip_of "$mac")
+	checks_ok=1
+	ck() {
+		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; checks_ok=0; fi
+	}
+	ge1() { [ "$1" -ge 1 ]; }
+	tnew=$(tail -n +"$((tftp_before + 1))" "$TLOG")
+	tftp_has() { grep -qF "RRQ from $ip filename $1" <<<"$tnew"; }
+	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
+	ip=${ip:-0.0.0.0}
+	if [ "$fw" = bios ]; then
+		for t in pxelinux.0 ldlinux.c32 pxelinux.cfg/default ipxe.lkrn chain.ipxe; do
+			ck "TFTP served $t to $ip" tftp_has "$t"
+		done
+	else
+		ck "TFTP served snponly.efi to $ip" tftp_has snponly.efi
+	fi
+	mnew=$(tail -n +"$((menu_before + 1))" "$MLOG")
+	# (not grep -q in a pipeline: with pipefail, the first grep's SIGPIPE would fail it)
+	menu_has() { grep -F "$ip GET $1" <<<"$mnew" | grep -F ": $2" >/dev/null; }
+	# high_range: a range that starts past 4 GiB was served to the VM.
+	high_range() {
+		awk -v p="$ip GET iso $isoid bytes " 'index($0, p) {
+			s = substr($0, index($0, p) + length(p)); sub(/-.*/, "", s)
+			if (s + 0 >= 4294967296 && index($0, ": 206")) f = 1 } END { exit !f }' <<<"$mnew"
+	}
+	ck "isoboot-menu served boot.ipxe to $ip" menu_has "menu" 200
+	case $how in
+	memdisk)
+		ck "isoboot-menu served memdisk to $ip" menu_has memdisk 200
+		ck "isoboot-menu served $iso to $ip" menu_has "iso $isoid" 200
+		;;
+	http)
+		ck "isoboot-menu served ranges of $iso to $ip" menu_has "iso $isoid bytes" 206
+		ck "isoboot-menu served $ip a range past 4 GiB" high_range
+		;;
+	iscsi)
+		for _ in $(seq 30); do
+			[ "$(lines "$ILOG" "Login from $ip (" "normal session to $iso")" -ge 1 ] && break
+			sleep 0.1
+		done
+		ck "isoboot-iscsi logged a login of $ip to $iso" \
+			ge1 "$(lines "$ILOG" "Login from $ip (" "normal session to $iso")"
+		;;
+	esac
+	[ $checks_ok = 1 ] || verdict=FAIL
+	results+=("$verdict cell $id $name ($fw, $iso by $how): $secs s; logs $dir")
+	log "cell $id $name: serial $dir/serial.log, menu $MLOG"
+done
+menu_stop
+
+log "TFTP log: $TLOG"
+log "isoboot-iscsi log: $ILOG"
+log "dnsmasq log: $LOGS/dnsmasq.log"
+echo "=== results"
+for r in "${results[@]}"; do echo "$r"; done
+finish
