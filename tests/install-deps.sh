@@ -14,6 +14,8 @@ PKGS=(
 	xorriso grub-common grub-pc-bin grub-efi-amd64-bin mtools
 	# QEMU boot tests (tests/vm): QEMU, SeaBIOS, iPXE NIC ROMs, OVMF, DHCP + IPv6 RA
 	qemu-system-x86 seabios ipxe-qemu ovmf dnsmasq-base systemd
+	# the TFTP boot chain (pxelinux, iPXE binaries, tftp-hpa server and client), OCR of screens
+	pxelinux ipxe tftpd-hpa tftp-hpa tesseract-ocr
 	# test tools
 	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)
