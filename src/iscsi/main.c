@@ -3,7 +3,6 @@
  * isoboot-iscsi: a read-only iSCSI target serving every catalogued ISO. Under systemd each
  * connection is its own process (Accept=yes); with --listen it accepts and forks by itself.
  */
-#include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -15,6 +14,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "conn.h"
+#include "daemon.h"
 #include "listen.h"
 #include "log.h"
 #include "util.h"
@@ -285,78 +285,24 @@ static int accept_loop(int lfd, const struct isoboot_config *cfg)
 	}
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: isoboot-iscsi [--config FILE] [--listen ADDR:PORT] [--debug]\n"
-		"\n"
-		"Read-only iSCSI target for every ISO in the isoboot catalog. Under systemd\n"
-		"(isoboot-iscsi.socket, Accept=yes) it serves the connection it is given;\n"
-		"with --listen it accepts connections itself, one process each.\n"
-		"\n"
-		"  -c, --config FILE      configuration file (default " ISOBOOT_DEFAULT_CONFIG ")\n"
-		"  -l, --listen ADDR:PORT listen without systemd, e.g. 0.0.0.0:3260 or [::]:3260\n"
-		"  -d, --debug            log protocol details\n"
-		"  -h, --help             show this help\n"
-		"      --version          show the version\n");
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-	    {"debug", no_argument, NULL, 'd'},	      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {0},
+	static const struct daemon_spec spec = {
+	    .name = "isoboot-iscsi",
+	    .socket_unit = "isoboot-iscsi.socket",
+	    .summary =
+		"Read-only iSCSI target for every ISO in the isoboot catalog. Under systemd\n"
+		"(isoboot-iscsi.socket, Accept=yes) it serves the connection it is given;\n"
+		"with --listen it accepts connections itself, one process each.",
+	    .listen_example = "0.0.0.0:3260 or [::]:3260",
+	    .sotype = SOCK_STREAM,
 	};
-	const char *config_path = ISOBOOT_DEFAULT_CONFIG, *listen_spec = NULL;
-	bool explicit_config = false;
 	struct isoboot_config cfg;
 	struct listen_fds l;
-	int c, r;
+	int r, code;
 
-	log_init("isoboot-iscsi", LOG_TARGET_AUTO);
-	while ((c = getopt_long(argc, argv, "c:l:dh", opts, NULL)) >= 0) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			explicit_config = true;
-			break;
-		case 'l':
-			listen_spec = optarg;
-			break;
-		case 'd':
-			log_set_max_level(LOG_DEBUG);
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_SUCCESS;
-		case 'V':
-			printf("isoboot-iscsi %s\n", ISOBOOT_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (config_load_default(&cfg, config_path, explicit_config) < 0)
-		return EXIT_FAILURE;
-
-	r = listen_acquire(listen_spec, SOCK_STREAM, &l);
-	if (r == -ENOENT) {
-		log_error("No socket: run under isoboot-iscsi.socket, or give --listen ADDR:PORT");
-		config_finish(&cfg);
-		return EXIT_FAILURE;
-	}
-	if (r < 0) {
-		log_error_errno(r, "Cannot get the listening socket%s%s", listen_spec ? " " : "",
-				listen_spec ? listen_spec : "");
-		config_finish(&cfg);
-		return EXIT_FAILURE;
-	}
+	if (daemon_start(&spec, argc, argv, &cfg, &l, &code) != 0)
+		return code;
 	if (l.kind == LISTEN_CONNECTION)
 		r = serve(l.fds[0], &cfg);
 	else

@@ -60,4 +60,20 @@ rc=0
 "$PROBE" > "$TMP/none.out" 2>&1 || rc=$?
 check "no socket: fails" test "$rc" = 1
 check "no socket: says so" grep -q 'No socket: No such file or directory' "$TMP/none.out"
+
+# The daemons share this start-up: no socket is a clear error, --version and --help work.
+for d in "$BUILD/src/iscsi/isoboot-iscsi" "$BUILD/src/menu/isoboot-menu"; do
+	n=$(basename "$d")
+	rc=0
+	"$d" --config /dev/null > "$TMP/$n.out" 2>&1 || rc=$?
+	check "$n without a socket: exit 1" test "$rc" = 1
+	check "$n without a socket: names its socket unit" grep -q "No socket: run under $n.socket, or give --listen ADDR:PORT" "$TMP/$n.out"
+	check "$n --version" grep -q "^$n [0-9]" <("$d" --version)
+	rc=0
+	"$d" --bogus > /dev/null 2>&1 || rc=$?
+	check "$n: a bad option is a usage error (2)" test "$rc" = 2
+	rc=0
+	"$d" --config /dev/null --listen "not-an-address" > "$TMP/$n.bad" 2>&1 || rc=$?
+	check "$n: a bad --listen is refused" test "$rc" = 1
+done
 finish

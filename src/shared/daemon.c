@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <getopt.h>
+
+#include "log.h"
+#include "util.h"
+
+static void usage(const struct daemon_spec *spec, FILE *f)
+{
+	fprintf(f,
+		"Usage: %s [--config FILE] [--listen ADDR:PORT] [--debug]\n"
+		"\n"
+		"%s\n"
+		"\n"
+		"  -c, --config FILE      configuration file (default " ISOBOOT_DEFAULT_CONFIG ")\n"
+		"  -l, --listen ADDR:PORT listen without systemd, e.g. %s\n"
+		"  -d, --debug            log details\n"
+		"  -h, --help             show this help\n"
+		"      --version          show the version\n",
+		spec->name, spec->summary, spec->listen_example);
+}
+
+int daemon_start(const struct daemon_spec *spec, int argc, char **argv, struct isoboot_config *cfg,
+		 struct listen_fds *l, int *exit_code)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
+	    {"debug", no_argument, NULL, 'd'},	      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {0},
+	};
+	const char *config_path = ISOBOOT_DEFAULT_CONFIG, *listen_spec = NULL;
+	bool explicit_config = false;
+	int c, r;
+
+	log_init(spec->name, LOG_TARGET_AUTO);
+	while ((c = getopt_long(argc, argv, "c:l:dh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			explicit_config = true;
+			break;
+		case 'l':
+			listen_spec = optarg;
+			break;
+		case 'd':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(spec, stdout);
+			*exit_code = EXIT_SUCCESS;
+			return 1;
+		case 'V':
+			printf("%s %s\n", spec->name, ISOBOOT_VERSION);
+			*exit_code = EXIT_SUCCESS;
+			return 1;
+		default:
+			usage(spec, stderr);
+			*exit_code = 2;
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(spec, stderr);
+		*exit_code = 2;
+		return 1;
+	}
+	*exit_code = EXIT_FAILURE;
+	if (config_load_default(cfg, config_path, explicit_config) < 0)
+		return 1;
+	r = listen_acquire(listen_spec, spec->sotype, l);
+	if (r == -ENOENT)
+		log_error("No socket: run under %s, or give --listen ADDR:PORT", spec->socket_unit);
+	else if (r < 0)
+		log_error_errno(r, "Cannot get the listening socket%s%s", listen_spec ? " " : "",
+				listen_spec ? listen_spec : "");
+	if (r < 0) {
+		config_finish(cfg);
+		return 1;
+	}
+	*exit_code = EXIT_SUCCESS;
+	return 0;
+}
