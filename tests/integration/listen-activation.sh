@@ -6,13 +6,6 @@
 need_cmd systemd-socket-activate socat
 PROBE=$BUILD/tests/listen-probe
 
-free_port() {
-	local p
-	for p in $(seq 47200 47299); do
-		if ! ss -Hltun "sport = :$p" | grep -q .; then echo "$p"; return; fi
-	done
-	echo 0
-}
 
 # run_case NAME EXPECT CLIENT_ARGS -- STARTER...
 run_case() {

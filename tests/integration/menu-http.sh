@@ -10,13 +10,6 @@ MENU_PID=
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 
-free_port() {
-	local p
-	for p in $(seq "$1" "$(($1 + 200))"); do
-		if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
-	done
-	return 1
-}
 
 mkdir -p "$TMP/iso/tools" "$TMP/state"
 cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/tools/"

@@ -51,6 +51,15 @@ built_iso() {
 	echo "$f"
 }
 
+# free_port [BASE]: the first loopback port from BASE on (200 tried) with no TCP or UDP listener.
+free_port() {
+	local p base=${1:-47200}
+	for p in $(seq "$base" "$((base + 200))"); do
+		if ! ss -Hltun "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+	done
+	return 1
+}
+
 # write_config FILE ISO_DIR STATE_DIR [extra lines]
 write_config() {
 	local f=$1 iso=$2 state=$3; shift 3

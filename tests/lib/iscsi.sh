@@ -4,13 +4,6 @@
 ISCSI=$BUILD/src/iscsi/isoboot-iscsi
 ISCSI_PIDS=()
 
-free_port() {
-	local p
-	for p in $(seq "${1:-47300}" "$((${1:-47300} + 200))"); do
-		if ! ss -Hltn "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
-	done
-	return 1
-}
 
 # start_target CONF LOG [BASE_PORT]: sets TARGET_PORT. The target lives until stop_targets
 # (and at most 15 minutes).
