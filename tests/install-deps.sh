@@ -18,6 +18,8 @@ PKGS=(
 	pxelinux ipxe tftpd-hpa tftp-hpa tesseract-ocr
 	# test tools
 	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl
+	# crafted DHCP packets against isoboot-proxydhcp
+	python3-scapy
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)
 	syslinux-common
 )

@@ -39,10 +39,16 @@ int config_init(struct isoboot_config *c)
 	    .chap_secret = strdup(""),
 	    .chap_mutual_user = strdup(""),
 	    .chap_mutual_secret = strdup(""),
+	    .proxydhcp_bios_boot = strdup("pxelinux.0"),
+	    .proxydhcp_efi64_boot = strdup("snponly.efi"),
+	    .proxydhcp_efi32_boot = strdup(""),
+	    .proxydhcp_arm64_boot = strdup(""),
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
 	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
-	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret) {
+	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret ||
+	    !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot || !c->proxydhcp_efi32_boot ||
+	    !c->proxydhcp_arm64_boot) {
 		config_finish(c);
 		return -ENOMEM;
 	}
@@ -62,6 +68,10 @@ void config_finish(struct isoboot_config *c)
 	free(c->chap_secret);
 	free(c->chap_mutual_user);
 	free(c->chap_mutual_secret);
+	free(c->proxydhcp_bios_boot);
+	free(c->proxydhcp_efi64_boot);
+	free(c->proxydhcp_efi32_boot);
+	free(c->proxydhcp_arm64_boot);
 	*c = (struct isoboot_config){0};
 }
 
@@ -150,6 +160,49 @@ static int set_string(char **dst, const char *v)
 	return 0;
 }
 
+bool config_subnet_contains(const struct config_subnet *s, uint32_t addr)
+{
+	return (addr & s->mask) == s->network;
+}
+
+/* Interface names as the kernel accepts them (dev_valid_name). */
+static bool ifname_valid(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len >= CONFIG_IFNAME_MAX || streq(n, ".") || streq(n, ".."))
+		return false;
+	for (const char *p = n; *p; p++)
+		if (*p == '/' || *p == ':' || (unsigned char)*p <= 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* "A.B.C.D/N", or a bare address for /32. -EINVAL, or -EDOM when host bits are set. */
+static int subnet_parse(const char *s, struct config_subnet *out)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	struct in_addr a;
+	uint64_t prefix = 32;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return -EINVAL;
+	if (slash && parse_u64(slash + 1, 0, 32, &prefix) < 0)
+		return -EINVAL;
+	out->prefix = (unsigned)prefix;
+	out->mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+	out->network = ntohl(a.s_addr);
+	if (out->network & ~out->mask)
+		return -EDOM;
+	return 0;
+}
+
 _printf_(2, 3) static void syntax_error(struct parse_state *st, const char *fmt, ...)
 {
 	char msg[512];
@@ -162,6 +215,127 @@ _printf_(2, 3) static void syntax_error(struct parse_state *st, const char *fmt,
 	log_full(LOG_ERR, 0, MSGID_CONFIG_ERROR,
 		 (const struct log_field[]){{"ISOBOOT_CONFIG", st->name}, {NULL, NULL}},
 		 "%s:%u: %s", st->name, st->line, msg);
+}
+
+/* Splits a list of words separated by spaces, tabs or commas; calls fn on each. */
+static int for_each_word(struct parse_state *st, const char *key, const char *value,
+			 int (*fn)(struct parse_state *st, const char *key, const char *word))
+{
+	const char *p = value;
+
+	while (*p) {
+		char word[64];
+		size_t n = strcspn(p, " \t,");
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(word)) {
+			syntax_error(st, "%s: '%.*s' is too long", key, (int)n, p);
+			return -EINVAL;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		int r = fn(st, key, word);
+		if (r < 0)
+			return r;
+		p += n;
+	}
+	return 0;
+}
+
+static int add_interface(struct parse_state *st, const char *key, const char *word)
+{
+	struct isoboot_config *c = st->cfg;
+
+	if (!ifname_valid(word)) {
+		syntax_error(st, "%s: '%s' is not an interface name", key, word);
+		return -EINVAL;
+	}
+	if (c->n_proxydhcp_interfaces >= CONFIG_PROXYDHCP_MAX_INTERFACES) {
+		syntax_error(st, "%s: more than %d interfaces", key,
+			     CONFIG_PROXYDHCP_MAX_INTERFACES);
+		return -EINVAL;
+	}
+	snprintf(c->proxydhcp_interfaces[c->n_proxydhcp_interfaces++], CONFIG_IFNAME_MAX, "%s",
+		 word);
+	return 0;
+}
+
+static int add_subnet(struct parse_state *st, const char *key, const char *word)
+{
+	struct isoboot_config *c = st->cfg;
+	struct config_subnet sn;
+	int r = subnet_parse(word, &sn);
+
+	if (r == -EDOM) {
+		struct in_addr a = {.s_addr = htonl(sn.network & sn.mask)};
+		char net[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &a, net, sizeof(net));
+		syntax_error(st, "%s: '%s' has host bits set, the network is %s/%u", key, word, net,
+			     sn.prefix);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		syntax_error(st, "%s: '%s' is not an IPv4 network such as 192.0.2.0/24", key, word);
+		return -EINVAL;
+	}
+	if (c->n_proxydhcp_subnets >= CONFIG_PROXYDHCP_MAX_SUBNETS) {
+		syntax_error(st, "%s: more than %d subnets", key, CONFIG_PROXYDHCP_MAX_SUBNETS);
+		return -EINVAL;
+	}
+	c->proxydhcp_subnets[c->n_proxydhcp_subnets++] = sn;
+	return 0;
+}
+
+/* A boot file name as a TFTP client asks for it: printable, no spaces, fits the BOOTP field. */
+static bool boot_file_valid(const char *s)
+{
+	if (strlen(s) > CONFIG_BOOT_FILE_MAX)
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static int handle_proxydhcp_key(struct parse_state *st, const char *key, const char *value)
+{
+	struct isoboot_config *c = st->cfg;
+	char **boot = NULL;
+
+	if (streq(key, "interfaces")) {
+		/* A later line replaces the list; a bad word leaves it empty, and is an error. */
+		c->n_proxydhcp_interfaces = 0;
+		if (for_each_word(st, key, value, add_interface) < 0)
+			c->n_proxydhcp_interfaces = 0;
+		return 0;
+	}
+	if (streq(key, "subnets")) {
+		c->n_proxydhcp_subnets = 0;
+		if (for_each_word(st, key, value, add_subnet) < 0)
+			c->n_proxydhcp_subnets = 0;
+		return 0;
+	}
+	if (streq(key, "bios_boot"))
+		boot = &c->proxydhcp_bios_boot;
+	else if (streq(key, "efi64_boot"))
+		boot = &c->proxydhcp_efi64_boot;
+	else if (streq(key, "efi32_boot"))
+		boot = &c->proxydhcp_efi32_boot;
+	else if (streq(key, "arm64_boot"))
+		boot = &c->proxydhcp_arm64_boot;
+	if (!boot) {
+		syntax_error(st, "unknown key '%s' in section [proxydhcp]", key);
+		return 0;
+	}
+	if (!boot_file_valid(value)) {
+		syntax_error(st, "%s must be a file name of at most %d bytes without spaces", key,
+			     CONFIG_BOOT_FILE_MAX);
+		return 0;
+	}
+	return set_string(boot, value);
 }
 
 static int handle_key(struct parse_state *st, const char *section, const char *key,
@@ -269,6 +443,8 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 		}
 		return set_string(&c->menu_memdisk, value);
 	}
+	if (streq(section, "proxydhcp"))
+		return handle_proxydhcp_key(st, key, value);
 
 	if (!*section)
 		syntax_error(st, "key '%s' outside of a [section]", key);
@@ -286,7 +462,7 @@ static int handle_ini_line(void *user, const char *section, const char *key, con
 	if (!key)
 		return 1;
 	if (!streq(section, "paths") && !streq(section, "server") && !streq(section, "iscsi") &&
-	    !streq(section, "menu") && *section) {
+	    !streq(section, "menu") && !streq(section, "proxydhcp") && *section) {
 		syntax_error(st, "unknown section [%s]", section);
 		return 1;
 	}

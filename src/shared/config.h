@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum menu_uefi_boot {
@@ -12,6 +13,18 @@ enum menu_uefi_boot {
 enum iscsi_device_type {
 	ISCSI_DEVICE_CDROM,
 	ISCSI_DEVICE_DISK,
+};
+
+#define CONFIG_PROXYDHCP_MAX_INTERFACES 16
+#define CONFIG_PROXYDHCP_MAX_SUBNETS 32
+#define CONFIG_IFNAME_MAX 16	 /* IFNAMSIZ, NUL included */
+#define CONFIG_BOOT_FILE_MAX 127 /* the BOOTP file field holds 128 bytes, NUL included */
+
+/* An IPv4 network of [proxydhcp] subnets, host byte order. */
+struct config_subnet {
+	uint32_t network;
+	uint32_t mask;
+	unsigned prefix;
 };
 
 struct isoboot_config {
@@ -29,6 +42,15 @@ struct isoboot_config {
 	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
 	enum menu_uefi_boot menu_uefi_boot; /* [menu] uefi_boot */
 	char *menu_memdisk;		    /* [menu] memdisk: syslinux's memdisk, served to BIOS */
+	/* [proxydhcp] interfaces and subnets: empty lists answer everywhere. */
+	char proxydhcp_interfaces[CONFIG_PROXYDHCP_MAX_INTERFACES][CONFIG_IFNAME_MAX];
+	size_t n_proxydhcp_interfaces;
+	struct config_subnet proxydhcp_subnets[CONFIG_PROXYDHCP_MAX_SUBNETS];
+	size_t n_proxydhcp_subnets;
+	char *proxydhcp_bios_boot;  /* [proxydhcp] bios_boot: client architecture 0; "" = none */
+	char *proxydhcp_efi64_boot; /* [proxydhcp] efi64_boot: x86-64 UEFI, architectures 7 and 9 */
+	char *proxydhcp_efi32_boot; /* [proxydhcp] efi32_boot: IA32 UEFI, architecture 6 */
+	char *proxydhcp_arm64_boot; /* [proxydhcp] arm64_boot: ARM64 UEFI, architecture 11 */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600
@@ -59,6 +81,9 @@ int config_load_default(struct isoboot_config *c, const char *path, bool explici
 char *config_catalog_path(const struct isoboot_config *c);
 
 bool iqn_valid(const char *iqn);
+
+/* True when addr (host byte order) lies in s. */
+bool config_subnet_contains(const struct config_subnet *s, uint32_t addr);
 
 /* Checks the relations between keys once the whole file is read; logs and returns -EINVAL. */
 int config_check(const struct isoboot_config *c, const char *path);

@@ -121,12 +121,28 @@ int listen_acquire(const char *listen_spec, int sotype, struct listen_fds *out)
 	}
 	if (!listen_spec)
 		return -ENOENT;
-	int fd = listen_open(listen_spec, sotype);
-	if (fd < 0)
-		return fd;
-	out->kind = LISTEN_SOCKET;
-	out->fds[out->n++] = fd;
-	return 0;
+	/* "A,B": one socket each, as a socket unit with several Listen lines passes them. */
+	for (const char *p = listen_spec;;) {
+		char one[128];
+		size_t len = strcspn(p, ",");
+
+		if (len == 0 || len >= sizeof(one) || out->n >= ARRAY_SIZE(out->fds)) {
+			listen_finish(out);
+			return -EINVAL;
+		}
+		memcpy(one, p, len);
+		one[len] = '\0';
+		int fd = listen_open(one, sotype);
+		if (fd < 0) {
+			listen_finish(out);
+			return fd;
+		}
+		out->kind = LISTEN_SOCKET;
+		out->fds[out->n++] = fd;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
 }
 
 void listen_finish(struct listen_fds *l)

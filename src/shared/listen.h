@@ -24,8 +24,9 @@ int listen_parse_address(const char *spec, struct sockaddr_storage *ss, socklen_
 /*
  * Acquires the sockets of a daemon: the ones systemd passed (sd_listen_fds), told apart as
  * listening sockets or one accepted connection, or else, with listen_spec set, a socket bound to
- * that address. sotype is SOCK_STREAM or SOCK_DGRAM. -ENOENT when there is nothing to use;
- * -EBADF when systemd passed something else than sockets of that type.
+ * that address, or one per address of a comma-separated list ("0.0.0.0:67,0.0.0.0:4011").
+ * sotype is SOCK_STREAM or SOCK_DGRAM. -ENOENT when there is nothing to use; -EBADF when systemd
+ * passed something else than sockets of that type.
  */
 int listen_acquire(const char *listen_spec, int sotype, struct listen_fds *out);
 

@@ -13,12 +13,13 @@ if [ ! -d "$B" ]; then
 fi
 ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
-	tests/fuzz/fuzz-http-url src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
+	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
-TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url"
-for t in $TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
+ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp"
+TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
+for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
 mkdir -p "$W/artifacts"
 # ISO seeds: blocks 16 to 63 of every real and built image: descriptors, directories, catalogs.
 for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
@@ -56,6 +57,23 @@ printf '/iso/memtest86-x64-e3592784af74/memtest86%%2Bx64.iso' > "$W/seeds-http-u
 printf '/iso/%%2e%%2e/../etc/passwd' > "$W/seeds-http-url/traversal"
 printf 'x ${platform} || #c' > "$W/seeds-http-url/text"
 printf '\x00\x09\x28\x00\x00\x00\x00\x10\x00\x00\x04\x00' > "$W/seeds-scsi/read"
+# DHCP seeds: PXE, UEFI and iPXE DHCPDISCOVERs and a port-4011 DHCPREQUEST (header, cookie, options).
+dhcp_seed() { # FILE CIADDR(hex) OPTIONS(hex)
+	{
+		printf '\x01\x01\x06\x00\xde\xad\xbe\xef\x00\x00\x80\x00'
+		printf '%b' "$(printf '%s' "$2" | sed 's/\(..\)/\\x\1/g')"
+		head -c 12 /dev/zero
+		printf '\x52\x54\x00\x12\x34\x56'
+		head -c 202 /dev/zero
+		printf '\x63\x82\x53\x63'
+		printf '%b' "$(printf '%s' "$3" | sed 's/\(..\)/\\x\1/g')"
+	} > "$1"
+}
+cls() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+dhcp_seed "$W/seeds-dhcp/bios" 00000000 "350101$(printf '3c%02x' 32)$(cls PXEClient:Arch:00000:UNDI:002001)5d020000611100$(cls 0123456789abcdef)ff"
+dhcp_seed "$W/seeds-dhcp/efi" 00000000 "350101$(printf '3c%02x' 32)$(cls PXEClient:Arch:00007:UNDI:003016)5d020007ff"
+dhcp_seed "$W/seeds-dhcp/ipxe" 00000000 "3501014d04$(cls iPXE)af0513010111015d020000$(printf '3c%02x' 32)$(cls PXEClient:Arch:00000:UNDI:002001)ff"
+dhcp_seed "$W/seeds-dhcp/pxe-request" c0000264 "3501033604c0000201$(printf '3c%02x' 32)$(cls PXEClient:Arch:00007:UNDI:003016)5d020007ff"
 
 status=0
 for t in $TARGETS; do

@@ -22,6 +22,12 @@ static void test_defaults(void)
 	CHECK_STR(c.chap_secret, "");
 	CHECK_STR(c.chap_mutual_user, "");
 	CHECK_STR(c.chap_mutual_secret, "");
+	CHECK_EQ_INT(c.n_proxydhcp_interfaces, 0);
+	CHECK_EQ_INT(c.n_proxydhcp_subnets, 0);
+	CHECK_STR(c.proxydhcp_bios_boot, "pxelinux.0");
+	CHECK_STR(c.proxydhcp_efi64_boot, "snponly.efi");
+	CHECK_STR(c.proxydhcp_efi32_boot, "");
+	CHECK_STR(c.proxydhcp_arm64_boot, "");
 	/* Defaults pass the cross-key checks. */
 	CHECK_EQ_INT(config_check(&c, "defaults"), 0);
 	char *p = config_catalog_path(&c);
@@ -130,6 +136,74 @@ static void test_errors(void)
 	expect_error("[menu]\nfoo = 1\nbar = 2\n", "bad.conf:3: unknown key 'bar'");
 }
 
+static void test_proxydhcp(void)
+{
+	struct isoboot_config c;
+	const char *text = "[proxydhcp]\n"
+			   "interfaces = eth0, br-lab\tvlan.12\n"
+			   "subnets = 192.0.2.0/24,198.51.100.128/25 203.0.113.7 0.0.0.0/0\n"
+			   "bios_boot = undionly.kpxe\n"
+			   "efi64_boot = ipxe.efi\n"
+			   "efi32_boot = i386/snponly.efi\n"
+			   "arm64_boot = arm64/snponly.efi\n";
+
+	config_init(&c);
+	CHECK_EQ_INT(config_load_string(&c, "t.conf", text), 0);
+	CHECK_EQ_INT(c.n_proxydhcp_interfaces, 3);
+	CHECK_STR(c.proxydhcp_interfaces[0], "eth0");
+	CHECK_STR(c.proxydhcp_interfaces[1], "br-lab");
+	CHECK_STR(c.proxydhcp_interfaces[2], "vlan.12");
+	CHECK_EQ_INT(c.n_proxydhcp_subnets, 4);
+	CHECK_EQ_INT(c.proxydhcp_subnets[0].network, 0xc0000200u);
+	CHECK_EQ_INT(c.proxydhcp_subnets[0].mask, 0xffffff00u);
+	CHECK_EQ_INT(c.proxydhcp_subnets[1].prefix, 25);
+	CHECK(config_subnet_contains(&c.proxydhcp_subnets[1], 0xc63364ffu));
+	CHECK(!config_subnet_contains(&c.proxydhcp_subnets[1], 0xc633647fu));
+	CHECK_EQ_INT(c.proxydhcp_subnets[2].mask, 0xffffffffu);
+	CHECK(config_subnet_contains(&c.proxydhcp_subnets[2], 0xcb007107u));
+	CHECK(!config_subnet_contains(&c.proxydhcp_subnets[2], 0xcb007108u));
+	CHECK_EQ_INT(c.proxydhcp_subnets[3].mask, 0);
+	CHECK(config_subnet_contains(&c.proxydhcp_subnets[3], 0x01020304u));
+	CHECK_STR(c.proxydhcp_bios_boot, "undionly.kpxe");
+	CHECK_STR(c.proxydhcp_efi64_boot, "ipxe.efi");
+	CHECK_STR(c.proxydhcp_efi32_boot, "i386/snponly.efi");
+	CHECK_STR(c.proxydhcp_arm64_boot, "arm64/snponly.efi");
+	/* A later line replaces a list; an empty value empties it, and a boot file. */
+	CHECK_EQ_INT(config_load_string(&c, "t.conf",
+					"[proxydhcp]\ninterfaces = eth9\nsubnets =\nbios_boot =\n"),
+		     0);
+	CHECK_EQ_INT(c.n_proxydhcp_interfaces, 1);
+	CHECK_STR(c.proxydhcp_interfaces[0], "eth9");
+	CHECK_EQ_INT(c.n_proxydhcp_subnets, 0);
+	CHECK_STR(c.proxydhcp_bios_boot, "");
+	config_finish(&c);
+
+	expect_error("[proxydhcp]\nsubnets = 192.0.2.1/24\n",
+		     "bad.conf:2: subnets: '192.0.2.1/24' has host bits set, the network is "
+		     "192.0.2.0/24");
+	expect_error("[proxydhcp]\nsubnets = 192.0.2.0/33\n",
+		     "bad.conf:2: subnets: '192.0.2.0/33' is not an IPv4 network");
+	expect_error("[proxydhcp]\nsubnets = 2001:db8::/32\n", "is not an IPv4 network");
+	expect_error("[proxydhcp]\nsubnets = 192.0.2.0/\n", "is not an IPv4 network");
+	expect_error("[proxydhcp]\nsubnets = lab\n", "is not an IPv4 network");
+	expect_error("[proxydhcp]\ninterfaces = averyveryverylongname\n",
+		     "bad.conf:2: interfaces: 'averyveryverylongname' is not an interface name");
+	expect_error("[proxydhcp]\ninterfaces = eth0 a/b\n", "'a/b' is not an interface name");
+	expect_error("[proxydhcp]\ninterfaces = ..\n", "'..' is not an interface name");
+	expect_error("[proxydhcp]\ninterfaces = e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 e10 e11 e12 e13 e14 "
+		     "e15 e16\n",
+		     "bad.conf:2: interfaces: more than 16 interfaces");
+	expect_error("[proxydhcp]\nbios_boot = pxe linux.0\n",
+		     "bad.conf:2: bios_boot must be a file name");
+	char longfile[200];
+	memset(longfile, 'f', sizeof(longfile));
+	memcpy(longfile, "[proxydhcp]\nefi64_boot = ", 25);
+	longfile[sizeof(longfile) - 1] = '\0';
+	expect_error(longfile, "bad.conf:2: efi64_boot must be a file name of at most 127 bytes");
+	expect_error("[proxydhcp]\nboot = x\n",
+		     "bad.conf:2: unknown key 'boot' in section [proxydhcp]");
+}
+
 static void test_files(void)
 {
 	struct isoboot_config c;
@@ -194,6 +268,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_full_file);
 	RUN(test_errors);
+	RUN(test_proxydhcp);
 	RUN(test_files);
 	RUN(test_iqn);
 	return tap_done();

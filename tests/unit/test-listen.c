@@ -124,6 +124,21 @@ static void test_activation(void)
 	CHECK_EQ_INT(l.kind, LISTEN_SOCKET);
 	listen_finish(&l);
 	CHECK_EQ_INT(listen_acquire("not-an-address", SOCK_STREAM, &l), -EINVAL);
+
+	/* Several --listen addresses, comma-separated (isoboot-proxydhcp: ports 67 and 4011). */
+	CHECK_EQ_INT(listen_acquire("127.0.0.1:0,127.0.0.1:1", SOCK_DGRAM, &l), -EINVAL);
+	int ok = -1;
+	for (int port = 47100; port < 47200 && ok != 0; port += 2) {
+		char spec[64];
+		snprintf(spec, sizeof(spec), "127.0.0.1:%d,127.0.0.1:%d", port, port + 1);
+		ok = listen_acquire(spec, SOCK_DGRAM, &l);
+	}
+	CHECK_EQ_INT(ok, 0);
+	CHECK_EQ_INT(l.n, 2);
+	listen_finish(&l);
+	CHECK_EQ_INT(listen_acquire("127.0.0.1:47300,", SOCK_DGRAM, &l), -EINVAL);
+	CHECK_EQ_INT(listen_acquire(",127.0.0.1:47300", SOCK_DGRAM, &l), -EINVAL);
+	CHECK_EQ_INT(l.n, 0);
 }
 
 int main(void)

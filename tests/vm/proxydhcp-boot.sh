@@ -1,0 +1,236 @@
+#!/bin/bash
+# QEMU clients network-boot an ISO from isoboot where the site's DHCP server knows nothing about
+# PXE: isoboot-proxydhcp tells them what to boot.
+#
+# Two network namespaces of the test's own:
+#   isob-PID        the isoboot server: bridge br0 (192.0.2.1/24, 2001:db8:1::1/64), the tap for
+#                   QEMU, and isoboot's services as their socket units start them:
+#                   isoboot-proxydhcp  systemd-socket-activate --datagram -l 0.0.0.0:67
+#                                      -l 0.0.0.0:4011, default configuration
+#                   in.tftpd           --datagram --inetd -l 192.0.2.1:69, a TFTP root of Debian's
+#                                      boot files and assets/tftp
+#                   isoboot-menu       -l 192.0.2.1:80 ([menu] default = small.iso, timeout 2)
+#                   isoboot-iscsi      --accept -l 192.0.2.1:3260
+#   isob-PID-dhcp   the site's DHCP server, another host on the same LAN (a veth into br0):
+#                   dnsmasq on 192.0.2.2 with a dhcp-range and nothing else: no boot file, no
+#                   next-server, no PXE option, no user-class match (and an IPv6 RA, which saves
+#                   iPXE ~13 s per boot)
+#
+# Cells (QEMU TCG, one at a time, each bounded to CELL_TIMEOUT seconds), all booting small.iso
+# (GRUB for BIOS and UEFI that prints markers on the serial port) as the menu's default:
+#   a bios-ipxe-rom  SeaBIOS with the e1000's iPXE ROM (QEMU's only BIOS PXE ROM): iPXE asks,
+#                    the ProxyDHCP sends it to http://192.0.2.1/boot.ipxe
+#   b efi-pxe        OVMF's own PXE (virtio-net, no option ROM): the ProxyDHCP gives
+#                    snponly.efi (client architecture 7), which loads over TFTP, asks again as
+#                    iPXE and is sent to the menu
+#   c efi-ipxe-rom   OVMF with the e1000's iPXE UEFI ROM: straight to the menu
+# A cell passes on the ISO's own output (ISOBOOT-TEST-BOOT-pc|efi, ISOBOOT-TEST-DONE), and only
+# when the logs show the chain: dnsmasq leased the VM an address, isoboot-proxydhcp answered its
+# MAC with the expected boot file (for b, snponly.efi and then the menu URL), isoboot-menu served
+# boot.ipxe to the leased address, and isoboot-iscsi logged its login to small.iso.
+#
+# Environment: ISOBOOT_VM_LOGS (default $BUILD/tests/vm-logs/proxydhcp-boot), ISOBOOT_VM_CELLS
+# ("a c"), CELL_TIMEOUT (default 150), ISOBOOT_REQUIRE_ALL=1.
+# cleanup and the check helpers are called indirectly (trap, check, ck): SC2317.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need_root
+PD=$BUILD/src/proxydhcp/isoboot-proxydhcp
+ISCSI=$BUILD/src/iscsi/isoboot-iscsi
+MENU=$BUILD/src/menu/isoboot-menu
+CELL_TIMEOUT=${CELL_TIMEOUT:-150}
+CELLS=${ISOBOOT_VM_CELLS:-a b c}
+TFTP_FILES=(
+	pxelinux.0=/usr/lib/PXELINUX/pxelinux.0
+	ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32
+	ipxe.lkrn=/usr/lib/ipxe/ipxe.lkrn
+	snponly.efi=/usr/lib/ipxe/snponly.efi
+)
+missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
+	in.tftpd /dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" \
+	"$VM_OVMF_VARS" "${TFTP_FILES[@]#*=}")
+[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
+for t in "$PD" "$ISCSI" "$MENU" "$SCAN"; do
+	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
+done
+SMALL=$(built_iso small.iso)
+
+LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/proxydhcp-boot}
+mkdir -p "$LOGS"
+rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/catalog "$LOGS"/*.conf
+NS_DHCP=""
+cleanup() {
+	vm_cleanup
+	if [ -n "$NS_DHCP" ] && [ -e "/run/netns/$NS_DHCP" ]; then
+		local p
+		# Only dnsmasq, started (and by vm_cleanup already stopped) by this test, ran there.
+		for p in $(ip netns pids "$NS_DHCP" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+		ip netns del "$NS_DHCP" 2>/dev/null || true
+	fi
+	cleanup_tmp
+}
+trap 'exit 130' INT TERM
+trap cleanup EXIT
+
+# --- The ISO folder, its catalog, the TFTP root.
+mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp/pxelinux.cfg"
+ln "$SMALL" "$TMP/iso/small.iso" 2>/dev/null || cp "$SMALL" "$TMP/iso/small.iso"
+CONF=$TMP/isoboot.conf
+write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "default = small.iso" "timeout = 2"
+cp "$CONF" "$LOGS/isoboot.conf"
+"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+cp "$TMP/state/catalog" "$LOGS/catalog"
+for f in "${TFTP_FILES[@]}"; do cp "${f#*=}" "$TMP/tftp/${f%%=*}"; done
+cp "$SRC/assets/tftp/chain.ipxe" "$TMP/tftp/"
+cp "$SRC/assets/tftp/pxelinux.cfg/default" "$TMP/tftp/pxelinux.cfg/"
+chmod -R a+rX "$TMP/tftp"
+
+# --- The networks: isoboot's namespace with the bridge, the DHCP server's joined to it.
+NS=isob-$$
+vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+NS_DHCP=$NS-dhcp
+if [ -e "/run/netns/$NS_DHCP" ]; then
+	NS_DHCP=""
+	skip "netns $NS-dhcp already exists"
+fi
+dhcp_net_up() {
+	ip netns add "$NS_DHCP" &&
+		ip link add vdhcp netns "$NS" type veth peer name dh0 netns "$NS_DHCP" &&
+		ip -n "$NS" link set vdhcp master "$VM_BR" &&
+		ip -n "$NS" link set vdhcp up &&
+		ip -n "$NS_DHCP" link set lo up &&
+		ip -n "$NS_DHCP" addr add 192.0.2.2/24 dev dh0 &&
+		ip -n "$NS_DHCP" addr add 2001:db8:1::2/64 dev dh0 nodad &&
+		ip -n "$NS_DHCP" link set dh0 up
+}
+dhcp_net_up || skip "cannot create the DHCP server's namespace $NS_DHCP"
+log "netns $NS: $VM_BR $VM_SRV/24, $VM_TAP; netns $NS_DHCP: dh0 192.0.2.2/24 (site DHCP)"
+
+DCONF=$LOGS/dnsmasq.conf
+cat >"$DCONF" <<-EOF
+	# The site's DHCP server: addresses only. Nothing here knows about PXE or isoboot.
+	port=0
+	interface=dh0
+	bind-interfaces
+	dhcp-range=192.0.2.100,192.0.2.199,255.255.255.0,10m
+	dhcp-leasefile=$TMP/dnsmasq.leases
+	pid-file=$TMP/dnsmasq.pid
+	no-ping
+	log-dhcp
+	enable-ra
+	dhcp-range=2001:db8:1::,ra-only,64
+EOF
+ip netns exec "$NS_DHCP" timeout -k 5 "$VM_SRV_TMO" dnsmasq --keep-in-foreground --user=root \
+	--conf-file="$DCONF" --log-facility=- >>"$LOGS/dnsmasq.log" 2>&1 </dev/null &
+VM_PIDS+=("$!")
+for _ in $(seq 100); do
+	ip netns exec "$NS_DHCP" ss -Hlnu 'sport = :67' | grep -q . && break
+	sleep 0.1
+done
+ip netns exec "$NS_DHCP" ss -Hlnu 'sport = :67' | grep -q . ||
+	{ cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+
+# --- isoboot's services in its namespace.
+PLOG=$LOGS/isoboot-proxydhcp.log
+vm_spawn "$PLOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
+	"$PD" --config "$CONF" --debug
+vm_wait_listen u 4011 10 || { cat "$PLOG"; fail "nothing listens on 4011/udp"; finish; }
+# The datagram that starts a socket-activated daemon comes before its IP_PKTINFO (systemd's
+# PassPacketInfo=yes would set it, systemd-socket-activate cannot): start it with one of ours,
+# so that the VMs' first requests count.
+ip netns exec "$NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
+for _ in $(seq 50); do
+	grep -q 'Answering PXE clients' "$PLOG" && break
+	sleep 0.1
+done
+grep -q 'Answering PXE clients' "$PLOG" || { cat "$PLOG"; fail "isoboot-proxydhcp did not start"; finish; }
+vm_spawn "$LOGS/tftpd.log" systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" \
+	in.tftpd -s "$TMP/tftp"
+vm_wait_listen u 69 10 || { cat "$LOGS/tftpd.log"; fail "nothing listens on 69/udp"; finish; }
+ILOG=$LOGS/isoboot-iscsi.log
+vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
+vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on 3260"; finish; }
+MLOG=$LOGS/isoboot-menu.log
+vm_spawn "$MLOG" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$CONF"
+vm_wait_listen t 80 10 || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
+log "dnsmasq (no PXE), isoboot-proxydhcp, in.tftpd, isoboot-menu, isoboot-iscsi are up"
+
+# lines LOG PATTERN...: how many lines of LOG contain every PATTERN (fixed strings).
+lines() {
+	local f=$1
+	shift
+	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
+		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
+		END { print c + 0 }' "$@" <"$f"
+}
+ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
+ge1() { [ "$1" -ge 1 ]; }
+
+# ID|NAME|FIRMWARE|NIC ("" = e1000 with the iPXE ROM)|EXPECTED PROXYDHCP ANSWERS (;-separated)
+CELL_DEFS=(
+	"a|bios-ipxe-rom|bios||iPXE client MAC (arch 0, BIOS) on br0: http://$VM_SRV/boot.ipxe"
+	"b|efi-pxe|efi|virtio-net-pci,romfile=|PXE client MAC (arch 7, x86-64 UEFI) on br0: snponly.efi, next-server $VM_SRV;iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
+	"c|efi-ipxe-rom|efi||iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
+)
+mac_of() { printf '52:54:00:1d:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
+
+results=()
+for def in "${CELL_DEFS[@]}"; do
+	IFS='|' read -r id name fw nic answers <<<"$def"
+	[[ " $CELLS " == *" $id "* ]] || continue
+	dir=$LOGS/cell-$id-$name
+	mac=$(mac_of "$id")
+	plat=pc
+	[ "$fw" = bios ] || plat=efi
+	VM_BOOT_NIC=$nic VM_BOOT_CHECK='' VM_BOOT_MONITOR='' VM_BOOT_GRACE=5
+	log "cell $id $name: $fw, ${nic:-e1000 with iPXE ROM}, $mac"
+	if vm_boot "$name" "$fw" "$mac" "$CELL_TIMEOUT" "$dir" "ISOBOOT-TEST-BOOT-$plat" "ISOBOOT-TEST-DONE"; then
+		verdict=PASS
+		pass "cell $id $name: small.iso booted ($(vm_secs 0 "$VM_BOOT_MS") s)"
+	else
+		verdict=FAIL
+		fail "cell $id $name: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
+			for s in "ISOBOOT-TEST-BOOT-$plat" ISOBOOT-TEST-DONE; do
+				vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
+			done)"
+		echo "--- last lines of $dir/serial.log"
+		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
+		echo "---"
+	fi
+	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+
+	ip=$(ip_of "$mac")
+	ck() {
+		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; verdict=FAIL; fi
+	}
+	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
+	ip=${ip:-0.0.0.0}
+	IFS=';' read -r -a want <<<"$answers"
+	for w in "${want[@]}"; do
+		w=${w//MAC/$mac}
+		ck "isoboot-proxydhcp: $w" ge1 "$(lines "$PLOG" "$w")"
+	done
+	ck "isoboot-menu served boot.ipxe to $ip" ge1 "$(lines "$MLOG" "$ip GET menu" ": 200")"
+	for _ in $(seq 30); do
+		[ "$(lines "$ILOG" "Login from $ip (" "normal session to small.iso")" -ge 1 ] && break
+		sleep 0.1
+	done
+	ck "isoboot-iscsi logged the login of $ip to small.iso" \
+		ge1 "$(lines "$ILOG" "Login from $ip (" "normal session to small.iso")"
+	results+=("$verdict cell $id $name ($fw): $(vm_secs 0 "$VM_BOOT_MS") s; logs $dir")
+done
+
+# The site's DHCP server said nothing about booting (it even names itself as next server, which
+# the clients must not follow): no PXE setting in its configuration, no PXE option in its replies.
+check "dnsmasq's configuration has no boot or PXE setting" sh -c "! grep -Eq \
+	'^(dhcp-boot|pxe-|dhcp-option|dhcp-userclass|dhcp-match|dhcp-vendorclass|enable-tftp|tftp-)' '$DCONF'"
+check "dnsmasq acknowledged leases" ge1 "$(lines "$LOGS/dnsmasq.log" "sent size:" "option: 53 message-type  5")"
+check "dnsmasq sent no option 43, 60, 66 or 67" \
+	sh -c "! grep -Eq 'sent size: .* option: (43|60|66|67) ' '$LOGS/dnsmasq.log'"
+log "logs: $LOGS"
+echo "=== results"
+for r in "${results[@]}"; do echo "$r"; done
+finish
