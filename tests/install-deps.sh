@@ -22,6 +22,10 @@ PKGS=(
 	python3-scapy
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)
 	syslinux-common
+	# packages: the .deb (debhelper, lintian) and the .rpm (Debian's rpm, rpmlint)
+	build-essential debhelper lintian rpm rpmlint elfutils
+	# the user's story under a booted systemd: a Debian 12 tree, systemd-nspawn
+	debootstrap systemd-container
 )
 missing=()
 for p in "${PKGS[@]}"; do

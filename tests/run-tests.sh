@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is needed, builds twice
-# (plain, and with ASan+UBSan), runs every unit and integration test in both builds, checks the
-# formatting, runs the fuzzers for a bounded time, and ends with one "N passed, N failed" line.
+# (plain, and with ASan+UBSan), builds the .deb and the .rpm (lintian, rpmlint), runs every unit
+# and integration test in both builds, the VM boots and the user's story from the .deb under a
+# booted systemd in the plain build, checks the formatting, runs the fuzzers for a bounded time,
+# and ends with one "N passed, N failed" line.
 #   FUZZ_SECONDS   time per fuzz target (default 60)
 #   SKIP_ASAN=1    only the plain build (quicker, for development)
 set -uo pipefail
@@ -30,19 +32,31 @@ files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 clang-format --dry-run --Werror $files
 record "clang-format" $?
 
-# meson_suite BUILDDIR [setup options]: builds and runs every test, adds meson's verdicts.
+step "packages"
+bash packaging/build-deb.sh "$SRC/build-pkg/deb" | tail -3
+record "Debian package (dpkg-buildpackage, lintian)" "${PIPESTATUS[0]}"
+deb=$(ls "$SRC"/build-pkg/deb/isoboot_*.deb 2>/dev/null | head -1)
+bash packaging/build-rpm.sh "$SRC/build-pkg/rpm" | tail -3
+record "RPM package (rpmbuild, rpmlint)" "${PIPESTATUS[0]}"
+
+# meson_suite BUILDDIR [setup options]: builds and runs every test (but the suites in
+# $NO_SUITES), adds meson's verdicts.
 meson_suite() {
 	local dir=$1; shift
+	local skip=() s
+	for s in ${NO_SUITES:-}; do skip+=(--no-suite "$s"); done
 	step "build $dir $*"
 	if [ ! -d "$dir" ]; then
 		meson setup "$dir" "$@" >/dev/null || { record "meson setup $dir" 1; return; }
+	elif [ $# -gt 0 ]; then
+		meson configure "$dir" "$@" >/dev/null || { record "meson configure $dir" 1; return; }
 	fi
 	if ! ninja -C "$dir"; then
 		record "build $dir" 1
 		return
 	fi
 	step "tests in $dir"
-	meson test -C "$dir" --print-errorlogs --num-processes 2
+	meson test -C "$dir" --print-errorlogs --num-processes 2 "${skip[@]}"
 	local log=$dir/meson-logs/testlog.json
 	local counts
 	counts=$(python3 -c '
@@ -60,9 +74,10 @@ print(ok, bad, " ".join(names))' "$log")
 	[ "$bad" = 0 ] || failures+=("$dir: $names")
 }
 
-meson_suite build
+meson_suite build -Dtest_deb="$deb"
+# The system test checks the package, not this build: once is enough.
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	NO_SUITES=system ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 fi
 

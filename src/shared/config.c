@@ -34,7 +34,7 @@ int config_init(struct isoboot_config *c)
 	    .menu_default = strdup(""),
 	    .menu_timeout = 10,
 	    .menu_uefi_boot = MENU_UEFI_ISCSI,
-	    .menu_memdisk = strdup("/usr/lib/syslinux/memdisk"),
+	    .menu_memdisk = strdup(ISOBOOT_DEFAULT_MEMDISK),
 	    .chap_user = strdup(""),
 	    .chap_secret = strdup(""),
 	    .chap_mutual_user = strdup(""),

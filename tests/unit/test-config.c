@@ -17,7 +17,7 @@ static void test_defaults(void)
 	CHECK_STR(c.menu_title, "isoboot");
 	CHECK_EQ_INT(c.menu_timeout, 10);
 	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_ISCSI);
-	CHECK_STR(c.menu_memdisk, "/usr/lib/syslinux/memdisk");
+	CHECK_STR(c.menu_memdisk, ISOBOOT_DEFAULT_MEMDISK);
 	CHECK_STR(c.chap_user, "");
 	CHECK_STR(c.chap_secret, "");
 	CHECK_STR(c.chap_mutual_user, "");

@@ -1,0 +1,64 @@
+#!/bin/bash
+# The units as `meson install` writes them: `systemd-analyze verify` has nothing to say about any
+# of them, `systemd-analyze security --offline=true` rates the services (<= 2.0 for everything
+# that runs as the isoboot user; tftpd starts as root to chroot and drop privileges, and needs
+# the host's network to answer, so its bound is 2.5), and the TFTP root's bind mounts point at
+# files this Debian host really has. tests/system/story.sh checks the same units as the
+# package installs them, under a booted systemd.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+need_cmd systemd-analyze meson
+DEST=$TMP/dest
+DESTDIR=$DEST meson install -C "$BUILD" --quiet --no-rebuild >"$TMP/install.log" 2>&1 ||
+	{ cat "$TMP/install.log"; fail "meson install"; finish; }
+unitdir=$(find "$DEST" -type f -name isoboot.target -printf '%h\n' | head -1)
+[ -n "$unitdir" ] || { fail "no isoboot.target installed"; finish; }
+sbindir=$(find "$DEST" -type f -name isoboot-menu -printf '%h\n' | head -1)
+prefix_sbindir=${sbindir#"$DEST"}
+
+# verify checks that ExecStart= binaries exist: point them at the installed copies.
+mkdir -p "$TMP/units"
+for f in "$unitdir"/isoboot*; do
+	sed "s|$prefix_sbindir/|$sbindir/|g" "$f" >"$TMP/units/$(basename "$f")"
+done
+n=$(find "$TMP/units" -type f | wc -l)
+if (cd "$TMP/units" && systemd-analyze verify --man=no ./*) >"$TMP/verify.log" 2>&1 && ! grep -q . "$TMP/verify.log"; then
+	pass "systemd-analyze verify: $n units, no message"
+else
+	cat "$TMP/verify.log"
+	fail "systemd-analyze verify"
+fi
+
+for u in "$TMP"/units/*.service; do
+	name=$(basename "$u")
+	limit=2.0
+	[ "$name" = isoboot-tftp.service ] && limit=2.5
+	score=$(systemd-analyze security --offline=true --no-pager "$u" 2>&1 |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	log "$name: exposure ${score:-?}"
+	check "$name exposure ${score:-?} <= $limit" awk -v s="${score:-99}" -v l="$limit" 'BEGIN { exit !(s <= l) }'
+done
+
+# The boot files the TFTP root bind-mounts exist here (a Debian build), and are not symlinks
+# into nowhere once bound.
+while read -r src; do
+	check "TFTP root source $src exists" test -e "$src"
+done < <(sed -n 's/^BindReadOnlyPaths=-\{0,1\}\([^:]*\):.*/\1/p' "$TMP/units/isoboot-tftp.service" |
+	sed "s|^$(dirname "$prefix_sbindir")/share|$DEST$(dirname "$prefix_sbindir")/share|")
+
+# Every man page a unit cites is installed.
+for m in $(grep -ho 'man:[a-z.-]*([0-9])' "$TMP"/units/* | sort -u); do
+	page=${m#man:}
+	sec=${page##*(}
+	sec=${sec%)}
+	page=${page%(*}
+	case $page in isoboot*) ;; *) continue ;; esac
+	check "man page $page($sec) cited by a unit is installed" \
+		test -n "$(find "$DEST" -path "*/man$sec/$page.$sec*" | head -1)"
+done
+
+# Socket activation matters: the sockets must match what the daemons expect.
+check "isoboot-iscsi.socket is Accept=yes (one process per connection)" grep -qx 'Accept=yes' "$TMP/units/isoboot-iscsi.socket"
+check "isoboot-menu.socket is Accept=no (isoboot-menu refuses accepted sockets)" grep -qx 'Accept=no' "$TMP/units/isoboot-menu.socket"
+check "isoboot-tftp.service takes the socket on stdin (in.tftpd inetd mode)" grep -qx 'StandardInput=socket' "$TMP/units/isoboot-tftp.service"
+finish

@@ -1,0 +1,411 @@
+#!/bin/bash
+# The user's story under a real systemd, from the package, as an administrator lives it:
+#   1. a minimal Debian 12 with systemd (debootstrap; the mirror comes from this machine's apt
+#      configuration; cached in .cache/rootfs-bookworm, copied per run);
+#   2. `apt install ./isoboot_*.deb` in it, so that the dependencies come from the archive;
+#   3. `systemd-nspawn -b` of that tree inside a network namespace this test made;
+#   4. `systemctl enable --now isoboot.target`;
+#   5. ISOs copied into /var/lib/isoboot/iso, one of them a 4.5 GiB copy that must end in a
+#      single rescan once complete and never be catalogued half-copied;
+#   6. from outside the container: curl gets the menu with the new ISOs, iscsi-ls discovers their
+#      targets, tftp fetches pxelinux.0 (and the other boot files, byte for byte), and QEMU
+#      network-boots the ISO from the container's services, SeaBIOS through pxelinux and OVMF
+#      through its own PXE and snponly.efi;
+#   7. the container's journal shows the scan, the HTTP requests and the iSCSI session;
+# plus what a maintainer checks: `systemd-analyze verify` and `security` on the installed units,
+# tftpd-hpa (which the package pulls in and which wants port 69) stopped by the target and kept
+# off after a reboot of the container, and the services back after that reboot.
+#
+# The site's DHCP server is dnsmasq on the host side of the same namespace (addresses, and the
+# boot file names an administrator configures for isoboot; no TFTP or HTTP of its own).
+#
+# Environment:
+#   ISOBOOT_DEB          the .deb to install (default: built now with packaging/build-deb.sh)
+#   ISOBOOT_MIRROR       Debian mirror for debootstrap (default: from the apt configuration)
+#   ISOBOOT_SYSTEM_LOGS  where logs go (default $BUILD/tests/system-logs/story)
+#   BOOT_TIMEOUT         seconds per QEMU boot (default 150)
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../vm/lib.sh
+. "$(dirname "$0")/../vm/lib.sh"
+
+need_root
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
+missing=$(vm_missing_tools debootstrap systemd-nspawn nsenter curl iscsi-ls tftp dnsmasq \
+	qemu-system-x86_64 ip ss timeout /dev/net/tun "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS")
+[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
+RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
+BIG=$(built_iso big.iso)
+[ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
+MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
+
+LOGS=${ISOBOOT_SYSTEM_LOGS:-$BUILD/tests/system-logs/story}
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+ROOT=$TMP/rootfs
+P1=
+NSPAWN_PID=
+
+# X CMD...: runs CMD inside the booted container, bounded to 60 s.
+X() { timeout 60 nsenter -t "$P1" -a "$@"; }
+
+container_poweroff() {
+	[ -n "$P1" ] || return 0
+	X systemctl poweroff >/dev/null 2>&1 || true
+	for _ in $(seq 100); do
+		vm_running "$NSPAWN_PID" || break
+		sleep 0.1
+	done
+	vm_stop "$NSPAWN_PID"
+	P1=
+}
+cleanup() {
+	container_poweroff
+	vm_cleanup
+	# Never remove a tree that still has something mounted inside it.
+	if grep -q " $TMP/" /proc/mounts; then
+		echo "mounts left under $TMP; not removing it" >&2
+	else
+		cleanup_tmp
+	fi
+}
+trap 'exit 130' INT TERM
+trap cleanup EXIT
+
+# --- 1. The base system, built once and cached.
+# apt_mirror: the first "deb" URI for bookworm/main in the apt configuration (one-line and deb822).
+apt_mirror() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
+		[ -f "$f" ] || continue
+		case $f in
+		*.list)
+			awk '$1 == "deb" { sub(/\[[^]]*\]/, "");
+				if ($3 == "bookworm") for (i = 4; i <= NF; i++) if ($i == "main") { print $2; next } }' "$f"
+			;;
+		*.sources)
+			awk 'BEGIN { RS = ""; FS = "\n" }
+			{
+				delete v
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^#/ || !index($i, ":")) continue
+					k = tolower(substr($i, 1, index($i, ":") - 1))
+					v[k] = " " substr($i, index($i, ":") + 1) " "
+				}
+				if (v["enabled"] ~ / no /) next
+				if (v["types"] !~ / deb / || v["suites"] !~ / bookworm / || v["components"] !~ / main /) next
+				n = split(v["uris"], u, " ")
+				for (j = 1; j <= n; j++) print u[j]
+			}' "$f"
+			;;
+		esac
+	done | grep -m1 -E '^(https?|file)://'
+}
+BASE=$CACHE/rootfs-bookworm
+if [ ! -x "$BASE/usr/lib/systemd/systemd" ]; then
+	mirror=${ISOBOOT_MIRROR:-$(apt_mirror || true)}
+	[ -n "$mirror" ] || skip "no 'deb ... bookworm main' source in the apt configuration (set ISOBOOT_MIRROR)"
+	log "debootstrap bookworm from $mirror into $BASE"
+	if grep -q " $BASE.partial/" /proc/mounts; then
+		fail "mounts left under $BASE.partial"
+		finish
+	fi
+	rm -rf "$BASE.partial"
+	t0=$(vm_ms)
+	if ! timeout 900 debootstrap --variant=minbase --include=systemd-sysv,dbus \
+		bookworm "$BASE.partial" "$mirror" >"$LOGS/debootstrap.log" 2>&1; then
+		tail -15 "$LOGS/debootstrap.log"
+		fail "debootstrap"
+		finish
+	fi
+	mv "$BASE.partial" "$BASE"
+	log "debootstrap took $(vm_secs "$t0") s"
+fi
+cp -a "$BASE" "$ROOT"
+
+# --- 2. The package, installed with apt so that its dependencies come from the archive.
+DEB=${ISOBOOT_DEB:-}
+if [ -z "$DEB" ]; then
+	DEB=$("$SRC/packaging/build-deb.sh" "$TMP/deb" | tail -1) || { fail "packaging/build-deb.sh"; finish; }
+fi
+[ -s "$DEB" ] || { fail "no package at '$DEB'"; finish; }
+mkdir -p "$ROOT/var/cache/isoboot-test"
+cp "$DEB" "$ROOT/var/cache/isoboot-test/"
+# No daemon may start while installing (tftpd-hpa's init script would, on this host's network).
+printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+chmod +x "$ROOT/usr/sbin/policy-rc.d"
+in_root() {
+	timeout 600 systemd-nspawn -q -D "$ROOT" --register=no --keep-unit --resolv-conf=copy-host \
+		--setenv=DEBIAN_FRONTEND=noninteractive "$@"
+}
+t0=$(vm_ms)
+if ! in_root apt-get update >"$LOGS/apt.log" 2>&1 ||
+	! in_root apt-get install -y --no-install-recommends "/var/cache/isoboot-test/$(basename "$DEB")" >>"$LOGS/apt.log" 2>&1; then
+	tail -20 "$LOGS/apt.log"
+	fail "apt install ./$(basename "$DEB")"
+	finish
+fi
+rm -f "$ROOT/usr/sbin/policy-rc.d"
+rm -rf "$ROOT/var/cache/isoboot-test"
+pass "apt install ./$(basename "$DEB") with its dependencies from the archive ($(vm_secs "$t0") s)"
+check "the package created the isoboot user" grep -q '^isoboot:' "$ROOT/etc/passwd"
+# (The container's uid: this host has no isoboot user.)
+check "the package created /var/lib/isoboot/iso, owned by isoboot" \
+	test "$(stat -c %u "$ROOT/var/lib/isoboot/iso" 2>/dev/null)" = "$(awk -F: '$1 == "isoboot" { print $3 }' "$ROOT/etc/passwd")"
+check "the man pages are installed" test -s "$ROOT/usr/share/man/man7/isoboot.7.gz" -a \
+	-s "$ROOT/usr/share/man/man5/isoboot.conf.5.gz" -a -s "$ROOT/usr/share/man/man8/isoboot-iscsi.8.gz"
+# The administrator's one edit: which ISO the menu starts when nobody chooses (a short timeout,
+# for the test's sake).
+printf '\n[menu]\ndefault = big.iso\ntimeout = 2\n' >>"$ROOT/etc/isoboot/isoboot.conf"
+echo isoboot-story >"$ROOT/etc/hostname"
+
+# --- The network: namespace, bridge 192.0.2.1, tap for QEMU, dnsmasq as the site's DHCP server.
+NS=isob-story-$$
+vm_netns_up "$NS" || skip "cannot create network namespace $NS"
+DCONF=$TMP/dnsmasq.conf
+BIOS_MAC=52:54:00:1d:00:01
+EFI_MAC=52:54:00:1d:00:02
+{
+	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
+	cat <<-EOF
+		dhcp-match=set:efi64,option:client-arch,7
+		dhcp-match=set:efi64,option:client-arch,9
+		# QEMU's BIOS PXE ROM is iPXE; this VM stands in for a plain PXE ROM (see boot-matrix.sh).
+		dhcp-mac=set:pxerom,$BIOS_MAC
+		dhcp-boot=tag:!ipxe,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:pxerom,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
+	EOF
+} >"$DCONF"
+vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq"; finish; }
+
+# --- 3. Boot the container with systemd as PID 1, inside the namespace.
+boot_container() {
+	local t0 st i
+	t0=$(vm_ms)
+	# Not through `ip netns exec` (vm_spawn), which remounts /sys without the cgroup tree that
+	# systemd needs: nspawn joins the namespace itself.
+	timeout -k 5 "$VM_SRV_TMO" systemd-nspawn -D "$ROOT" -b --register=no --keep-unit \
+		--console=read-only --network-namespace-path="/run/netns/$NS" \
+		>>"$LOGS/nspawn-console.log" 2>&1 </dev/null &
+	NSPAWN_PID=$!
+	VM_PIDS+=("$NSPAWN_PID")
+	P1=
+	for i in $(seq 200); do
+		local p=$NSPAWN_PID
+		while [ -n "$p" ]; do
+			if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ]; then
+				P1=$p
+				break
+			fi
+			p=$(pgrep -P "$p" | head -1)
+		done
+		[ -n "$P1" ] && break
+		vm_running "$NSPAWN_PID" || break
+		sleep 0.1
+	done
+	[ -n "$P1" ] || return 1
+	for i in $(seq 300); do
+		st=$(timeout 5 nsenter -t "$P1" -a systemctl is-system-running 2>/dev/null) || true
+		case $st in running | degraded) break ;; esac
+		sleep 0.1
+	done
+	log "container: systemd is $st after $(vm_secs "$t0") s (pid 1 = $P1)"
+	case $st in running | degraded) return 0 ;; esac
+	return 1
+}
+boot_container || { tail -20 "$LOGS/nspawn-console.log"; fail "the container did not boot"; finish; }
+if [ "$(X systemctl is-system-running 2>/dev/null)" = degraded ]; then
+	X systemctl --no-pager --failed | tee "$LOGS/failed-units.txt"
+fi
+check "tftpd-hpa, as Debian installs it, holds port 69 before isoboot is enabled" \
+	test "$(X systemctl is-active tftpd-hpa.service)" = active
+
+# --- 4. The one command.
+X systemctl enable --now isoboot.target >"$LOGS/enable.log" 2>&1 || { cat "$LOGS/enable.log"; fail "systemctl enable --now isoboot.target"; }
+cat "$LOGS/enable.log"
+for u in isoboot.target isoboot-menu.socket isoboot-iscsi.socket isoboot-tftp.socket \
+	isoboot-scan.path isoboot-scan.timer; do
+	check "$u is active" test "$(X systemctl is-active "$u")" = active
+done
+check "isoboot-scan.service ran at start and succeeded" \
+	test "$(X systemctl show -P Result isoboot-scan.service)" = success
+check "isoboot-proxydhcp.socket is not part of isoboot.target (opt-in)" \
+	test "$(X systemctl is-active isoboot-proxydhcp.socket)" != active
+check "tftpd-hpa was stopped by isoboot-tftp.socket (Conflicts=)" \
+	test "$(X systemctl is-active tftpd-hpa.service)" != active
+
+# Maintainer's checks on the installed units, by the container's own systemd.
+units=$(cd "$ROOT/lib/systemd/system" && ls isoboot*)
+# shellcheck disable=SC2086  # one word per unit
+if X sh -c "cd /lib/systemd/system && systemd-analyze verify --man=no $(echo $units)" >"$LOGS/verify.log" 2>&1 &&
+	! grep -q . "$LOGS/verify.log"; then
+	pass "systemd-analyze verify: $(echo "$units" | wc -l) units, no message"
+else
+	cat "$LOGS/verify.log"
+	fail "systemd-analyze verify"
+fi
+for u in isoboot-menu.service isoboot-iscsi@.service isoboot-scan.service isoboot-tftp.service \
+	isoboot-proxydhcp.service; do
+	X systemd-analyze security --offline=true --no-pager "/lib/systemd/system/$u" >"$LOGS/security-$u.txt" 2>&1 || true
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$LOGS/security-$u.txt")
+	limit=2.0
+	# tftpd needs root to chroot and to drop to the isoboot user, and the host's network.
+	[ "$u" = isoboot-tftp.service ] && limit=2.5
+	log "systemd-analyze security $u: ${score:-?} (limit $limit)"
+	check "$u exposure ${score:-?} <= $limit" awk -v s="${score:-99}" -v l="$limit" 'BEGIN { exit !(s <= l) }'
+done
+
+# --- 5. Copy ISOs in, as an administrator does.
+# scan_runs: how many times isoboot-scan.service has started, by the journal.
+scan_runs() { X journalctl -q --no-pager -o cat _SYSTEMD_UNIT=init.scope | grep -c 'Starting isoboot-scan.service' || true; }
+# wait_catalog NAME [SECONDS]: until the catalog lists the ISO named NAME.
+wait_catalog() {
+	local i
+	for i in $(seq $((${2:-20} * 10))); do
+		grep -q "^path $1\$" "$ROOT/var/lib/isoboot/catalog" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+runs0=$(scan_runs)
+cp "$RESCUE" "$ROOT/var/lib/isoboot/iso/"
+check "isoboot-scan.path rescanned: grub-rescue-cdrom.iso is in the catalog" wait_catalog grub-rescue-cdrom.iso
+runs1=$(scan_runs)
+log "rescans for a $(($(stat -c %s "$RESCUE") / 1048576)) MiB copy: $((runs1 - runs0))"
+
+# A 4.5 GiB copy in 64 MiB writes (dd over the sparse image, holes kept): the folder sees the
+# file created, then ~70 writes, then one close. Meanwhile the catalog must never list it.
+seen_partial=0
+(
+	while :; do
+		grep -q '^path big.iso$' "$ROOT/var/lib/isoboot/catalog" 2>/dev/null && exit 1
+		[ -e "$TMP/copy-done" ] && exit 0
+		sleep 0.05
+	done
+) &
+watcher=$!
+t0=$(vm_ms)
+dd if="$BIG" of="$ROOT/var/lib/isoboot/iso/big.iso" bs=64M conv=sparse status=none
+touch "$TMP/copy-done"
+wait "$watcher" || seen_partial=1
+copy_s=$(vm_secs "$t0")
+check "big.iso was never catalogued while it was being copied" test "$seen_partial" = 0
+check "big.iso is in the catalog once the copy is complete" wait_catalog big.iso
+sleep 1
+runs2=$(scan_runs)
+log "rescans for the 4.5 GiB copy (${copy_s} s of writes): $((runs2 - runs1))"
+# PathChanged= sees the creation and the final close: two, never one per write.
+check "the 4.5 GiB copy caused at most 2 rescans, not one per write ($((runs2 - runs1)))" \
+	test $((runs2 - runs1)) -ge 1 -a $((runs2 - runs1)) -le 2
+CAT=$ROOT/var/lib/isoboot/catalog
+cp "$CAT" "$LOGS/catalog"
+RESCUE_IQN=$(catalog_field "$CAT" "$(catalog_id_of "$CAT" grub-rescue-cdrom.iso)" iqn)
+BIG_IQN=$(catalog_field "$CAT" "$(catalog_id_of "$CAT" big.iso)" iqn)
+
+# --- 6. From outside the container.
+N() { ip netns exec "$NS" timeout 30 "$@"; }
+N curl -sS -o "$LOGS/boot.ipxe" "http://$VM_SRV/boot.ipxe" || true
+check "curl: the menu lists grub-rescue-cdrom" grep -q 'grub-rescue-cdrom' "$LOGS/boot.ipxe"
+check "curl: the menu lists big" grep -q 'big' "$LOGS/boot.ipxe"
+N iscsi-ls "iscsi://$VM_SRV" >"$LOGS/iscsi-ls.txt" 2>&1 || true
+check "iscsi-ls discovers $RESCUE_IQN" grep -q "$RESCUE_IQN" "$LOGS/iscsi-ls.txt"
+check "iscsi-ls discovers $BIG_IQN" grep -q "$BIG_IQN" "$LOGS/iscsi-ls.txt"
+mkdir -p "$TMP/tftp-got"
+for f in pxelinux.0=/usr/lib/PXELINUX/pxelinux.0 ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32 \
+	ipxe.lkrn=/usr/lib/ipxe/ipxe.lkrn undionly.kpxe=/usr/lib/ipxe/undionly.kpxe \
+	snponly.efi=/usr/lib/ipxe/snponly.efi ipxe.efi=/usr/lib/ipxe/ipxe.efi memdisk=/usr/lib/syslinux/memdisk \
+	chain.ipxe=/usr/share/isoboot/tftp/chain.ipxe pxelinux.cfg/default=/usr/share/isoboot/tftp/pxelinux.cfg/default; do
+	name=${f%%=*}
+	out=$TMP/tftp-got/${name//\//_}
+	(cd "$TMP/tftp-got" && N tftp "$VM_SRV" -m binary -c get "$name" "$out") >/dev/null 2>&1 || true
+	check "tftp get $name: the packaged file, byte for byte" cmp -s "$out" "$ROOT${f#*=}"
+done
+(cd "$TMP/tftp-got" && N tftp "$VM_SRV" -m binary -c get ../../etc/passwd passwd) >"$LOGS/tftp-escape.txt" 2>&1 || true
+check "tftp cannot leave its root (../../etc/passwd)" test ! -s "$TMP/tftp-got/passwd"
+
+# QEMU network boots from the container's services.
+rc=0
+VM_BOOT_NIC= vm_boot story-bios bios "$BIOS_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-bios" \
+	ISOBOOT-TEST-BOOT-pc ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
+log "SeaBIOS -> pxelinux.0 -> ipxe.lkrn -> menu -> big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
+check "SeaBIOS network-boots big.iso from the container (file past 4 GiB read)" test "$rc" = 0
+rc=0
+VM_BOOT_NIC="virtio-net-pci,romfile=" vm_boot story-efi efi "$EFI_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-efi" \
+	ISOBOOT-TEST-BOOT-efi ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
+log "OVMF PXE -> snponly.efi -> menu -> big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
+check "OVMF network-boots big.iso from the container (file past 4 GiB read)" test "$rc" = 0
+
+# --- 7. The container's journal.
+X journalctl -q --no-pager -o verbose -u isoboot-scan.service >"$LOGS/journal-scan.txt" 2>&1 || true
+X journalctl -q --no-pager -o verbose -u isoboot-menu.service >"$LOGS/journal-menu.txt" 2>&1 || true
+X journalctl -q --no-pager -o verbose -u 'isoboot-iscsi@*' >"$LOGS/journal-iscsi.txt" 2>&1 || true
+X journalctl -q --no-pager -o short-precise -u 'isoboot-tftp*' >"$LOGS/journal-tftp.txt" 2>&1 || true
+X journalctl -q --no-pager -o short-precise >"$LOGS/journal-all.txt" 2>&1 || true
+check "journal: the scan reports big.iso" grep -q 'big.iso' "$LOGS/journal-scan.txt"
+check "journal: the scan reports grub-rescue-cdrom.iso" grep -q 'grub-rescue-cdrom.iso' "$LOGS/journal-scan.txt"
+check "journal: isoboot-menu logged the VMs' GET of the menu (structured access entry)" \
+	grep -Eq 'MESSAGE=192\.0\.2\.1[0-9][0-9] GET menu: 200' "$LOGS/journal-menu.txt"
+check "journal: access entries carry MESSAGE_ID and ISOBOOT_HTTP_STATUS" \
+	sh -c "grep -q 'MESSAGE_ID=6169c2410cf3462b9ccdc2b885ad15ab' '$LOGS/journal-menu.txt' && grep -q 'ISOBOOT_HTTP_STATUS=200' '$LOGS/journal-menu.txt'"
+check "journal: isoboot-iscsi@ logged a session on $BIG_IQN" grep -q "$BIG_IQN" "$LOGS/journal-iscsi.txt"
+check "journal: in.tftpd logged pxelinux.0 and snponly.efi" \
+	sh -c "grep -q 'pxelinux.0' '$LOGS/journal-tftp.txt' && grep -q 'snponly.efi' '$LOGS/journal-tftp.txt'"
+n_inst=$(X systemctl list-units --all --no-legend 'isoboot-iscsi@*' | grep -c . || true)
+# The VMs were killed without closing their connections: those sessions last until TCP gives up
+# (TCP_USER_TIMEOUT, 120 s). Ended ones are collected (CollectMode=inactive-or-failed).
+log "isoboot-iscsi@ instances loaded after the boots: $n_inst (sessions of the killed VMs)"
+
+# --- The ProxyDHCP under its hardened unit: the site's dnsmasq goes away (port 67), the
+# administrator enables isoboot-proxydhcp.socket, and a BIOS PXE DHCPDISCOVER broadcast on the
+# bridge gets a ProxyDHCP offer (no address, next-server and pxelinux.0) from the container.
+vm_stop "$VM_DNSMASQ_PID"
+X systemctl enable --now isoboot-proxydhcp.socket >>"$LOGS/enable.log" 2>&1 || true
+check "isoboot-proxydhcp.socket is active once enabled" test "$(X systemctl is-active isoboot-proxydhcp.socket)" = active
+N python3 - "$VM_BR" >"$LOGS/proxydhcp-offer.txt" 2>&1 <<'PY' || true
+import socket, struct, sys, time
+mac = bytes.fromhex("5254001d00fe")
+xid = 0x150b0075
+opts = bytes([53, 1, 1]) + bytes([60, 32]) + b"PXEClient:Arch:00000:UNDI:002001" + bytes([93, 2, 0, 0, 255])
+pkt = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, xid, 0, 0x8000, 0, 0, 0, 0) + mac + bytes(10) + bytes(192) + struct.pack("!I", 0x63825363) + opts
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, sys.argv[1].encode())
+s.bind(("0.0.0.0", 68))
+s.settimeout(0.5)
+end = time.time() + 10
+while time.time() < end:
+    s.sendto(pkt, ("255.255.255.255", 67))
+    try:
+        while True:
+            d = s.recv(2048)
+            if len(d) >= 240 and d[0] == 2 and struct.unpack("!I", d[4:8])[0] == xid:
+                print("yiaddr", socket.inet_ntoa(d[16:20]))
+                print("siaddr", socket.inet_ntoa(d[20:24]))
+                print("file", d[108:236].split(b"\0")[0].decode())
+                sys.exit(0)
+    except socket.timeout:
+        pass
+print("no answer")
+sys.exit(1)
+PY
+check "ProxyDHCP offer: no address (yiaddr 0.0.0.0)" grep -qx 'yiaddr 0.0.0.0' "$LOGS/proxydhcp-offer.txt"
+check "ProxyDHCP offer: next-server $VM_SRV" grep -qx "siaddr $VM_SRV" "$LOGS/proxydhcp-offer.txt"
+check "ProxyDHCP offer: boot file pxelinux.0" grep -qx 'file pxelinux.0' "$LOGS/proxydhcp-offer.txt"
+X journalctl -q --no-pager -o verbose -u isoboot-proxydhcp.service >"$LOGS/journal-proxydhcp.txt" 2>&1 || true
+check "journal: isoboot-proxydhcp logged the answer to 52:54:00:1d:00:fe" grep -qi '52:54:00:1d:00:fe' "$LOGS/journal-proxydhcp.txt"
+X systemctl disable --now isoboot-proxydhcp.socket isoboot-proxydhcp.service >>"$LOGS/enable.log" 2>&1 || true
+
+# --- The reboot: isoboot.target enabled, tftpd-hpa still enabled by its package.
+container_poweroff
+boot_container || { tail -20 "$LOGS/nspawn-console.log"; fail "the container did not boot again"; finish; }
+check "after a reboot: isoboot-tftp.socket is active" test "$(X systemctl is-active isoboot-tftp.socket)" = active
+check "after a reboot: tftpd-hpa did not take port 69" test "$(X systemctl is-active tftpd-hpa.service)" != active
+N curl -sS -o "$LOGS/boot-after-reboot.ipxe" "http://$VM_SRV/boot.ipxe" || true
+check "after a reboot: the menu still lists big" grep -q 'big' "$LOGS/boot-after-reboot.ipxe"
+rm -f "$TMP/tftp-got/pxelinux.0"
+(cd "$TMP/tftp-got" && N tftp "$VM_SRV" -m binary -c get pxelinux.0 "$TMP/tftp-got/pxelinux.0") >/dev/null 2>&1 || true
+check "after a reboot: tftp serves pxelinux.0" cmp -s "$TMP/tftp-got/pxelinux.0" "$ROOT/usr/lib/PXELINUX/pxelinux.0"
+finish
