@@ -331,11 +331,13 @@ VM_BOOT_NIC= vm_boot story-bios bios "$BIOS_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-bios"
 	ISOBOOT-TEST-BOOT-pc ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
 log "SeaBIOS -> pxelinux.0 -> ipxe.lkrn -> menu -> big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
 check "SeaBIOS network-boots big.iso from the container (file past 4 GiB read)" test "$rc" = 0
+[ "$rc" = 0 ] || vm_serial_tail "$LOGS/vm-bios/serial.log"
 rc=0
 VM_BOOT_NIC="virtio-net-pci,romfile=" vm_boot story-efi efi "$EFI_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-efi" \
 	ISOBOOT-TEST-BOOT-efi ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
 log "OVMF PXE -> snponly.efi -> menu -> big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
 check "OVMF network-boots big.iso from the container (file past 4 GiB read)" test "$rc" = 0
+[ "$rc" = 0 ] || vm_serial_tail "$LOGS/vm-efi/serial.log"
 
 # --- 7. The container's journal.
 X journalctl -q --no-pager -o verbose -u isoboot-scan.service >"$LOGS/journal-scan.txt" 2>&1 || true

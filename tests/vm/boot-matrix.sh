@@ -287,13 +287,9 @@ for def in "${CELL_DEFS[@]}"; do
 			echo "--- last OCR text"
 			grep -v '^[[:space:]]*$' "$dir/screen-$OCR_N.txt" 2>/dev/null | tail -n 25 || true
 		else
-			fail "cell $id $name: $VM_BOOT_END after $secs s; missing on serial:$(for s in "${want[@]}"; do
-				vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
-			done)"
+			fail "cell $id $name: $VM_BOOT_END after $secs s; missing on serial:$(vm_serial_missing "$dir/serial.log" "${want[@]}")"
 		fi
-		echo "--- last lines of $dir/serial.log"
-		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
-		echo "---"
+		vm_serial_tail "$dir/serial.log"
 	fi
 
 	# The VM is gone without logging out: end its iSCSI sessions now (see iscsi-boot.sh).

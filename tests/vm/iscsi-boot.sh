@@ -182,12 +182,8 @@ for def in "${CELL_DEFS[@]}"; do
 	if [ $verdict = PASS ]; then
 		pass "cell $n $name: booted $iso ($secs s$([ "$VM_BOOT_HALTED" = 1 ] && echo ', then powered off'))"
 	else
-		fail "cell $n $name: $VM_BOOT_END after $secs s; missing on serial:$(for s in "${want[@]}"; do
-			vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
-		done)"
-		echo "--- last lines of $dir/serial.log"
-		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
-		echo "---"
+		fail "cell $n $name: $VM_BOOT_END after $secs s; missing on serial:$(vm_serial_missing "$dir/serial.log" "${want[@]}")"
+		vm_serial_tail "$dir/serial.log"
 	fi
 	results+=("$verdict cell $n $name ($fw, $iso): $secs s")
 

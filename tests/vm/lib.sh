@@ -225,6 +225,23 @@ vm_serial_has() {
 	done
 }
 
+# vm_serial_missing LOG STRING...: the STRINGs not on the serial console, each quoted, on one
+# line (for a failure message).
+vm_serial_missing() {
+	local log=$1 s
+	shift
+	for s in "$@"; do
+		vm_serial_has "$log" "$s" || printf ' "%s"' "$s"
+	done
+}
+
+# vm_serial_tail LOG: the last 25 non-empty lines of the serial console, framed.
+vm_serial_tail() {
+	echo "--- last lines of $1"
+	vm_serial_text "$1" | grep -v '^[[:space:]]*$' | tail -n 25 || true
+	echo "---"
+}
+
 # vm_screendump SOCKET FILE: has QEMU write its screen to FILE (PPM) through the monitor at
 # SOCKET; true when FILE is complete (its size matches its PPM header).
 vm_screendump() {

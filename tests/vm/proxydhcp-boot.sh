@@ -193,12 +193,8 @@ for def in "${CELL_DEFS[@]}"; do
 	else
 		verdict=FAIL
 		fail "cell $id $name: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
-			for s in "ISOBOOT-TEST-BOOT-$plat" ISOBOOT-TEST-DONE; do
-				vm_serial_has "$dir/serial.log" "$s" || printf ' "%s"' "$s"
-			done)"
-		echo "--- last lines of $dir/serial.log"
-		vm_serial_text "$dir/serial.log" | grep -v '^[[:space:]]*$' | tail -n 25 || true
-		echo "---"
+			vm_serial_missing "$dir/serial.log" "ISOBOOT-TEST-BOOT-$plat" ISOBOOT-TEST-DONE)"
+		vm_serial_tail "$dir/serial.log"
 	fi
 	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
 
