@@ -7,6 +7,7 @@
 #include "ipxe.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +73,7 @@ void menu_text_sanitize(const char *in, char *out, size_t size)
 	}
 }
 
-char *menu_url_encode(const char *in)
+static char *url_encode(const char *in, bool keep_slash)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *out = malloc(strlen(in) * 3 + 1), *o = out;
@@ -81,7 +82,8 @@ char *menu_url_encode(const char *in)
 		return NULL;
 	for (const unsigned char *s = (const unsigned char *)in; *s; s++) {
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_' || *s == '~') {
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_' || *s == '~' ||
+		    (keep_slash && *s == '/')) {
 			*o++ = (char)*s;
 		} else {
 			*o++ = '%';
@@ -93,10 +95,85 @@ char *menu_url_encode(const char *in)
 	return out;
 }
 
+char *menu_url_encode(const char *in)
+{
+	return url_encode(in, false);
+}
+
+char *menu_path_encode(const char *in)
+{
+	return url_encode(in, true);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
+}
+
+/* iPXE names an image after its URL's last segment; "initrd=NAME" must match it exactly. */
+static bool image_name_ok(const char *path)
+{
+	const char *b = base_name(path);
+
+	if (!*b)
+		return false;
+	for (; *b; b++)
+		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
+		      (*b >= '0' && *b <= '9') || *b == '.' || *b == '_' || *b == '-' ||
+		      *b == '+' || *b == '~'))
+			return false;
+	return true;
+}
+
+/* The same rules isoboot-scan applies, checked again: the catalog is only a file. */
+static bool append_safe(const char *a)
+{
+	for (const char *t = a; *t;) {
+		size_t n = strcspn(t, " ");
+		if (n > 0 &&
+		    (t[0] == '#' || (n == 1 && t[0] == ';') ||
+		     (n == 2 && ((t[0] == '|' && t[1] == '|') || (t[0] == '&' && t[1] == '&')))))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)t[i];
+			if (c < 0x21 || c >= 0x7f || c == '\\' || c == '$')
+				return false;
+		}
+		t += n;
+		if (*t == ' ')
+			t++;
+	}
+	return true;
+}
+
+bool menu_recipe_usable(const struct catalog_entry *e, bool efi)
+{
+	if (!e->recipe || !e->kernel || !e->append || e->n_initrd == 0 ||
+	    !catalog_entry_boots(e, efi ? ISO_PLATFORM_UEFI : ISO_PLATFORM_BIOS, NULL))
+		return false;
+	if (!image_name_ok(e->kernel) || !append_safe(e->append))
+		return false;
+	for (size_t i = 0; i < e->n_initrd; i++)
+		if (!image_name_ok(e->initrd[i]))
+			return false;
+	return true;
+}
+
+/* "1.5 GiB", rounded up to a tenth. */
+static void format_gib(uint64_t bytes, char *out, size_t size)
+{
+	uint64_t tenths = (bytes * 10 + (1ull << 30) - 1) >> 30;
+
+	if (tenths % 10 == 0)
+		snprintf(out, size, "%" PRIu64 " GiB", tenths / 10);
+	else
+		snprintf(out, size, "%" PRIu64 ".%" PRIu64 " GiB", tenths / 10, tenths % 10);
+}
+
+static bool ram_too_small(const struct catalog_entry *e, const struct menu_params *p)
+{
+	return p->memsize_mib > 0 && e->ram > (p->memsize_mib << 20);
 }
 
 static bool entry_usable(const struct catalog_entry *e)
@@ -119,11 +196,18 @@ static void display_name(const struct catalog_entry *e, char *out, size_t size)
 		snprintf(out, size, "%s", e->id);
 }
 
+static const char *san_suffix(enum menu_boot how)
+{
+	return how == MENU_BOOT_MEMDISK ? " (memdisk)" : " (boot from SAN)";
+}
+
 static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params *p, bool efi)
 {
 	const char *fw = efi ? "efi" : "bios", *other = efi ? "BIOS only" : "UEFI only";
 	char title[MENU_TEXT_MAX + 1], text[MENU_TEXT_MAX + 1], group[MENU_TEXT_MAX + 1];
-	const char *cur_group = "", *def = NULL, *first = NULL;
+	char need[32], have[32];
+	const char *cur_group = "", *first = NULL, *first_sfx = "";
+	const char *def = NULL, *def_sfx = "";
 	size_t bootable = 0;
 
 	menu_text_sanitize(p->title, title, sizeof(title));
@@ -140,25 +224,55 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 			cur_group = g;
 		}
 		display_name(e, text, sizeof(text));
-		switch (menu_entry_boot(e, efi, p)) {
+		enum menu_boot how = menu_entry_boot(e, efi, p);
+		/* The ISO's own kernel over HTTP comes first: it is what boots to userland. */
+		const char *sfx = NULL;
+		if (menu_recipe_usable(e, efi)) {
+			if (ram_too_small(e, p)) {
+				format_gib(e->ram, need, sizeof(need));
+				format_gib(p->memsize_mib << 20, have, sizeof(have));
+				fprintf(f,
+					"item --gap -- %s: needs %s of RAM, this machine has %s\n",
+					text, need, have);
+			} else {
+				fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
+				sfx = "";
+			}
+		}
+		switch (how) {
 		case MENU_BOOT_NONE:
-			fprintf(f, "item --gap -- %s (%s)\n", text,
-				catalog_entry_boots(e, efi ? ISO_PLATFORM_BIOS : ISO_PLATFORM_UEFI,
-						    NULL)
-				    ? other
-				    : "not bootable");
+			if (!menu_recipe_usable(e, efi))
+				fprintf(f, "item --gap -- %s (%s)\n", text,
+					catalog_entry_boots(
+					    e, efi ? ISO_PLATFORM_BIOS : ISO_PLATFORM_UEFI, NULL)
+					    ? other
+					    : "not bootable");
 			break;
 		case MENU_BOOT_NEEDS_MEMDISK:
 			fprintf(f, "item --gap -- %s (needs memdisk on the server)\n", text);
 			break;
 		default:
-			fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
-			bootable++;
-			if (!first)
-				first = e->id;
-			if (!def && is_default(e, p->default_entry))
-				def = e->id;
+			if (menu_recipe_usable(e, efi)) {
+				fprintf(f, "item -- %s-%s-san %s%s\n", fw, e->id, text,
+					san_suffix(how));
+				if (!sfx)
+					sfx = "-san";
+			} else {
+				fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
+				sfx = "";
+			}
 			break;
+		}
+		if (!sfx)
+			continue;
+		bootable++;
+		if (!first) {
+			first = e->id;
+			first_sfx = sfx;
+		}
+		if (!def && is_default(e, p->default_entry)) {
+			def = e->id;
+			def_sfx = sfx;
 		}
 	}
 	if (c->n == 0)
@@ -173,7 +287,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 		fw, fw, fw);
 	fprintf(f, "choose");
 	if (bootable > 0) {
-		fprintf(f, " --default %s-%s", fw, def ? def : first);
+		fprintf(f, " --default %s-%s%s", fw, def ? def : first, def ? def_sfx : first_sfx);
 		if (p->timeout > 0)
 			fprintf(f, " --timeout %u", p->timeout * 1000);
 	}
@@ -186,6 +300,65 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 		fw, fw, fw);
 }
 
+/* Writes the recipe's parameters with the placeholders replaced. */
+static void put_append(FILE *f, const char *a, const char *files, const char *iso,
+		       const char *server)
+{
+	while (*a) {
+		const char *ph = strchr(a, '{');
+		if (!ph) {
+			fputs(a, f);
+			return;
+		}
+		fwrite(a, 1, (size_t)(ph - a), f);
+		if (strncmp(ph, "{files}", 7) == 0) {
+			fputs(files, f);
+			a = ph + 7;
+		} else if (strncmp(ph, "{iso}", 5) == 0) {
+			fputs(iso, f);
+			a = ph + 5;
+		} else if (strncmp(ph, "{server}", 8) == 0) {
+			fputs(server, f);
+			a = ph + 8;
+		} else {
+			fputc('{', f);
+			a = ph + 1;
+		}
+	}
+}
+
+static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu_params *p,
+		       const char *fw, const char *text, const char *file)
+{
+	_cleanup_free_ char *files = NULL, *iso = NULL, *kernel = menu_path_encode(e->kernel);
+	char need[32];
+
+	if (!kernel || asprintf(&files, "%s/iso/%s/files", p->http_base, e->id) < 0 ||
+	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, *file ? file : e->id) < 0)
+		return -ENOMEM;
+	format_gib(e->ram, need, sizeof(need));
+	/* imgfree: images of an earlier attempt would be handed to this kernel too. */
+	fprintf(f,
+		":%s-%s\n"
+		"echo -- Booting %s: its own kernel over HTTP (%s), needs %s of RAM\n"
+		"imgfree\n"
+		"kernel %s/%s",
+		fw, e->id, text, e->recipe, need, files, kernel);
+	for (size_t i = 0; i < e->n_initrd; i++)
+		fprintf(f, " initrd=%s", base_name(e->initrd[i]));
+	fputc(' ', f);
+	put_append(f, e->append, files, iso, p->iscsi_host);
+	fprintf(f, " || goto failed\n");
+	for (size_t i = 0; i < e->n_initrd; i++) {
+		_cleanup_free_ char *initrd = menu_path_encode(e->initrd[i]);
+		if (!initrd)
+			return -ENOMEM;
+		fprintf(f, "initrd %s/%s || goto failed\n", files, initrd);
+	}
+	fprintf(f, "boot || goto failed\ngoto failed\n");
+	return 0;
+}
+
 static int emit_entries(FILE *f, const struct catalog *c, const struct menu_params *p, bool efi)
 {
 	const char *fw = efi ? "efi" : "bios";
@@ -196,13 +369,16 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 		if (!entry_usable(e))
 			continue;
 		enum menu_boot how = menu_entry_boot(e, efi, p);
-		if (how == MENU_BOOT_NONE || how == MENU_BOOT_NEEDS_MEMDISK)
-			continue;
+		bool recipe = menu_recipe_usable(e, efi);
 		_cleanup_free_ char *file = menu_url_encode(e->name);
 		if (!file)
 			return -ENOMEM;
 		display_name(e, text, sizeof(text));
-		fprintf(f, ":%s-%s\n", fw, e->id);
+		if (recipe && emit_recipe(f, e, p, fw, text, file) < 0)
+			return -ENOMEM;
+		if (how == MENU_BOOT_NONE || how == MENU_BOOT_NEEDS_MEMDISK)
+			continue;
+		fprintf(f, ":%s-%s%s\n", fw, e->id, recipe ? "-san" : "");
 		switch (how) {
 		case MENU_BOOT_SAN:
 			fprintf(f,
@@ -230,6 +406,15 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 	return 0;
 }
 
+/* Whether some entry's boot needs a known amount of RAM. */
+static bool any_ram_need(const struct catalog *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->entries[i].recipe && c->entries[i].ram > 0)
+			return true;
+	return false;
+}
+
 int menu_script(const struct catalog *c, const struct menu_params *p, char **out, size_t *out_len)
 {
 	char *buf = NULL;
@@ -239,9 +424,18 @@ int menu_script(const struct catalog *c, const struct menu_params *p, char **out
 
 	if (!f)
 		return -ENOMEM;
+	fprintf(
+	    f,
+	    "#!ipxe\n"
+	    "# Generated by isoboot-menu %s from the catalog (%zu ISOs); see isoboot-menu(8).\n",
+	    ISOBOOT_VERSION, c->n);
+	/* An iPXE that knows the machine's RAM tells the menu, which then marks what does not
+	 * fit; the others get the menu without that check. */
+	if (!p->memsize_asked && any_ram_need(c))
+		fprintf(f,
+			"isset ${memsize} && chain --replace %s/boot.ipxe?memsize=${memsize} ||\n",
+			p->http_base);
 	fprintf(f,
-		"#!ipxe\n"
-		"# Generated by isoboot-menu %s from the catalog (%zu ISOs); see isoboot-menu(8).\n"
 		":start\n"
 		"iseq ${platform} efi && goto efi-menu ||\n"
 		"iseq ${platform} pcbios && goto bios-menu ||\n"
@@ -253,7 +447,7 @@ int menu_script(const struct catalog *c, const struct menu_params *p, char **out
 		"echo Boot failed (${errno}); back to the menu.\n"
 		"prompt --timeout %u Press a key to return to the menu ||\n"
 		"goto start\n",
-		ISOBOOT_VERSION, c->n, PROMPT_MS, PROMPT_MS);
+		PROMPT_MS, PROMPT_MS);
 	emit_menu(f, c, p, false);
 	emit_menu(f, c, p, true);
 	r = emit_entries(f, c, p, false);

@@ -16,7 +16,9 @@ struct menu_params {
 	const char *http_base;	   /* "http://HOST[:PORT]", no trailing '/' */
 	const char *iscsi_host;	   /* "HOST" or "[V6]", the iSCSI portal (port 3260) */
 	enum menu_uefi_boot uefi_boot;
-	bool memdisk; /* memdisk can be served */
+	bool memdisk;	      /* memdisk can be served */
+	uint64_t memsize_mib; /* the client's RAM as iPXE's ${memsize} said; 0 = unknown */
+	bool memsize_asked;   /* the request answered the script's question for ${memsize} */
 };
 
 /*
@@ -35,6 +37,12 @@ enum menu_boot menu_entry_boot(const struct catalog_entry *e, bool efi,
 			       const struct menu_params *p);
 
 /*
+ * Whether an entry's boot recipe can be offered on this firmware: it has one, the ISO boots on
+ * the firmware at all (El Torito), and the recipe's names and parameters are safe for iPXE.
+ */
+bool menu_recipe_usable(const struct catalog_entry *e, bool efi);
+
+/*
  * Makes arbitrary text safe on an iPXE command line after "--": no control characters, no
  * "${" (setting expansion), no token starting with '#' (a comment), no "||", "&&" or ";" token
  * (command separators), no backslash (line continuation), ASCII only (others become '?'),
@@ -42,8 +50,9 @@ enum menu_boot menu_entry_boot(const struct catalog_entry *e, bool efi,
  */
 void menu_text_sanitize(const char *in, char *out, size_t size);
 
-/* Percent-encodes everything but RFC 3986 unreserved characters; caller frees. */
+/* Percent-encodes everything but RFC 3986 unreserved characters (and '/' with keep_slash). */
 char *menu_url_encode(const char *in);
+char *menu_path_encode(const char *in);
 
 /* Generates the iPXE script for the catalog into a malloc'ed, NUL-terminated buffer. */
 int menu_script(const struct catalog *c, const struct menu_params *p, char **out, size_t *out_len);

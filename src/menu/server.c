@@ -23,6 +23,19 @@
 #include "util.h"
 
 #define MAX_DAEMONS 8
+/* Looked-up files inside ISOs, kept per image (device, inode, size, mtime) and path. */
+#define FILE_CACHE_SLOTS 256
+
+struct file_slot {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char *path; /* NULL: a free slot */
+	int result; /* 0, or the lookup's negative errno (misses are kept too) */
+	struct iso_file file;
+	uint64_t used; /* for least-recently-used eviction */
+};
 
 struct menu_server {
 	const struct isoboot_config *cfg;
@@ -34,6 +47,9 @@ struct menu_server {
 	int catalog_err;   /* the last error reported, so that it is reported once */
 	struct MHD_Daemon *daemons[MAX_DAEMONS];
 	size_t n_daemons;
+	pthread_mutex_t cache_lock;
+	struct file_slot cache[FILE_CACHE_SLOTS];
+	uint64_t cache_tick;
 };
 
 /* What one request was and became, for its access entry. */
@@ -172,33 +188,91 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, struct request *r
 	return queue(conn, rq, status, resp, strlen(text));
 }
 
-/* Serves an open file (fd is consumed) with validators and a single byte range. */
-static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *rq, int fd,
-				  const char *tag, const char *content_type)
+/* What a response carries: a whole file, or the extents of a file inside an ISO. */
+struct payload {
+	int fd; /* consumed */
+	uint64_t size;
+	time_t mtime;
+	const char *etag;
+	const struct iso_file *file; /* NULL: the whole of fd */
+};
+
+/* Files of several extents (past 4 GiB) are read piece by piece; the rest goes by sendfile(). */
+struct extent_reader {
+	int fd;
+	uint64_t start; /* the response's first byte, in the file */
+	size_t n;
+	struct iso_extent ext[ISO_MAX_EXTENTS];
+};
+
+static ssize_t extent_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct stat st;
-	char etag[CATALOG_ID_MAX + 48], modified[40], crange[80];
-	uint64_t first = 0, last = 0;
+	struct extent_reader *er = cls;
+	uint64_t at = er->start + pos;
+
+	for (size_t i = 0; i < er->n; i++) {
+		if (at >= er->ext[i].length) {
+			at -= er->ext[i].length;
+			continue;
+		}
+		size_t n = er->ext[i].length - at < max ? (size_t)(er->ext[i].length - at) : max;
+		ssize_t got = pread_full(er->fd, buf, n, er->ext[i].offset + at);
+		/* The image shrank or failed under us: end the response, never pad it. */
+		if (got <= 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		return got;
+	}
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void extent_free(void *cls)
+{
+	struct extent_reader *er = cls;
+
+	close(er->fd);
+	free(er);
+}
+
+/* A response for bytes [first, first + len) of the payload; takes pl->fd. */
+static struct MHD_Response *payload_response(const struct payload *pl, uint64_t first, uint64_t len)
+{
+	const struct iso_file *f = pl->file;
+
+	if (!f)
+		return MHD_create_response_from_fd_at_offset64(len, pl->fd, first);
+	if (f->n_extents <= 1)
+		return MHD_create_response_from_fd_at_offset64(
+		    len, pl->fd, (f->n_extents ? f->extents[0].offset : 0) + first);
+	struct extent_reader *er = calloc(1, sizeof(*er));
+	if (!er)
+		return NULL;
+	*er = (struct extent_reader){.fd = pl->fd, .start = first, .n = f->n_extents};
+	memcpy(er->ext, f->extents, f->n_extents * sizeof(f->extents[0]));
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback(len, 64 * 1024, extent_read, er, extent_free);
+	if (!resp)
+		free(er); /* the caller closes the fd */
+	return resp;
+}
+
+/* Serves a payload (its fd is consumed) with validators and a single byte range. */
+static enum MHD_Result serve_payload(struct MHD_Connection *conn, struct request *rq,
+				     const struct payload *pl)
+{
+	char modified[40], crange[80];
+	uint64_t first = 0, last = 0, size = pl->size;
 	enum http_range kind = HTTP_RANGE_NONE;
 	struct MHD_Response *resp;
 	unsigned status;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
-	}
-	uint64_t size = (uint64_t)st.st_size;
-	snprintf(etag, sizeof(etag), "\"%s-%" PRIx64 "-%" PRIx64 "\"", tag, size,
-		 (uint64_t)st.st_mtime);
-	http_date_format(st.st_mtime, modified, sizeof(modified));
-
+	http_date_format(pl->mtime, modified, sizeof(modified));
 	const char *range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Range");
 	const char *if_range = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-Range");
-	if (range && http_if_range_matches(if_range, etag, st.st_mtime))
+	if (range && http_if_range_matches(if_range, pl->etag, pl->mtime))
 		kind = http_range_parse(range, size, &first, &last);
 
 	if (kind == HTTP_RANGE_UNSATISFIABLE) {
-		close(fd);
+		close(pl->fd);
 		snprintf(crange, sizeof(crange), "bytes */%" PRIu64, size);
 		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
 			 " range %s unsatisfiable", range);
@@ -209,57 +283,193 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *r
 			 last, size);
 		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
 			 " bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
-		resp = MHD_create_response_from_fd_at_offset64(last - first + 1, fd, first);
+		resp = payload_response(pl, first, last - first + 1);
 		status = MHD_HTTP_PARTIAL_CONTENT;
 	} else {
 		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
 			 " whole %" PRIu64, size);
-		resp = MHD_create_response_from_fd_at_offset64(size, fd, 0);
+		resp = payload_response(pl, 0, size);
 		status = MHD_HTTP_OK;
 	}
 	if (!resp) {
 		if (kind != HTTP_RANGE_UNSATISFIABLE)
-			close(fd);
+			close(pl->fd);
 		return MHD_NO;
 	}
 	if (kind != HTTP_RANGE_NONE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, pl->etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	return queue(conn, rq, status, resp,
 		     kind == HTTP_RANGE_OK		? last - first + 1
 		     : kind == HTTP_RANGE_UNSATISFIABLE ? 0
 							: size);
 }
 
-/* Opens an ISO of the catalog, inside iso_dir whatever symlinks say. */
-static enum MHD_Result serve_iso(struct menu_server *s, struct MHD_Connection *conn,
-				 struct request *rq, const char *id)
+/* Serves an open file (fd is consumed) whole or by ranges. */
+static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *rq, int fd,
+				  const char *tag)
+{
+	struct stat st;
+	char etag[CATALOG_ID_MAX + 48];
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	}
+	snprintf(etag, sizeof(etag), "\"%s-%" PRIx64 "-%" PRIx64 "\"", tag, (uint64_t)st.st_size,
+		 (uint64_t)st.st_mtime);
+	struct payload pl = {
+	    .fd = fd, .size = (uint64_t)st.st_size, .mtime = st.st_mtime, .etag = etag};
+	return serve_payload(conn, rq, &pl);
+}
+
+/*
+ * Opens the image of a catalogued ISO, inside iso_dir whatever symlinks say: its fd, or a
+ * negative errno after the reply was queued (*ret).
+ */
+static int open_iso(struct menu_server *s, struct MHD_Connection *conn, struct request *rq,
+		    const char *id, struct stat *st, enum MHD_Result *ret)
 {
 	_cleanup_free_ char *path = NULL;
 
-	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
-	snprintf(rq->what, sizeof(rq->what), "iso %s", id);
 	pthread_mutex_lock(&s->lock);
 	catalog_refresh(s);
 	const struct catalog_entry *e = catalog_find_id(&s->catalog, id);
 	if (e && e->path)
 		path = strdup(e->path);
 	pthread_mutex_unlock(&s->lock);
-	if (!e)
-		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
-	if (!path)
-		return MHD_NO;
+	if (!e) {
+		*ret = reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
+		return -ENOENT;
+	}
+	if (!path) {
+		*ret = MHD_NO;
+		return -ENOMEM;
+	}
 	struct catalog_entry where = {.path = path};
-	struct stat st;
-	int fd = catalog_open_image(s->cfg->iso_dir, &where, &st);
+	int fd = catalog_open_image(s->cfg->iso_dir, &where, st);
 	if (fd < 0) {
 		log_warning_errno(fd, "Cannot open the ISO %s (%s)", id, path);
-		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
+		*ret = reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
 	}
-	return serve_file(conn, rq, fd, id, "application/octet-stream");
+	return fd;
+}
+
+static enum MHD_Result serve_iso(struct menu_server *s, struct MHD_Connection *conn,
+				 struct request *rq, const char *id)
+{
+	enum MHD_Result ret = MHD_NO;
+	struct stat st;
+
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "iso %s", id);
+	int fd = open_iso(s, conn, rq, id, &st, &ret);
+	if (fd < 0)
+		return ret;
+	return serve_file(conn, rq, fd, id);
+}
+
+static bool slot_matches(const struct file_slot *c, const struct stat *st, const char *path)
+{
+	return c->path && c->dev == st->st_dev && c->ino == st->st_ino && c->size == st->st_size &&
+	       c->mtime.tv_sec == st->st_mtim.tv_sec && c->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       streq(c->path, path);
+}
+
+/*
+ * Looks path up inside the image open at fd (st its fstat), through the cache: a boot fetches
+ * the same few files again and again, by ranges, and each lookup would read directories.
+ */
+static int lookup_in_iso(struct menu_server *s, int fd, const struct stat *st, const char *path,
+			 struct iso_file *out)
+{
+	struct file_slot *victim = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->cache_lock);
+	for (size_t i = 0; i < FILE_CACHE_SLOTS; i++) {
+		struct file_slot *c = &s->cache[i];
+		if (slot_matches(c, st, path)) {
+			c->used = ++s->cache_tick;
+			r = c->result;
+			if (r == 0)
+				*out = c->file;
+			pthread_mutex_unlock(&s->cache_lock);
+			return r;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+
+	struct iso_fd_source src;
+	struct iso_volume v;
+	const char *problem;
+	iso_fd_source_init(&src, fd, (uint64_t)st->st_size);
+	r = iso_volume_open(&v, &src.src, &problem);
+	if (r == 0)
+		r = iso_lookup_file(&v, path, true, out);
+	if (r == -ENOMEM)
+		return r;
+
+	char *copy = strdup(path);
+	if (!copy)
+		return r;
+	pthread_mutex_lock(&s->cache_lock);
+	for (size_t i = 0; i < FILE_CACHE_SLOTS; i++) {
+		struct file_slot *c = &s->cache[i];
+		if (!victim || !c->path || (victim->path && c->used < victim->used))
+			victim = c;
+		if (!c->path)
+			break;
+	}
+	free(victim->path);
+	*victim = (struct file_slot){
+	    .dev = st->st_dev,
+	    .ino = st->st_ino,
+	    .size = st->st_size,
+	    .mtime = st->st_mtim,
+	    .path = copy,
+	    .result = r,
+	    .used = ++s->cache_tick,
+	};
+	if (r == 0)
+		victim->file = *out;
+	pthread_mutex_unlock(&s->cache_lock);
+	return r;
+}
+
+/* A regular file inside a catalogued ISO, by its path in the ISO's own tree. */
+static enum MHD_Result serve_iso_file(struct menu_server *s, struct MHD_Connection *conn,
+				      struct request *rq, const char *id, const char *path)
+{
+	enum MHD_Result ret = MHD_NO;
+	struct iso_file f;
+	struct stat st;
+	char etag[CATALOG_ID_MAX + 96], shown[MENU_TEXT_MAX + 1];
+
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	menu_text_sanitize(path, shown, sizeof(shown));
+	snprintf(rq->what, sizeof(rq->what), "file %s/%s", id, shown);
+	int fd = open_iso(s, conn, rq, id, &st, &ret);
+	if (fd < 0)
+		return ret;
+	int r = lookup_in_iso(s, fd, &st, path, &f);
+	if (r < 0) {
+		close(fd);
+		if (r == -ENOMEM)
+			return MHD_NO;
+		/* Directories, links, special files and broken trees alike: not a file here. */
+		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "No such file in the ISO\n");
+	}
+	/* The file's place in the image names it; the image's size and time date it. */
+	snprintf(etag, sizeof(etag), "\"%s-f%" PRIx64 "-%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", id,
+		 f.n_extents ? f.extents[0].offset : 0, f.size, (uint64_t)st.st_size,
+		 (uint64_t)st.st_mtime);
+	struct payload pl = {
+	    .fd = fd, .size = f.size, .mtime = st.st_mtime, .etag = etag, .file = &f};
+	return serve_payload(conn, rq, &pl);
 }
 
 static enum MHD_Result serve_memdisk(struct menu_server *s, struct MHD_Connection *conn,
@@ -269,7 +479,7 @@ static enum MHD_Result serve_memdisk(struct menu_server *s, struct MHD_Connectio
 	int fd = open(s->cfg->menu_memdisk, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "memdisk is not installed\n");
-	return serve_file(conn, rq, fd, "memdisk", "application/octet-stream");
+	return serve_file(conn, rq, fd, "memdisk");
 }
 
 static enum MHD_Result serve_script(struct menu_server *s, struct MHD_Connection *conn,
@@ -291,6 +501,12 @@ static enum MHD_Result serve_script(struct menu_server *s, struct MHD_Connection
 	    .uefi_boot = s->cfg->menu_uefi_boot,
 	    .memdisk = stat(s->cfg->menu_memdisk, &st) == 0 && S_ISREG(st.st_mode),
 	};
+	/* "?memsize=N": the client's RAM in MiB, as its iPXE says (the menu asks for it). Any
+	 * value, even a bad one, means it was asked: the script does not ask again. */
+	const char *memsize = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "memsize");
+	p.memsize_asked = memsize != NULL;
+	if (memsize && parse_u64(memsize, 1, UINT64_MAX >> 21, &p.memsize_mib) < 0)
+		p.memsize_mib = 0;
 	pthread_mutex_lock(&s->lock);
 	catalog_refresh(s);
 	int r = menu_script(&s->catalog, &p, &text, &len);
@@ -317,7 +533,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	struct menu_server *s = cls;
 	struct request *rq = *req_cls;
 	enum menu_url_kind kind;
-	char id[CATALOG_ID_MAX];
+	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
 
 	(void)version;
 	(void)upload_data;
@@ -351,7 +567,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 	if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(conn, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed\n");
-	int r = menu_url_parse(url, &kind, id);
+	int r = menu_url_parse(url, &kind, id, file);
 	if (r == -EINVAL)
 		return reply_text(conn, rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
 	if (r < 0)
@@ -363,6 +579,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return serve_memdisk(s, conn, rq);
 	case MENU_URL_ISO:
 		return serve_iso(s, conn, rq, id);
+	case MENU_URL_FILE:
+		return serve_iso_file(s, conn, rq, id, file);
 	}
 	return reply_text(conn, rq, MHD_HTTP_NOT_FOUND, "Not found\n");
 }
@@ -426,6 +644,9 @@ void menu_server_stop(struct menu_server *s)
 		MHD_stop_daemon(s->daemons[i]);
 	catalog_finish(&s->catalog);
 	pthread_mutex_destroy(&s->lock);
+	for (size_t i = 0; i < FILE_CACHE_SLOTS; i++)
+		free(s->cache[i].path);
+	pthread_mutex_destroy(&s->cache_lock);
 	free(s->catalog_path);
 	free(s);
 }
@@ -444,6 +665,7 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 	}
 	s->cfg = cfg;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->cache_lock, NULL);
 	catalog_init(&s->catalog);
 	s->catalog_err = 1;
 	pthread_mutex_lock(&s->lock);

@@ -18,10 +18,12 @@ bool menu_id_valid(const char *s)
 	return n > 0 && n < CATALOG_ID_MAX;
 }
 
-int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX])
+int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX],
+		   char file[MENU_URL_MAX + 1])
 {
 	char path[MENU_URL_MAX + 1];
 	const char *seg[4];
+	size_t file_at = 0; /* offset in path of the fourth segment */
 	size_t o = 0, n_seg = 0;
 
 	if (!raw || raw[0] != '/')
@@ -54,6 +56,8 @@ int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID
 			return -EINVAL;
 		if (n_seg < ARRAY_SIZE(seg))
 			seg[n_seg] = p;
+		if (n_seg == 3)
+			file_at = (size_t)(p - path);
 		n_seg++;
 		if (!slash)
 			break;
@@ -66,6 +70,20 @@ int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID
 	}
 	if (n_seg == 2 && streq(seg[0], "boot") && streq(seg[1], "memdisk")) {
 		*kind = MENU_URL_MEMDISK;
+		return 0;
+	}
+	if (n_seg >= 4 && streq(seg[0], "iso") && menu_id_valid(seg[1]) && streq(seg[2], "files")) {
+		*kind = MENU_URL_FILE;
+		snprintf(id, CATALOG_ID_MAX, "%s", seg[1]);
+		if (file) {
+			/* The segments were cut at their '/': put them back. */
+			for (size_t i = file_at; i < o; i++)
+				file[i - file_at] = path[i] ? path[i] : '/';
+			size_t n = o - file_at;
+			while (n > 0 && file[n - 1] == '/')
+				n--;
+			file[n] = '\0';
+		}
 		return 0;
 	}
 	if (n_seg >= 2 && streq(seg[0], "iso") && menu_id_valid(seg[1])) {

@@ -9,6 +9,7 @@ enum menu_url_kind {
 	MENU_URL_SCRIPT,  /* "/" or "/boot.ipxe": the iPXE menu */
 	MENU_URL_MEMDISK, /* "/boot/memdisk" */
 	MENU_URL_ISO,	  /* "/iso/<id>" or "/iso/<id>/<anything>" */
+	MENU_URL_FILE,	  /* "/iso/<id>/files/<path>": a file inside the ISO */
 };
 
 /*
@@ -17,9 +18,12 @@ enum menu_url_kind {
  * follows the id is ignored (iPXE likes a file name at the end). -EINVAL (400) for what no
  * honest client sends: no leading '/', longer than MENU_URL_MAX, bad or NUL or control
  * percent-escapes, empty, "." or ".." segments, backslashes. -ENOENT (404) for anything else
- * not served. On MENU_URL_ISO, id holds the (syntactically valid) id.
+ * not served. On MENU_URL_ISO and MENU_URL_FILE, id holds the (syntactically valid) id; on
+ * MENU_URL_FILE, file (when not NULL) holds the decoded path inside the ISO, without a leading
+ * '/' (looked up in the ISO's own tree only, never on the server's disk).
  */
-int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX]);
+int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX],
+		   char file[MENU_URL_MAX + 1]);
 
 /* Whether s is a well-formed catalog id: 1 to 63 of [a-z0-9-]. */
 bool menu_id_valid(const char *s);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "iso9660.h"
 #include "log.h"
+#include "recipe.h"
 #include "util.h"
 
 struct walk {
@@ -73,8 +74,32 @@ int scan_entry_fill(struct catalog_entry *e, const char *id, const char *rel, co
 	return 0;
 }
 
+/* The boot recipe from the ISO's own boot configuration, when its family is known. */
+static int add_recipe(struct catalog_entry *e, const struct iso_source *src, const char *rel)
+{
+	struct iso_volume v;
+	const char *problem, *why = NULL;
+	int r = iso_volume_open(&v, src, &problem);
+
+	if (r == 0)
+		r = recipe_derive(&v, e, &why);
+	if (r == -ENOMEM)
+		return r;
+	if (r > 0)
+		log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
+			 (const struct log_field[]){
+			     {"ISOBOOT_ISO", rel}, {"ISOBOOT_RECIPE", e->recipe}, {NULL, NULL}},
+			 "%s boots as %s: kernel %s, %zu initrds, needs %" PRIu64 " MiB of RAM",
+			 rel, e->recipe, e->kernel, e->n_initrd, e->ram >> 20);
+	else
+		log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
+			 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {NULL, NULL}},
+			 "%s has no boot recipe: %s", rel, why ? why : "its volume cannot be read");
+	return 0;
+}
+
 static int fill_entry(struct walk *w, const char *rel, const char *group, const struct stat *st,
-		      const struct iso_info *info)
+		      const struct iso_info *info, const struct iso_source *src)
 {
 	char id[CATALOG_ID_MAX];
 	int r = catalog_make_id(rel, id);
@@ -91,6 +116,8 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 	if (!e)
 		return -ENOMEM;
 	r = scan_entry_fill(e, id, rel, group, w->iqn_prefix, st, info);
+	if (r == 0)
+		r = add_recipe(e, src, rel);
 	if (r < 0)
 		return r;
 	w->stats->isos++;
@@ -144,7 +171,7 @@ static int scan_file(struct walk *w, int dfd, const char *name, const char *rel,
 		skip(w, rel, why);
 		return 0;
 	}
-	return fill_entry(w, rel, group, &st, &info);
+	return fill_entry(w, rel, group, &st, &info, &src.src);
 }
 
 /* Resolves a symlink and checks that it stays inside the ISO folder. */

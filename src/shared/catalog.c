@@ -17,7 +17,21 @@ void catalog_init(struct catalog *c)
 	*c = (struct catalog){0};
 }
 
-static void entry_finish(struct catalog_entry *e)
+void catalog_entry_clear_recipe(struct catalog_entry *e)
+{
+	free(e->recipe);
+	free(e->kernel);
+	for (size_t i = 0; i < e->n_initrd; i++)
+		free(e->initrd[i]);
+	free(e->append);
+	for (size_t i = 0; i < e->n_fetch; i++)
+		free(e->fetch[i].path);
+	e->recipe = e->kernel = e->append = NULL;
+	e->n_initrd = e->n_fetch = 0;
+	e->ram = 0;
+}
+
+void catalog_entry_finish(struct catalog_entry *e)
 {
 	free(e->id);
 	free(e->iqn);
@@ -25,12 +39,14 @@ static void entry_finish(struct catalog_entry *e)
 	free(e->group);
 	free(e->name);
 	free(e->label);
+	catalog_entry_clear_recipe(e);
+	*e = (struct catalog_entry){0};
 }
 
 void catalog_finish(struct catalog *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		entry_finish(&c->entries[i]);
+		catalog_entry_finish(&c->entries[i]);
 	free(c->entries);
 	*c = (struct catalog){0};
 }
@@ -197,6 +213,19 @@ int catalog_format(const struct catalog *c, FILE *f)
 		for (unsigned bit = 1; bit; bit <<= 1)
 			if ((e->layouts & bit) && iso_layout_to_string(bit))
 				fprintf(f, "layout %s\n", iso_layout_to_string(bit));
+		if (!e->recipe)
+			continue;
+		put_kv(f, "recipe", e->recipe);
+		put_kv(f, "kernel", e->kernel);
+		for (size_t k = 0; k < e->n_initrd; k++)
+			put_kv(f, "initrd", e->initrd[k]);
+		put_kv(f, "append", e->append);
+		for (size_t k = 0; k < e->n_fetch; k++) {
+			fprintf(f, "fetch %" PRIu64 " ", e->fetch[k].size);
+			put_escaped(f, e->fetch[k].path);
+			fputc('\n', f);
+		}
+		fprintf(f, "ram %" PRIu64 "\n", e->ram);
 	}
 	fprintf(f, "end %zu\n", c->n);
 	return ferror(f) ? -EIO : 0;
@@ -302,9 +331,24 @@ static int parse_boot(const char *v, struct iso_boot_entry *b)
 	return 0;
 }
 
+bool catalog_iso_path_valid(const char *s)
+{
+	if (!rel_path_valid(s))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
 static int entry_complete(const struct catalog_entry *e)
 {
-	return e->iqn && e->path && e->name ? 0 : -EBADMSG;
+	if (!e->iqn || !e->path || !e->name)
+		return -EBADMSG;
+	/* A recipe is whole or absent. */
+	if (e->recipe && (!e->kernel || !e->append))
+		return -EBADMSG;
+	return 0;
 }
 
 static int parse_line(struct catalog *c, struct catalog_entry **cur, const char *key, size_t klen,
@@ -342,16 +386,23 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 	if (!e)
 		return 0; /* header keys of later versions */
 
-	char **target = KEY("iqn")     ? &e->iqn
-			: KEY("path")  ? &e->path
-			: KEY("group") ? &e->group
-			: KEY("name")  ? &e->name
-			: KEY("label") ? &e->label
-				       : NULL;
+	char **target = KEY("iqn")	? &e->iqn
+			: KEY("path")	? &e->path
+			: KEY("group")	? &e->group
+			: KEY("name")	? &e->name
+			: KEY("label")	? &e->label
+			: KEY("recipe") ? &e->recipe
+			: KEY("kernel") ? &e->kernel
+			: KEY("append") ? &e->append
+					: NULL;
 	if (target) {
 		if (*target)
 			return -EBADMSG; /* duplicate */
 		if (target == &e->path && !rel_path_valid(v))
+			return -EBADMSG;
+		if (target == &e->kernel && !catalog_iso_path_valid(v))
+			return -EBADMSG;
+		if (target == &e->recipe && !*v)
 			return -EBADMSG;
 		if (target == &e->group && *v && !rel_path_valid(v))
 			return -EBADMSG;
@@ -384,6 +435,31 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 			e->mbr = true;
 		else if (streq(v, "gpt"))
 			e->gpt = true;
+		return 0;
+	}
+	if (KEY("initrd")) {
+		if (!catalog_iso_path_valid(v) || e->n_initrd >= CATALOG_MAX_INITRDS)
+			return -EBADMSG;
+		e->initrd[e->n_initrd++] = TAKE_PTR(v);
+		return 0;
+	}
+	if (KEY("fetch")) {
+		char *sp = strchr(v, ' ');
+		if (!sp || e->n_fetch >= CATALOG_MAX_FETCH)
+			return -EBADMSG;
+		*sp = '\0';
+		if (parse_u64(v, 0, INT64_MAX, &u) < 0 || !catalog_iso_path_valid(sp + 1))
+			return -EBADMSG;
+		char *path = strdup(sp + 1);
+		if (!path)
+			return -ENOMEM;
+		e->fetch[e->n_fetch++] = (struct catalog_fetch){.path = path, .size = u};
+		return 0;
+	}
+	if (KEY("ram")) {
+		if (parse_u64(v, 0, INT64_MAX, &u) < 0)
+			return -EBADMSG;
+		e->ram = u;
 		return 0;
 	}
 	if (KEY("layout")) {

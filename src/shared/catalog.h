@@ -14,6 +14,14 @@
 #define CATALOG_ID_MAX 64
 #define CATALOG_MAX_ENTRIES 100000
 #define CATALOG_MAX_BYTES (64u << 20)
+#define CATALOG_MAX_INITRDS 8
+#define CATALOG_MAX_FETCH 16 /* kernel, initrds and the files the initrd fetches */
+
+/* A file of the ISO that a recipe's boot fetches over HTTP. */
+struct catalog_fetch {
+	char *path; /* in the ISO, no leading '/' */
+	uint64_t size;
+};
 
 /* One ISO as isoboot-scan saw it. The format is documented in isoboot-catalog(5). */
 struct catalog_entry {
@@ -30,6 +38,15 @@ struct catalog_entry {
 	size_t n_boot;
 	unsigned layouts;
 	bool mbr, gpt;
+	/* The boot recipe (isoboot-scan's recipe.h); none when recipe is NULL. */
+	char *recipe; /* the family: "live-boot", "dracut", ... */
+	char *kernel; /* path in the ISO */
+	char *initrd[CATALOG_MAX_INITRDS];
+	size_t n_initrd;
+	char *append; /* kernel parameters, with the placeholders {files}, {iso} and {server} */
+	struct catalog_fetch fetch[CATALOG_MAX_FETCH];
+	size_t n_fetch;
+	uint64_t ram; /* bytes of RAM the client needs for this boot */
 };
 
 struct catalog {
@@ -39,6 +56,15 @@ struct catalog {
 
 void catalog_init(struct catalog *c);
 void catalog_finish(struct catalog *c);
+
+/* Frees an entry's fields and zeroes it. */
+void catalog_entry_finish(struct catalog_entry *e);
+
+/* Frees the recipe fields of an entry only. */
+void catalog_entry_clear_recipe(struct catalog_entry *e);
+
+/* Whether s may name a file inside an ISO in the catalog: relative, printable, no "." or "..". */
+bool catalog_iso_path_valid(const char *s);
 
 /* Appends a zeroed entry and returns it, or NULL on ENOMEM. */
 struct catalog_entry *catalog_add(struct catalog *c);

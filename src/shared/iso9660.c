@@ -293,17 +293,30 @@ static size_t ucs2_to_utf8(const uint8_t *in, size_t len, char *out, size_t size
 	return o;
 }
 
+/* What the Rock Ridge entries of one record say. */
+struct rr_info {
+	bool have_name;
+	bool symlink; /* an SL entry, or a PX mode of a symbolic link */
+	bool special; /* a PX mode of neither a directory, a regular file nor a link */
+};
+
+#define RR_S_IFMT 0170000u
+#define RR_S_IFDIR 0040000u
+#define RR_S_IFREG 0100000u
+#define RR_S_IFLNK 0120000u
+
 /*
- * Rock Ridge NM from a record's System Use area, following CE continuation areas. Returns 1 with
- * a name, 0 without one, or a negative errno.
+ * Rock Ridge NM, PX and SL from a record's System Use area, following CE continuation areas.
+ * The name goes to out (when there is one). Returns 0, or a negative errno.
  */
-static int rr_name(const struct iso_volume *v, const uint8_t *su, size_t su_len, char *out,
-		   size_t size)
+static int rr_parse(const struct iso_volume *v, const uint8_t *su, size_t su_len, char *out,
+		    size_t size, struct rr_info *info)
 {
 	uint8_t ce_buf[ISO_BLOCK_SIZE];
 	size_t o = 0;
-	bool found = false;
+	bool dots = false;
 
+	*info = (struct rr_info){0};
 	for (unsigned hop = 0; hop <= CE_MAX_HOPS; hop++) {
 		uint32_t ce_block = 0, ce_off = 0, ce_len = 0;
 		size_t p = 0;
@@ -323,13 +336,20 @@ static int rr_name(const struct iso_volume *v, const uint8_t *su, size_t su_len,
 				uint8_t fl = e[4];
 				size_t nl = elen - 5u;
 				if (fl & 0x06) /* "." or ".." */
-					return 0;
+					dots = true;
 				if (o + nl >= size)
 					return -EBADMSG;
 				memcpy(out + o, e + 5, nl);
 				o += nl;
 				out[o] = '\0';
-				found = true;
+			} else if (e[0] == 'P' && e[1] == 'X' && elen >= 12) {
+				uint32_t type = get_le32(e + 4) & RR_S_IFMT;
+				if (type == RR_S_IFLNK)
+					info->symlink = true;
+				else if (type != 0 && type != RR_S_IFDIR && type != RR_S_IFREG)
+					info->special = true;
+			} else if (e[0] == 'S' && e[1] == 'L') {
+				info->symlink = true;
 			}
 			p += elen;
 		}
@@ -344,25 +364,30 @@ static int rr_name(const struct iso_volume *v, const uint8_t *su, size_t su_len,
 		su = ce_buf + ce_off;
 		su_len = ce_len;
 	}
-	return found && o > 0 ? 1 : 0;
+	info->have_name = !dots && o > 0;
+	return 0;
 }
 
-/* The name of a record in the tree v->names selects; "" for "." and "..". */
+/* The name of a record in the tree v->names selects ("" for "." and ".."), and its RR info. */
 static int record_name(const struct iso_volume *v, const uint8_t *rec, bool joliet, char *out,
-		       size_t size)
+		       size_t size, struct rr_info *rr)
 {
 	uint8_t len = rec[0], fil = rec[32];
 	const uint8_t *fi = rec + 33;
 
 	out[0] = '\0';
+	*rr = (struct rr_info){0};
 	if (fil == 1 && (fi[0] == 0 || fi[0] == 1))
 		return 0;
 	if (!joliet && v->has_rock_ridge) {
 		size_t su = 33u + fil + ((fil & 1) ? 0 : 1) + v->susp_skip;
 		if (su < len) {
-			int r = rr_name(v, rec + su, len - su, out, size);
-			if (r != 0)
-				return r < 0 ? r : 0;
+			int r = rr_parse(v, rec + su, len - su, out, size, rr);
+			if (r < 0)
+				return r;
+			if (rr->have_name)
+				return 0;
+			out[0] = '\0';
 		}
 	}
 	size_t n;
@@ -404,15 +429,24 @@ static bool name_eq(const char *a, const char *b, size_t blen, bool fold)
 	return true;
 }
 
-/* Finds component name[0..nlen) in directory dir. */
-static int dir_find(const struct iso_volume *v, const struct iso_dirent *dir, bool joliet,
-		    const char *name, size_t nlen, bool fold, struct iso_dirent *out)
+/* One directory record, as the iterator hands it out. */
+struct dir_record {
+	const char *name; /* "" for "." and ".." */
+	struct iso_dirent d;
+	uint8_t flags; /* 0x80: more extents of this file follow */
+	struct rr_info rr;
+};
+
+/*
+ * Calls cb for each record of directory dir, in order (multi-extent files as several records).
+ * cb returns 0 to go on, 1 to stop, or a negative errno. Returns 0, 1 or a negative errno.
+ */
+static int dir_iterate(const struct iso_volume *v, const struct iso_dirent *dir, bool joliet,
+		       int (*cb)(void *ud, const struct dir_record *rec), void *ud)
 {
 	uint8_t buf[ISO_BLOCK_SIZE];
 	char fname[NAME_MAX_BYTES];
 	uint64_t nblocks = (dir->size + ISO_BLOCK_SIZE - 1) / ISO_BLOCK_SIZE;
-	bool folded_hit = false;
-	struct iso_dirent folded = {0};
 
 	if (dir->size > DIR_MAX_BYTES || dir->extent >= v->blocks ||
 	    nblocks > (uint64_t)v->blocks - dir->extent)
@@ -425,69 +459,221 @@ static int dir_find(const struct iso_volume *v, const struct iso_dirent *dir, bo
 		if (b == nblocks - 1 && dir->size % ISO_BLOCK_SIZE)
 			limit = dir->size % ISO_BLOCK_SIZE;
 		for (size_t p = 0; p < limit;) {
-			struct iso_dirent d;
-			uint8_t flags;
+			struct dir_record rec = {.name = fname};
 			if (buf[p] == 0) /* records never span blocks; the rest is padding */
 				break;
-			r = parse_record(buf + p, limit - p, &d, &flags);
+			r = parse_record(buf + p, limit - p, &rec.d, &rec.flags);
 			if (r < 0)
 				return r;
-			r = record_name(v, buf + p, joliet, fname, sizeof(fname));
+			r = record_name(v, buf + p, joliet, fname, sizeof(fname), &rec.rr);
 			if (r < 0)
 				return r;
 			p += buf[p];
-			if (!fname[0])
-				continue;
-			if (name_eq(fname, name, nlen, false) ||
-			    (fold && !folded_hit && name_eq(fname, name, nlen, true))) {
-				if (flags & 0x80)
-					return -EOPNOTSUPP;
-				/* Directories live inside the volume, files inside the image. */
-				uint64_t lim = d.directory ? (uint64_t)v->blocks * ISO_BLOCK_SIZE
-							   : v->src->size;
-				if ((uint64_t)d.extent * ISO_BLOCK_SIZE > lim ||
-				    d.size > lim - (uint64_t)d.extent * ISO_BLOCK_SIZE)
-					return -EBADMSG;
-				if (!fold || name_eq(fname, name, nlen, false)) {
-					*out = d;
-					return 0;
-				}
-				folded = d;
-				folded_hit = true;
-			}
+			/* Directories live inside the volume, files inside the image. */
+			uint64_t lim =
+			    rec.d.directory ? (uint64_t)v->blocks * ISO_BLOCK_SIZE : v->src->size;
+			if (fname[0] &&
+			    ((uint64_t)rec.d.extent * ISO_BLOCK_SIZE > lim ||
+			     rec.d.size > lim - (uint64_t)rec.d.extent * ISO_BLOCK_SIZE))
+				return -EBADMSG;
+			r = cb(ud, &rec);
+			if (r != 0)
+				return r;
 		}
 	}
-	if (folded_hit) {
-		*out = folded;
-		return 0;
-	}
-	return -ENOENT;
+	return 0;
 }
 
-int iso_lookup(const struct iso_volume *v, const char *path, bool fold, struct iso_dirent *out)
+struct find {
+	const char *name;
+	size_t nlen;
+	bool fold;
+	struct iso_file *out; /* extents collected here */
+	bool exact;	      /* the match found is exact (not only case-folded) */
+	bool found;
+	bool collecting; /* inside a multi-extent file that matched */
+	int error;
+};
+
+static int file_add_extent(struct iso_file *f, const struct dir_record *rec)
+{
+	if (f->n_extents >= ISO_MAX_EXTENTS)
+		return -EOPNOTSUPP;
+	f->extents[f->n_extents++] = (struct iso_extent){
+	    .offset = (uint64_t)rec->d.extent * ISO_BLOCK_SIZE,
+	    .length = rec->d.size,
+	};
+	f->size += rec->d.size;
+	return 0;
+}
+
+static int find_cb(void *ud, const struct dir_record *rec)
+{
+	struct find *f = ud;
+
+	if (f->collecting) {
+		/* ECMA-119 6.5.1: the records of one file follow each other, all with its name. */
+		if (!name_eq(rec->name, f->name, f->nlen, !f->exact) || rec->d.directory)
+			return -EBADMSG;
+		int r = file_add_extent(f->out, rec);
+		if (r < 0)
+			return r;
+		if (rec->flags & 0x80)
+			return 0;
+		f->collecting = false;
+		return f->exact ? 1 : 0;
+	}
+	if (!rec->name[0])
+		return 0;
+	bool exact = name_eq(rec->name, f->name, f->nlen, false);
+	if (!exact && !(f->fold && !f->found && name_eq(rec->name, f->name, f->nlen, true)))
+		return 0;
+	*f->out = (struct iso_file){
+	    .directory = rec->d.directory,
+	    .symlink = rec->rr.symlink,
+	    .special = rec->rr.special,
+	    .dirent = rec->d,
+	};
+	f->found = true;
+	f->exact = exact;
+	int r = file_add_extent(f->out, rec);
+	if (r < 0)
+		return r;
+	if ((rec->flags & 0x80) && !rec->d.directory) {
+		f->collecting = true;
+		return 0;
+	}
+	return exact ? 1 : 0;
+}
+
+/* Finds component name[0..nlen) in directory dir. */
+static int dir_find(const struct iso_volume *v, const struct iso_dirent *dir, bool joliet,
+		    const char *name, size_t nlen, bool fold, struct iso_file *out)
+{
+	struct find f = {.name = name, .nlen = nlen, .fold = fold, .out = out};
+	int r = dir_iterate(v, dir, joliet, find_cb, &f);
+
+	if (r < 0)
+		return r;
+	if (f.collecting) /* the directory ended inside a multi-extent file */
+		return -EBADMSG;
+	return f.found ? 0 : -ENOENT;
+}
+
+/* Walks path; *out is the last component (the root for ""). */
+static int lookup(const struct iso_volume *v, const char *path, bool fold, struct iso_file *out)
 {
 	bool joliet = v->names == ISO_NAMES_JOLIET;
-	struct iso_dirent cur = joliet ? v->joliet_root : v->root;
+	struct iso_dirent root = joliet ? v->joliet_root : v->root;
 	unsigned depth = 0;
 
+	*out = (struct iso_file){.directory = true, .dirent = root, .size = root.size};
 	while (*path == '/')
 		path++;
 	while (*path) {
 		const char *end = strchr(path, '/');
 		size_t n = end ? (size_t)(end - path) : strlen(path);
 
-		if (!cur.directory)
+		/* Never through a symbolic link: it may point anywhere. */
+		if (!out->directory || out->symlink)
 			return -ENOTDIR;
 		if (++depth > LOOKUP_MAX_DEPTH || n >= NAME_MAX_BYTES)
 			return -ENOENT;
-		int r = dir_find(v, &cur, joliet, path, n, fold, &cur);
+		struct iso_dirent dir = out->dirent;
+		int r = dir_find(v, &dir, joliet, path, n, fold, out);
 		if (r < 0)
 			return r;
 		path += n;
 		while (*path == '/')
 			path++;
 	}
-	*out = cur;
+	return 0;
+}
+
+int iso_lookup(const struct iso_volume *v, const char *path, bool fold, struct iso_dirent *out)
+{
+	struct iso_file f;
+	int r = lookup(v, path, fold, &f);
+
+	if (r < 0)
+		return r;
+	if (f.n_extents > 1)
+		return -EOPNOTSUPP;
+	*out = f.dirent;
+	return 0;
+}
+
+int iso_lookup_file(const struct iso_volume *v, const char *path, bool fold, struct iso_file *out)
+{
+	int r = lookup(v, path, fold, out);
+
+	if (r < 0)
+		return r;
+	if (out->directory)
+		return -EISDIR;
+	if (out->symlink || out->special)
+		return -ELOOP;
+	return 0;
+}
+
+struct list {
+	int (*cb)(void *ud, const char *name, const struct iso_dirent *d);
+	void *ud;
+	bool in_multi;
+};
+
+static int list_cb(void *ud, const struct dir_record *rec)
+{
+	struct list *l = ud;
+	bool continuation = l->in_multi;
+
+	l->in_multi = (rec->flags & 0x80) != 0;
+	if (continuation || !rec->name[0] || rec->rr.symlink || rec->rr.special)
+		return 0;
+	return l->cb(l->ud, rec->name, &rec->d);
+}
+
+int iso_list_dir(const struct iso_volume *v, const char *path, bool fold,
+		 int (*cb)(void *ud, const char *name, const struct iso_dirent *d), void *ud)
+{
+	struct iso_file dir;
+	struct list l = {.cb = cb, .ud = ud};
+	int r = lookup(v, path, fold, &dir);
+
+	if (r < 0)
+		return r;
+	if (!dir.directory || dir.symlink)
+		return -ENOTDIR;
+	r = dir_iterate(v, &dir.dirent, v->names == ISO_NAMES_JOLIET, list_cb, &l);
+	return r < 0 ? r : 0;
+}
+
+int iso_read_file(const struct iso_volume *v, const char *path, bool fold, size_t max, char **out,
+		  size_t *out_len)
+{
+	struct iso_file f;
+	int r = iso_lookup_file(v, path, fold, &f);
+
+	if (r < 0)
+		return r;
+	if (f.size > max)
+		return -EFBIG;
+	_cleanup_free_ char *buf = malloc((size_t)f.size + 1);
+	if (!buf)
+		return -ENOMEM;
+	size_t o = 0;
+	for (size_t i = 0; i < f.n_extents; i++) {
+		if (f.extents[i].length == 0)
+			continue;
+		r = read_exact(v->src, buf + o, (size_t)f.extents[i].length, f.extents[i].offset);
+		if (r < 0)
+			return r;
+		o += (size_t)f.extents[i].length;
+	}
+	buf[o] = '\0';
+	*out = TAKE_PTR(buf);
+	if (out_len)
+		*out_len = o;
 	return 0;
 }
 

@@ -64,6 +64,23 @@ struct iso_dirent {
 	bool directory;
 };
 
+/* A file of up to ISO_MAX_EXTENTS extents (ECMA-119 multi-extent files, e.g. over 4 GiB). */
+#define ISO_MAX_EXTENTS 32
+struct iso_extent {
+	uint64_t offset; /* in the image, bytes */
+	uint64_t length; /* bytes */
+};
+
+struct iso_file {
+	uint64_t size; /* all extents */
+	size_t n_extents;
+	struct iso_extent extents[ISO_MAX_EXTENTS];
+	struct iso_dirent dirent; /* the first record */
+	bool directory;
+	bool symlink; /* Rock Ridge symbolic link */
+	bool special; /* Rock Ridge device, FIFO or socket */
+};
+
 /* An opened volume: enough to look paths up. */
 struct iso_volume {
 	const struct iso_source *src;
@@ -101,6 +118,25 @@ int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const ch
  * 0, -ENOENT, -ENOTDIR, -EBADMSG for a corrupt tree, or -EOPNOTSUPP for multi-extent files.
  */
 int iso_lookup(const struct iso_volume *v, const char *path, bool fold, struct iso_dirent *out);
+
+/*
+ * Looks up a regular file and all of its extents. Never follows a symbolic link, also not in a
+ * parent directory (-ENOTDIR). -EISDIR for a directory, -ELOOP for a Rock Ridge symbolic link or
+ * special file, -EOPNOTSUPP for more than ISO_MAX_EXTENTS extents, else as iso_lookup().
+ */
+int iso_lookup_file(const struct iso_volume *v, const char *path, bool fold, struct iso_file *out);
+
+/*
+ * Calls cb with the name and record of each entry of the directory at path (not "." and "..",
+ * not symbolic links or special files; a multi-extent file once, with its first extent). cb
+ * returns 0 to go on, anything else to stop. 0 or a negative errno.
+ */
+int iso_list_dir(const struct iso_volume *v, const char *path, bool fold,
+		 int (*cb)(void *ud, const char *name, const struct iso_dirent *d), void *ud);
+
+/* Reads a whole regular file of at most max bytes, NUL-terminated; -EFBIG when larger. */
+int iso_read_file(const struct iso_volume *v, const char *path, bool fold, size_t max, char **out,
+		  size_t *out_len);
 
 /* Everything isoboot-scan records: volume, El Torito boot entries, layouts, hybrid tables. */
 int iso_inspect(const struct iso_source *src, struct iso_info *info);

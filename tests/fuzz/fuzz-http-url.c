@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = strndup((const char *)data, size);
 	if (!s)
 		return 0;
-	int r = menu_url_parse(s, &kind, id);
+	int r = menu_url_parse(s, &kind, id, NULL);
 	if (r == 0 && kind == MENU_URL_ISO && !menu_id_valid(id))
 		abort();
 	if (r == 0 && (strstr(s, "/../") || strchr(s, '\\')))

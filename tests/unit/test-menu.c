@@ -132,7 +132,7 @@ static void url_is(const char *url, int want, enum menu_url_kind want_kind, cons
 {
 	enum menu_url_kind kind = MENU_URL_SCRIPT;
 	char id[CATALOG_ID_MAX] = "";
-	int r = menu_url_parse(url, &kind, id);
+	int r = menu_url_parse(url, &kind, id, NULL);
 
 	if (r != want || (r == 0 && kind != want_kind) ||
 	    (r == 0 && want_id && strcmp(id, want_id) != 0)) {

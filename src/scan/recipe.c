@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+#include "recipe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+#define MIB (1024ull * 1024ull)
+
+/*
+ * One family. An ISO belongs to it when the default entry of its own boot configuration
+ * carries one of the marks (a parameter "key=..." by its "key=" prefix, or a whole word).
+ */
+struct recipe {
+	const char *family;
+	const char *const *marks;
+	/* The file the initrd fetches into RAM: in directory dir (from dir_param, else
+	 * dir_default), named by file_param, else file_default, else the largest file of the
+	 * directory ending in file_suffix. */
+	const char *dir_param, *dir_default;
+	const char *file_param, *file_default;
+	const char *file_suffix;
+	/* Parameters that point at the local medium or fetch it some other way: replaced. */
+	const char *const *drop;
+	/* Added; each also replaces the ISO's own parameter of the same key. {fetch} is the
+	 * fetched file's path in the ISO; the others are the menu's placeholders (recipe.h). */
+	const char *add;
+	/* RAM the client needs: a base for the running system, plus the fetched file (held
+	 * in RAM) and the kernel and initrds. */
+	unsigned ram_base_mib;
+};
+
+static const char *const live_boot_marks[] = {"boot=live", NULL};
+static const char *const live_boot_drop[] = {
+    "findiso=",
+    "fromiso=",
+    "iso-scan/filename=",
+    "live-media=",
+    "bootfrom=",
+    "toram",
+    "toram=",
+    "fetch=",
+    "httpfs=",
+    "ftpfs=",
+    "netboot=",
+    "nfsroot=",
+    "iscsi=",
+    "initrd=",
+    "BOOT_IMAGE=",
+    "live-media-offset=",
+    "plainroot",
+    "nofastboot",
+    NULL,
+};
+
+static const char *const dracut_marks[] = {"root=live:", "rd.live.image", NULL};
+static const char *const dracut_drop[] = {
+    "root=",   "rd.live.check", "rd.live.ram",	"iso-scan/filename=", "inst.stage2=",
+    "initrd=", "BOOT_IMAGE=",	"rd.live.dir=", "rd.live.squashimg=", NULL,
+};
+
+static const struct recipe recipes[] = {
+    {
+	/* Debian live-boot: Debian live, Kali, Grml, Tails. live-boot's fetch= downloads the
+	 * squashfs into a ramfs and boots from it. */
+	.family = "live-boot",
+	.marks = live_boot_marks,
+	.dir_param = "live-media-path=",
+	.dir_default = "live",
+	.file_default = "filesystem.squashfs",
+	.file_suffix = ".squashfs",
+	.drop = live_boot_drop,
+	.add = "fetch={files}/{fetch}",
+	.ram_base_mib = 512,
+    },
+    {
+	/* dracut LiveOS (Fedora and the RHEL family): livenet downloads the image with curl
+	 * into the initramfs and dmsquash-live runs it. */
+	.family = "dracut",
+	.marks = dracut_marks,
+	.dir_param = "rd.live.dir=",
+	.dir_default = "LiveOS",
+	.file_param = "rd.live.squashimg=",
+	.file_default = "squashfs.img",
+	.drop = dracut_drop,
+	.add = "root=live:{files}/{fetch} ip=dhcp",
+	.ram_base_mib = 768,
+    },
+};
+
+const char *const recipe_config_paths[] = {
+    "isolinux/isolinux.cfg",
+    "boot/isolinux/isolinux.cfg",
+    "syslinux/syslinux.cfg",
+    "boot/syslinux/syslinux.cfg",
+    "isolinux.cfg",
+    "syslinux.cfg",
+    "boot/grub/grub.cfg",
+    "boot/grub2/grub.cfg",
+    "EFI/BOOT/grub.cfg",
+    "boot/grub/loopback.cfg",
+    NULL,
+};
+
+/* The next blank-separated token of *p into *t and *n; false at the end. */
+static bool next_token(const char **p, const char **t, size_t *n)
+{
+	*p += strspn(*p, " \t");
+	if (!**p)
+		return false;
+	*t = *p;
+	*n = strcspn(*p, " \t");
+	*p += *n;
+	return true;
+}
+
+/* Whether token t (n bytes) is the parameter p: "key=" by prefix, anything else whole. */
+static bool token_is(const char *t, size_t n, const char *p)
+{
+	size_t l = strlen(p);
+
+	if (l > 0 && p[l - 1] == '=')
+		return n >= l && memcmp(t, p, l) == 0;
+	/* "toram" also covers "toram=...", a key without its value */
+	return n == l ? memcmp(t, p, l) == 0 : (n > l && t[l] == '=' && memcmp(t, p, l) == 0);
+}
+
+static bool has_mark(const struct recipe *rc, const char *append)
+{
+	const char *t;
+	size_t n;
+
+	for (const char *p = append; next_token(&p, &t, &n);)
+		for (const char *const *m = rc->marks; *m; m++)
+			if (token_is(t, n, *m))
+				return true;
+	return false;
+}
+
+/* The value of the first "key=value" parameter, as a new string; NULL when absent. */
+static char *param_value(const char *append, const char *key)
+{
+	const char *t;
+	size_t n;
+
+	if (!key)
+		return NULL;
+	size_t kl = strlen(key);
+	for (const char *p = append; next_token(&p, &t, &n);)
+		if (n >= kl && memcmp(t, key, kl) == 0)
+			return strndup(t + kl, n - kl);
+	return NULL;
+}
+
+/*
+ * Whether a parameter is safe to hand to iPXE and to the kernel: printable ASCII without
+ * backslashes, braces (the placeholders) or "${" (iPXE settings), and no token that iPXE reads
+ * as a comment or a command separator.
+ */
+static bool token_safe(const char *t, size_t n)
+{
+	if (t[0] == '#' || (n == 1 && t[0] == ';') ||
+	    (n == 2 && ((t[0] == '|' && t[1] == '|') || (t[0] == '&' && t[1] == '&'))))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '{' || c == '}' || c == '$')
+			return false;
+	}
+	return true;
+}
+
+static bool dropped(const struct recipe *rc, const char *t, size_t n)
+{
+	const char *a;
+	size_t an;
+
+	for (const char *const *d = rc->drop; *d; d++)
+		if (token_is(t, n, *d))
+			return true;
+	/* An added parameter replaces the ISO's own of the same key. */
+	for (const char *p = rc->add; next_token(&p, &a, &an);) {
+		const char *eq = memchr(a, '=', an);
+		size_t kl = eq ? (size_t)(eq - a + 1) : an;
+		if (n >= kl && memcmp(t, a, kl) == 0 && (eq || n == kl))
+			return true;
+	}
+	return false;
+}
+
+/* Names iPXE gives to images (the URL's last segment) must be usable in "initrd=NAME". */
+static bool image_name_ok(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	if (!*b)
+		return false;
+	for (; *b; b++)
+		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
+		      (*b >= '0' && *b <= '9') || *b == '.' || *b == '_' || *b == '-' ||
+		      *b == '+' || *b == '~'))
+			return false;
+	return true;
+}
+
+/* A Linux kernel image: the x86 boot protocol's "HdrS" at 0x202 (bzImage, EFI stub too). */
+static int is_linux_kernel(const struct iso_volume *v, const struct iso_file *f)
+{
+	uint8_t hdr[4];
+
+	if (f->n_extents == 0 || f->extents[0].length < 0x206)
+		return 0;
+	ssize_t n = v->src->read(v->src->userdata, hdr, sizeof(hdr), f->extents[0].offset + 0x202);
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(hdr) && memcmp(hdr, "HdrS", 4) == 0;
+}
+
+struct largest {
+	const char *suffix;
+	char name[256];
+	uint64_t size;
+};
+
+static int largest_cb(void *ud, const char *name, const struct iso_dirent *d)
+{
+	struct largest *l = ud;
+	size_t n = strlen(name), sl = strlen(l->suffix);
+
+	if (d->directory || n <= sl || n >= sizeof(l->name) ||
+	    strcasecmp(name + n - sl, l->suffix) != 0 || (l->name[0] && d->size <= l->size))
+		return 0;
+	memcpy(l->name, name, n + 1);
+	l->size = d->size;
+	return 0;
+}
+
+/* Finds the file that the initrd fetches; its path in *out. */
+static int find_fetched(const struct iso_volume *v, const struct recipe *rc, const char *append,
+			char **out, struct iso_file *f, const char **why)
+{
+	_cleanup_free_ char *dir_arg = param_value(append, rc->dir_param);
+	_cleanup_free_ char *file_arg = param_value(append, rc->file_param);
+	_cleanup_free_ char *dir =
+	    bootcfg_path("", dir_arg && *dir_arg ? dir_arg : rc->dir_default);
+	char *path = NULL;
+	int r;
+
+	if (!dir) {
+		*why = "the live medium's folder is not a path in the ISO";
+		return 0;
+	}
+	const char *names[] = {file_arg && *file_arg ? file_arg : NULL, rc->file_default};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!names[i])
+			continue;
+		if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+			return -ENOMEM;
+		char *norm = bootcfg_path("", path);
+		free(path);
+		path = norm;
+		if (!path)
+			return -ENOMEM;
+		r = iso_lookup_file(v, path, false, f);
+		if (r == 0)
+			break;
+		free(path);
+		path = NULL;
+		if (r == -ENOMEM)
+			return r;
+	}
+	if (!path && rc->file_suffix) {
+		struct largest l = {.suffix = rc->file_suffix};
+		r = iso_list_dir(v, dir, false, largest_cb, &l);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0 && l.name[0]) {
+			if (asprintf(&path, "%s/%s", dir, l.name) < 0)
+				return -ENOMEM;
+			if (iso_lookup_file(v, path, false, f) < 0) {
+				free(path);
+				path = NULL;
+			}
+		}
+	}
+	if (!path) {
+		*why = "the file its initrd would fetch is not in the ISO";
+		return 0;
+	}
+	*out = path;
+	return 1;
+}
+
+/* The parameters: the ISO's own, less the dropped and unsafe ones, plus the recipe's. */
+static char *make_append(const struct recipe *rc, const char *own, const char *fetched)
+{
+	size_t cap = strlen(own) + strlen(rc->add) + strlen(fetched) + 4, n;
+	char *out = malloc(cap);
+	size_t o = 0;
+	const char *t;
+
+	if (!out)
+		return NULL;
+	for (const char *p = own; next_token(&p, &t, &n);) {
+		if (!token_safe(t, n) || dropped(rc, t, n))
+			continue;
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, t, n);
+		o += n;
+	}
+	out[o] = '\0';
+	for (const char *a = rc->add; *a;) {
+		const char *ph = strstr(a, "{fetch}");
+		size_t k = ph ? (size_t)(ph - a) : strlen(a);
+		if (a == rc->add && o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, a, k);
+		o += k;
+		a += k;
+		if (ph) {
+			memcpy(out + o, fetched, strlen(fetched));
+			o += strlen(fetched);
+			a += strlen("{fetch}");
+		}
+	}
+	out[o] = '\0';
+	if (o > BOOTCFG_MAX_ARGS) {
+		free(out);
+		return strdup("");
+	}
+	return out;
+}
+
+static int add_fetch(struct catalog_entry *e, const char *path, uint64_t size)
+{
+	if (e->n_fetch >= CATALOG_MAX_FETCH)
+		return 0;
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	e->fetch[e->n_fetch++] = (struct catalog_fetch){.path = p, .size = size};
+	return 0;
+}
+
+int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be,
+		      struct catalog_entry *e, const char **why)
+{
+	const struct recipe *rc = NULL;
+	struct iso_file kf, f;
+	_cleanup_free_ char *fetched = NULL;
+	uint64_t total = 0;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(recipes) && !rc; i++)
+		if (has_mark(&recipes[i], be->append))
+			rc = &recipes[i];
+	if (!rc) {
+		*why = "its default entry belongs to no known family";
+		return 0;
+	}
+	if (!catalog_iso_path_valid(be->kernel) || !image_name_ok(be->kernel) ||
+	    iso_lookup_file(v, be->kernel, false, &kf) < 0) {
+		*why = "its default entry's kernel is not a file of the ISO";
+		return 0;
+	}
+	r = is_linux_kernel(v, &kf);
+	if (r <= 0) {
+		*why = "its default entry's kernel is not a Linux kernel";
+		return r == -ENOMEM ? r : 0;
+	}
+	for (size_t i = 0; i < be->n_initrd; i++)
+		if (!catalog_iso_path_valid(be->initrd[i]) || !image_name_ok(be->initrd[i]) ||
+		    iso_lookup_file(v, be->initrd[i], false, &f) < 0) {
+			*why = "an initrd of its default entry is not a file of the ISO";
+			return 0;
+		}
+	if (be->n_initrd == 0) {
+		*why = "its default entry has no initrd";
+		return 0;
+	}
+	r = find_fetched(v, rc, be->append, &fetched, &f, why);
+	if (r <= 0)
+		return r;
+	if (!catalog_iso_path_valid(fetched)) {
+		*why = "the file its initrd would fetch has an unusable name";
+		return 0;
+	}
+
+	catalog_entry_clear_recipe(e);
+	e->recipe = strdup(rc->family);
+	e->kernel = strdup(be->kernel);
+	e->append = make_append(rc, be->append, fetched);
+	if (!e->recipe || !e->kernel || !e->append)
+		goto nomem;
+	if (add_fetch(e, be->kernel, kf.size) < 0)
+		goto nomem;
+	total += kf.size;
+	for (size_t i = 0; i < be->n_initrd && i < CATALOG_MAX_INITRDS; i++) {
+		struct iso_file inf;
+		if (iso_lookup_file(v, be->initrd[i], false, &inf) < 0)
+			continue;
+		e->initrd[e->n_initrd] = strdup(be->initrd[i]);
+		if (!e->initrd[e->n_initrd])
+			goto nomem;
+		e->n_initrd++;
+		if (add_fetch(e, be->initrd[i], inf.size) < 0)
+			goto nomem;
+		/* An initrd is held twice for a while: as loaded and unpacked. */
+		total += 2 * inf.size;
+	}
+	if (add_fetch(e, fetched, f.size) < 0)
+		goto nomem;
+	total += f.size;
+	e->ram = (uint64_t)rc->ram_base_mib * MIB + total;
+	return 1;
+nomem:
+	catalog_entry_clear_recipe(e);
+	return -ENOMEM;
+}
+
+struct iso_reader {
+	const struct iso_volume *v;
+};
+
+static int read_cb(void *ud, const char *path, char **text, size_t *len)
+{
+	const struct iso_reader *ir = ud;
+
+	/* Configuration file names are matched without case, as on a FAT or plain ISO. */
+	return iso_read_file(ir->v, path, true, BOOTCFG_MAX_FILE, text, len);
+}
+
+int recipe_derive(const struct iso_volume *v, struct catalog_entry *e, const char **why)
+{
+	struct iso_reader ir = {v};
+	struct bootcfg_reader rd = {read_cb, &ir};
+
+	*why = "no isolinux, syslinux or GRUB configuration with a Linux entry";
+	for (size_t i = 0; recipe_config_paths[i]; i++) {
+		struct bootcfg_entry be;
+		const char *p = recipe_config_paths[i];
+		int r =
+		    strstr(p, "grub") ? bootcfg_grub(&rd, p, &be) : bootcfg_syslinux(&rd, p, &be);
+
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			continue;
+		r = recipe_from_entry(v, &be, e, why);
+		bootcfg_entry_finish(&be);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
