@@ -5,6 +5,9 @@
 #   layouts.iso   Rock Ridge + Joliet tree with every layout isoboot recognises
 #   joliet.iso    Joliet only (no Rock Ridge), with LiveOS/
 #   plain.iso     bare ISO 9660 level 1 names, with CASPER/
+#   files.iso     Rock Ridge + Joliet tree for /iso/<id>/files: a 4.5 GiB file of several extents
+#                 (ISO level 3) with data around its extent boundaries, symbolic links inside and
+#                 out, names with blanks and UTF-8, an empty file, a deep path
 # Rebuilds only when this script or the GRUB config changed.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +53,25 @@ run xorriso -rockridge off -joliet on -volid JOLIET -outdev "$OUT/joliet.iso" -m
 mkdir -p "$W/plain/casper"
 echo x > "$W/plain/casper/vmlinuz"
 run xorriso -rockridge off -joliet off -volid PLAIN -outdev "$OUT/plain.iso" -map "$W/plain" /
+
+# files.iso. The huge file is sparse, with random data where extents meet (xorriso cuts a file
+# into extents of 4 GiB - 2 KiB) and at both ends; the source is kept (sparse) for comparisons.
+F=$W/files
+mkdir -p "$F/docs" "$F/dir with space" "$F/deep/a/b/c/d/e"
+truncate -s 4608M "$OUT/files-huge.bin"
+for at in 0 4095 4097 4606; do # MiB
+	head -c 1048576 /dev/urandom | dd of="$OUT/files-huge.bin" bs=1M seek="$at" conv=notrunc status=none
+done
+ln "$OUT/files-huge.bin" "$F/huge.bin" 2>/dev/null || cp --sparse=always "$OUT/files-huge.bin" "$F/huge.bin"
+head -c 123457 /dev/urandom > "$F/docs/readme.txt"
+head -c 5000 /dev/urandom > "$F/dir with space/file ü.txt"
+: > "$F/empty"
+echo deep > "$F/deep/a/b/c/d/e/f.txt"
+ln -s docs/readme.txt "$F/link"
+ln -s /etc/passwd "$F/escape"
+ln -s docs "$F/linkdir"
+run xorriso -as mkisofs -iso-level 3 -R -J -V FILES -o "$OUT/files.iso" "$F"
+fallocate --dig-holes "$OUT/files.iso"
 
 echo "$stamp" > "$OUT/stamp"
 ls -ls "$OUT"

@@ -1,0 +1,123 @@
+#!/bin/bash
+# /iso/<id>/files/<path>: files from inside an ISO over HTTP, checked byte for byte against
+# xorriso's own extraction (-osirrox) of the same files: every regular file of files.iso
+# (Rock Ridge names with blanks and UTF-8, an empty file, a deep path), Joliet and plain
+# ISO 9660 names, ranges inside and across the extent boundaries of a 4.5 GiB file of two
+# extents, the whole of that file, a file that lies past 4 GiB in big.iso, HEAD and validators;
+# and the refusals: symbolic links (inside and out), directories, missing files, traversal.
+. "$(dirname "$0")/../lib/common.sh"
+need_cmd systemd-socket-activate curl ss cmp xorriso python3
+MENU=$BUILD/src/menu/isoboot-menu
+MENU_PID=
+stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
+trap 'stop_menu; cleanup_tmp' EXIT
+
+FILES=$(built_iso files.iso)
+HUGE_SRC=$(built_iso files-huge.bin)
+BIG=$(built_iso big.iso)
+JOLIET=$(built_iso joliet.iso)
+PLAIN=$(built_iso plain.iso)
+mkdir -p "$TMP/iso" "$TMP/state"
+for f in "$FILES" "$BIG" "$JOLIET" "$PLAIN"; do
+	ln "$f" "$TMP/iso/" 2>/dev/null || cp --sparse=always "$f" "$TMP/iso/"
+done
+# Any write to an image changes its size, mtime or ctime (hashing 9 GiB twice would not say more).
+stamps() { stat -c '%n %s %Y %Z' "$TMP"/iso/*.iso; }
+stamps_before=$(stamps)
+write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
+"$SCAN" --config "$TMP/c.conf" 2>/dev/null
+CAT=$TMP/state/catalog
+ID=$(catalog_id_of "$CAT" files.iso)
+BIGID=$(catalog_id_of "$CAT" big.iso)
+JID=$(catalog_id_of "$CAT" joliet.iso)
+PID_=$(catalog_id_of "$CAT" plain.iso)
+[ -n "$ID" ] && [ -n "$BIGID" ] && [ -n "$JID" ] && [ -n "$PID_" ] || { echo "scan failed"; exit 1; }
+
+PORT=$(free_port 48500)
+timeout 900 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
+	>"$TMP/log" 2>&1 &
+MENU_PID=$!
+for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+B=http://127.0.0.1:$PORT
+C=(curl -s --max-time 120)
+code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }
+# urlpath PATH: percent-encodes every byte but unreserved ones and '/'.
+urlpath() {
+	python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$1"
+}
+
+# --- Every regular file of files.iso but the huge one, against xorriso's extraction.
+X=$TMP/extract
+xorriso -osirrox on:sparse=1m -indev "$FILES" -extract / "$X" >"$TMP/xorriso.log" 2>&1 ||
+	{ cat "$TMP/xorriso.log"; fail "xorriso -osirrox"; finish; }
+n=0
+while IFS= read -r -d '' f; do
+	rel=${f#"$X"/}
+	[ "$rel" != huge.bin ] || continue
+	n=$((n + 1))
+	if "${C[@]}" -f "$B/iso/$ID/files/$(urlpath "$rel")" -o "$TMP/got" && cmp -s "$TMP/got" "$f"; then
+		pass "files.iso:/$rel is the file xorriso extracts"
+	else
+		fail "files.iso:/$rel differs from xorriso's extraction"
+	fi
+done < <(find "$X" -type f -print0)
+check "the tree had the expected files ($n)" test "$n" -ge 4
+
+# --- Names as the other trees spell them.
+check "Joliet names" test "$(code "$B/iso/$JID/files/docs/a-rather-long-file-name.txt")" = 200
+xorriso -osirrox on -indev "$PLAIN" -extract /CASPER/VMLINUZ "$TMP/vmlinuz" >/dev/null 2>&1
+check "plain ISO 9660 names, case folded" \
+	cmp -s <("${C[@]}" "$B/iso/$PID_/files/casper/vmlinuz") "$TMP/vmlinuz"
+check "Rock Ridge names are exact first, then folded" \
+	test "$(code "$B/iso/$ID/files/DOCS/README.TXT")" = 200
+
+# --- Refusals: never a symbolic link, a directory, or a path of the server's disk.
+for p in link escape linkdir/readme.txt docs docs/ nothing docs/nothing deep/a; do
+	check "404 for /$p" test "$(code "$B/iso/$ID/files/$p")" = 404
+done
+check "404 for an unknown ISO" test "$(code "$B/iso/nosuch-000000000000/files/docs/readme.txt")" = 404
+for p in 'docs/%2e%2e/docs/readme.txt' 'docs/../../../etc/passwd' 'a%00b' 'docs%5creadme.txt'; do
+	check "400 for /$p" test "$(code --path-as-is "$B/iso/$ID/files/$p")" = 400
+done
+
+# --- HEAD and validators of a file inside the ISO.
+U=$B/iso/$ID/files/docs/readme.txt
+"${C[@]}" -I "$U" | tr -d '\r' >"$TMP/head"
+check "HEAD: 200 with the file's length" grep -qx "Content-Length: 123457" "$TMP/head"
+ETAG=$(sed -n 's/^ETag: //Ip' "$TMP/head")
+check "HEAD: a strong ETag naming the ISO" bash -c "[[ '$ETAG' == '\"$ID-'* ]]"
+check "If-Range with the ETag keeps the range" \
+	test "$(code -H "Range: bytes=0-9" -H "If-Range: $ETAG" "$U")" = 206
+check "If-Range with another tag sends it whole" \
+	test "$(code -H "Range: bytes=0-9" -H 'If-Range: "other"' "$U")" = 200
+check "416 past the end" test "$(code -H "Range: bytes=123457-" "$U")" = 416
+
+# --- The 4.5 GiB file of two extents: ranges against dd of the source, then all of it.
+HU=$B/iso/$ID/files/huge.bin
+HSIZE=$(stat -c %s "$HUGE_SRC")
+ext=$((4294967296 - 2048)) # xorriso's extent size: 4 GiB - 2 KiB
+range() { # NAME FIRST LAST
+	"${C[@]}" -o "$TMP/part" -H "Range: bytes=$2-$3" "$HU"
+	dd if="$HUGE_SRC" iflag=skip_bytes,count_bytes skip="$2" count=$(($3 - $2 + 1)) status=none \
+		of="$TMP/want"
+	check "huge.bin $1 ($2-$3)" cmp -s "$TMP/part" "$TMP/want"
+}
+range "start" 0 1048575
+range "across the extent boundary" $((ext - 700000)) $((ext + 700000))
+range "just before the boundary" $((ext - 1)) $((ext - 1))
+range "just after the boundary" "$ext" "$ext"
+range "the last byte" $((HSIZE - 1)) $((HSIZE - 1))
+range "the last MiB" $((HSIZE - 1048576)) $((HSIZE - 1))
+check "huge.bin: Content-Length is the whole file" \
+	grep -qix "Content-Length: $HSIZE" <("${C[@]}" -I "$HU" | tr -d '\r')
+check "huge.bin whole, byte for byte" cmp -s <("${C[@]}" --max-time 300 "$HU") "$HUGE_SRC"
+
+# --- A file that lies past 4 GiB in the image (big.iso's /zzhigh/marker.txt).
+check "big.iso:/zzhigh/marker.txt, past 4 GiB" cmp -s \
+	<("${C[@]}" "$B/iso/$BIGID/files/zzhigh/marker.txt") "$CACHE/built/big.marker"
+
+# --- The access log names the ISO and the file; nothing was ever written.
+check "the access log names files inside the ISO" \
+	grep -q "GET file $ID/docs/readme.txt whole 123457: 200" "$TMP/log"
+check "the ISOs were never written to" test "$(stamps)" = "$stamps_before"
+finish
