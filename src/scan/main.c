@@ -9,6 +9,7 @@
 #include "config.h"
 #include "iso9660.h"
 #include "log.h"
+#include "recipe.h"
 #include "scan.h"
 #include "util.h"
 
@@ -89,7 +90,11 @@ static int inspect(const struct isoboot_config *cfg, const char *file, char **pa
 	if (r < 0)
 		return log_error("%s: %s", file, info.problem ? info.problem : strerror(-r)), r;
 
-	const char *base = strrchr(file, '/');
+	r = iso_volume_open(&vol, &src.src, &problem);
+	if (r < 0)
+		return log_error("%s: %s", file, problem), r;
+
+	const char *base = strrchr(file, '/'), *why = NULL;
 	base = base ? base + 1 : file;
 	catalog_init(&cat);
 	struct catalog_entry *e = catalog_add(&cat);
@@ -97,14 +102,15 @@ static int inspect(const struct isoboot_config *cfg, const char *file, char **pa
 	if (r == 0)
 		r = scan_entry_fill(e, id, base, "", cfg->iqn_prefix, &st, &info);
 	if (r == 0)
+		r = recipe_derive(&vol, e, &why);
+	if (r == 0)
+		log_info("%s: no boot recipe: %s", file, why);
+	if (r >= 0)
 		r = catalog_format(&cat, stdout);
 	catalog_finish(&cat);
 	if (r < 0)
 		return log_error_errno(r, "Cannot describe %s", file);
 
-	r = iso_volume_open(&vol, &src.src, &problem);
-	if (r < 0)
-		return log_error("%s: %s", file, problem), r;
 	for (int i = 0; i < n_paths; i++) {
 		struct iso_dirent d;
 		r = iso_lookup(&vol, paths[i], false, &d);
