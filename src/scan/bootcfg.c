@@ -12,6 +12,7 @@
 
 #define MAX_WORDS 64
 #define MAX_VARS 64
+#define MAX_NEST 64 /* GRUB blocks inside blocks; deeper ones are read as the enclosing one */
 
 void bootcfg_entry_finish(struct bootcfg_entry *e)
 {
@@ -31,6 +32,7 @@ char *bootcfg_path(const char *base, const char *p)
 		if (!close)
 			return NULL;
 		p = close + 1;
+		base = ""; /* the rest is a path from that device's root */
 	}
 	size_t cap = strlen(base) + strlen(p) + 2;
 	_cleanup_free_ char *in = malloc(cap);
@@ -73,6 +75,33 @@ char *bootcfg_path(const char *base, const char *p)
 		return NULL;
 	}
 	return out;
+}
+
+/* Whether bootcfg_path(base, p) gives a path (and not nothing), without building it. */
+static bool path_nonempty(const char *base, const char *p)
+{
+	size_t depth = 0;
+
+	if (p[0] == '(') {
+		const char *close = strchr(p, ')');
+		if (!close)
+			return false;
+		p = close + 1;
+		base = "";
+	}
+	const char *const parts[] = {p[0] == '/' ? "" : base, p};
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		for (const char *c = parts[i]; *c;) {
+			while (*c == '/')
+				c++;
+			size_t n = strcspn(c, "/");
+			if (n == 2 && c[0] == '.' && c[1] == '.')
+				depth -= depth > 0;
+			else if (n > 0 && !(n == 1 && c[0] == '.'))
+				depth++;
+			c += n;
+		}
+	return depth > 0;
 }
 
 static char *dir_of(const char *path)
@@ -365,9 +394,10 @@ static struct sl_label *sl_find(struct sl_state *st, const char *name)
 	return NULL;
 }
 
-static bool sl_usable(const struct sl_label *l)
+static bool sl_usable(const struct sl_state *st, const struct sl_label *l)
 {
-	return l && l->is_linux && l->kernel && linux_kernel(l->kernel);
+	return l && l->is_linux && l->kernel && linux_kernel(l->kernel) &&
+	       path_nonempty(st->base, l->kernel);
 }
 
 static int sl_entry(struct sl_state *st, const struct sl_label *l, struct bootcfg_entry *out)
@@ -403,15 +433,16 @@ int bootcfg_syslinux(const struct bootcfg_reader *rd, const char *path, struct b
 		goto done;
 
 	for (size_t i = 0; i < st->n && !pick; i++)
-		if (st->labels[i].menu_default && sl_usable(&st->labels[i]))
+		if (st->labels[i].menu_default && sl_usable(st, &st->labels[i]))
 			pick = &st->labels[i];
 	def = st->def ? first_word(st->def) : NULL;
 	tmo = st->ontimeout ? first_word(st->ontimeout) : NULL;
-	if (!pick && def && sl_usable(sl_find(st, def)))
+	if (!pick && def && sl_usable(st, sl_find(st, def)))
 		pick = sl_find(st, def);
-	if (!pick && tmo && sl_usable(sl_find(st, tmo)))
+	if (!pick && tmo && sl_usable(st, sl_find(st, tmo)))
 		pick = sl_find(st, tmo);
-	if (!pick && def && *def && !sl_find(st, def) && linux_kernel(def)) {
+	if (!pick && def && *def && !sl_find(st, def) && linux_kernel(def) &&
+	    path_nonempty(st->base, def)) {
 		/* "DEFAULT vmlinuz initrd=... args": a command line, not a label. */
 		struct sl_label cmd = {.kernel = def, .is_linux = true, .name = (char *)"default"};
 		const char *args = skip_ws(skip_ws(st->def) + strlen(def));
@@ -420,7 +451,7 @@ int bootcfg_syslinux(const struct bootcfg_reader *rd, const char *path, struct b
 		goto done;
 	}
 	for (size_t i = 0; i < st->n && !pick; i++)
-		if (sl_usable(&st->labels[i]))
+		if (sl_usable(st, &st->labels[i]))
 			pick = &st->labels[i];
 	r = pick ? sl_entry(st, pick, out) : -ENOENT;
 done:
@@ -456,7 +487,8 @@ struct g_state {
 	size_t n_vars;
 	struct g_entry entries[BOOTCFG_MAX_ENTRIES];
 	size_t n;
-	int n_top; /* top-level items so far */
+	int n_top;     /* top-level items so far */
+	unsigned nest; /* blocks open */
 };
 
 struct g_lexer {
@@ -599,12 +631,18 @@ static int g_next(const struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
 		}
 		/* A word. */
 		struct g_word w = {0};
-		bool quoted = false;
+		bool quoted = false, plain = true, split = false;
 		int r = g_put(&w, "", 0);
 		while (r == 0 && lx->p < lx->end) {
 			ch = *lx->p;
 			if (ch == ' ' || ch == '\t' || ch == '\n' || ch == ';' || ch == '\r')
 				break;
+			if (ch != '\\' && ch != '\'' && ch != '"' && ch != '$') {
+				r = g_put(&w, lx->p, 1);
+				lx->p++;
+				continue;
+			}
+			plain = false; /* escaped, quoted or expanded: no "{" or "}" of a block */
 			if (ch == '\\') {
 				if (lx->p + 1 < lx->end && lx->p[1] != '\n')
 					r = g_put(&w, lx->p + 1, 1);
@@ -634,11 +672,9 @@ static int g_next(const struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
 				}
 				if (lx->p < lx->end)
 					lx->p++;
-			} else if (ch == '$') {
-				r = g_expand(st, lx, &w);
 			} else {
-				r = g_put(&w, lx->p, 1);
-				lx->p++;
+				r = g_expand(st, lx, &w);
+				split = true;
 			}
 		}
 		if (r < 0) {
@@ -646,22 +682,37 @@ static int g_next(const struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
 			g_cmd_finish(c);
 			return r;
 		}
-		if (!quoted && streq(w.s, "{")) {
+		if (plain && streq(w.s, "{")) {
 			free(w.s);
 			c->open_brace = true;
 			return 1;
 		}
-		if (!quoted && streq(w.s, "}") && c->n > 0) {
+		if (plain && streq(w.s, "}") && c->n > 0) {
 			/* "}" ends the block: give it back for the next call. */
 			free(w.s);
 			lx->p--;
 			return 1;
 		}
+		if (split && !quoted) {
+			/* An unquoted expansion is split into words, and is no word when empty. */
+			for (const char *t = w.s; *(t += strspn(t, " \t\n"));) {
+				size_t n = strcspn(t, " \t\n");
+				if (c->n < MAX_WORDS && !(c->w[c->n] = strndup(t, n))) {
+					free(w.s);
+					g_cmd_finish(c);
+					return -ENOMEM;
+				}
+				c->n += c->n < MAX_WORDS;
+				t += n;
+			}
+			free(w.s);
+			continue;
+		}
 		if (c->n < MAX_WORDS)
 			c->w[c->n++] = w.s;
 		else
 			free(w.s);
-		if (!quoted && c->n == 1 && streq(c->w[0], "}"))
+		if (plain && c->n == 1 && streq(c->w[0], "}"))
 			return 1;
 	}
 }
@@ -669,7 +720,9 @@ static int g_next(const struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
 static int g_block(struct g_state *st, struct g_lexer *lx, unsigned depth, struct g_entry *entry,
 		   int submenu, bool skip);
 
-static int g_file(struct g_state *st, const char *path, unsigned depth)
+/* Reads a configuration file as commands in the context it is sourced from. */
+static int g_file(struct g_state *st, const char *path, unsigned depth, struct g_entry *entry,
+		  int submenu)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
@@ -684,7 +737,7 @@ static int g_file(struct g_state *st, const char *path, unsigned depth)
 	if (memchr(text, '\0', len))
 		return 0; /* binary garbage is no configuration */
 	struct g_lexer lx = {text, text + len};
-	return g_block(st, &lx, depth, NULL, -1, false);
+	return g_block(st, &lx, depth, entry, submenu, false);
 }
 
 /* "--id x", "--class x" and the like take a value; the first plain word is the title. */
@@ -777,13 +830,21 @@ static int g_command(struct g_state *st, struct g_lexer *lx, unsigned depth, str
 		}
 		return 0;
 	}
+	/* "name=value" alone is an assignment too (archiso: "default=archlinux"). */
+	size_t nl = strspn(cmd, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+	if (c->n == 1 && nl > 0 && cmd[nl] == '=' && !isdigit((unsigned char)cmd[0])) {
+		c->w[0][nl] = '\0';
+		int r = g_var_set(st, c->w[0], cmd + nl + 1);
+		c->w[0][nl] = '=';
+		return r;
+	}
 	if (streq(cmd, "source") || streq(cmd, "configfile") || streq(cmd, ".")) {
 		if (c->n < 2)
 			return 0;
 		_cleanup_free_ char *p = bootcfg_path(st->base, c->w[1]);
 		if (!p)
 			return 0;
-		int r = g_file(st, p, depth + 1);
+		int r = g_file(st, p, depth + 1, entry, submenu);
 		return r == -ENOMEM ? r : 0;
 	}
 	if (!entry)
@@ -803,8 +864,8 @@ static int g_command(struct g_state *st, struct g_lexer *lx, unsigned depth, str
 	return 0;
 }
 
-static int g_block(struct g_state *st, struct g_lexer *lx, unsigned depth, struct g_entry *entry,
-		   int submenu, bool skip)
+static int g_block_inner(struct g_state *st, struct g_lexer *lx, unsigned depth,
+			 struct g_entry *entry, int submenu, bool skip)
 {
 	struct g_cmd c;
 	int r;
@@ -843,9 +904,21 @@ static int g_block(struct g_state *st, struct g_lexer *lx, unsigned depth, struc
 	return r;
 }
 
-static bool g_usable(const struct g_entry *e)
+static int g_block(struct g_state *st, struct g_lexer *lx, unsigned depth, struct g_entry *entry,
+		   int submenu, bool skip)
 {
-	return e && e->kernel && *e->kernel && linux_kernel(e->kernel);
+	if (st->nest >= MAX_NEST)
+		return 0; /* bounded recursion: the block's words are read by the one around it */
+	st->nest++;
+	int r = g_block_inner(st, lx, depth, entry, submenu, skip);
+	st->nest--;
+	return r;
+}
+
+static bool g_usable(const struct g_state *st, const struct g_entry *e)
+{
+	return e && e->kernel && *e->kernel && linux_kernel(e->kernel) &&
+	       path_nonempty(st->base, e->kernel);
 }
 
 static struct g_entry *g_default(struct g_state *st)
@@ -911,27 +984,30 @@ fail:
 int bootcfg_grub(const struct bootcfg_reader *rd, const char *path, struct bootcfg_entry *out)
 {
 	struct g_state *st = calloc(1, sizeof(*st));
+	_cleanup_free_ char *prefix = NULL;
 	int r;
 
 	if (!st)
 		return -ENOMEM;
 	st->rd = rd;
 	st->base = dir_of(path);
-	if (!st->base) {
+	/* $prefix is absolute ("(cd0)/boot/grub" in GRUB): "$prefix/x.cfg" is not relative. */
+	if (!st->base || asprintf(&prefix, "/%s", st->base) < 0) {
+		prefix = NULL;
 		r = -ENOMEM;
 		goto done;
 	}
-	r = g_var_set(st, "prefix", st->base[0] ? st->base : "/");
+	r = g_var_set(st, "prefix", prefix);
 	if (r == 0)
-		r = g_var_set(st, "config_directory", st->base[0] ? st->base : "/");
+		r = g_var_set(st, "config_directory", prefix);
 	if (r == 0)
-		r = g_file(st, path, 0);
+		r = g_file(st, path, 0, NULL, -1);
 	if (r < 0)
 		goto done;
 	struct g_entry *pick = g_default(st);
-	for (size_t i = 0; i < st->n && !g_usable(pick); i++)
+	for (size_t i = 0; i < st->n && !g_usable(st, pick); i++)
 		pick = &st->entries[i];
-	r = g_usable(pick) ? g_entry_out(st, pick, out) : -ENOENT;
+	r = g_usable(st, pick) ? g_entry_out(st, pick, out) : -ENOENT;
 done:
 	for (size_t i = 0; i < st->n; i++) {
 		free(st->entries[i].title);

@@ -207,6 +207,17 @@ static bool image_name_ok(const char *path)
 	return true;
 }
 
+/* The fetched file's path goes into the parameters as a URL, unencoded: plain characters only. */
+static bool url_path_ok(const char *path)
+{
+	for (const char *c = path; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-' ||
+		      *c == '+' || *c == '~' || *c == '/'))
+			return false;
+	return true;
+}
+
 /* A Linux kernel image: the x86 boot protocol's "HdrS" at 0x202 (bzImage, EFI stub too). */
 static int is_linux_kernel(const struct iso_volume *v, const struct iso_file *f)
 {
@@ -258,13 +269,14 @@ static int find_fetched(const struct iso_volume *v, const struct recipe *rc, con
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!names[i])
 			continue;
-		if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+		/* From the root: a folder named "(x" is no GRUB device. */
+		if (asprintf(&path, "/%s/%s", dir, names[i]) < 0)
 			return -ENOMEM;
 		char *norm = bootcfg_path("", path);
 		free(path);
 		path = norm;
-		if (!path)
-			return -ENOMEM;
+		if (!path) /* the name took it out of everything ("..") */
+			continue;
 		r = iso_lookup_file(v, path, false, f);
 		if (r == 0)
 			break;
@@ -386,7 +398,7 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 	r = find_fetched(v, rc, be->append, &fetched, &f, why);
 	if (r <= 0)
 		return r;
-	if (!catalog_iso_path_valid(fetched)) {
+	if (!catalog_iso_path_valid(fetched) || !url_path_ok(fetched)) {
 		*why = "the file its initrd would fetch has an unusable name";
 		return 0;
 	}
@@ -397,6 +409,11 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 	e->append = make_append(rc, be->append, fetched);
 	if (!e->recipe || !e->kernel || !e->append)
 		goto nomem;
+	if (!*e->append) { /* longer than a kernel command line can be */
+		catalog_entry_clear_recipe(e);
+		*why = "its kernel parameters are too long";
+		return 0;
+	}
 	if (add_fetch(e, be->kernel, kf.size) < 0)
 		goto nomem;
 	total += kf.size;

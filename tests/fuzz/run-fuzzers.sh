@@ -13,11 +13,14 @@ if [ ! -d "$B" ]; then
 fi
 ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
-	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp src/scan/isoboot-scan > "$B/fuzz-build.log" 2>&1 ||
+	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
+	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe src/scan/isoboot-scan \
+	> "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
-ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp"
+ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
+	bootcfg-grub recipe"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
 for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
 mkdir -p "$W/artifacts"
@@ -74,6 +77,18 @@ dhcp_seed "$W/seeds-dhcp/bios" 00000000 "350101$(printf '3c%02x' 32)$(cls PXECli
 dhcp_seed "$W/seeds-dhcp/efi" 00000000 "350101$(printf '3c%02x' 32)$(cls PXEClient:Arch:00007:UNDI:003016)5d020007ff"
 dhcp_seed "$W/seeds-dhcp/ipxe" 00000000 "3501014d04$(cls iPXE)af0513010111015d020000$(printf '3c%02x' 32)$(cls PXEClient:Arch:00000:UNDI:002001)ff"
 dhcp_seed "$W/seeds-dhcp/pxe-request" c0000264 "3501033604c0000201$(printf '3c%02x' 32)$(cls PXEClient:Arch:00007:UNDI:003016)5d020007ff"
+# Boot configuration seeds: files of one configuration joined by "\n--FILE--\n", in the styles
+# of live-build (isolinux and GRUB) and Fedora; recipe seeds: parameters, kernel, initrds.
+printf 'include menu.cfg\ndefault vesamenu.c32\n\n--FILE--\ninclude live.cfg\nmenu begin advanced\ninclude stdmenu.cfg\nmenu end\n\n--FILE--\nlabel live-amd64\n\tmenu label ^Live system (amd64)\n\tmenu default\n\tlinux /live/vmlinuz\n\tinitrd /live/initrd.img\n\tappend boot=live components quiet splash\n' \
+	> "$W/seeds-bootcfg-syslinux/live-build"
+printf 'default vesamenu.c32\nlabel linux\n  kernel vmlinuz\n  append initrd=initrd.img root=live:CDLABEL=F rd.live.image quiet\nlabel check\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img root=live:CDLABEL=F rd.live.check\n' \
+	> "$W/seeds-bootcfg-syslinux/fedora"
+printf 'source /boot/grub/config.cfg\nif [ ${iso_path} ] ; then\nset loopback="findiso=${iso_path}"\nfi\nmenuentry "Live system (amd64)" --hotkey=l {\n\tlinux\t/live/vmlinuz boot=live components quiet splash ${loopback}\n\tinitrd\t/live/initrd.img\n}\nsubmenu "Utilities..." {\n\tsource /boot/grub/install.cfg\n}\n--FILE--\nset default=0\nset timeout=5\n' \
+	> "$W/seeds-bootcfg-grub/live-build"
+printf 'set default="1"\nfunction load_video {\n  insmod all_video\n}\nmenuentry '"'"'Start F'"'"' --class fedora {\n\tlinux /images/pxeboot/vmlinuz root=live:CDLABEL=F rd.live.image quiet\n\tinitrd /images/pxeboot/initrd.img\n}\n' \
+	> "$W/seeds-bootcfg-grub/fedora"
+printf 'boot=live components quiet findiso=/x.iso\nlive/vmlinuz\nlive/initrd.img\n' > "$W/seeds-recipe/live"
+printf 'root=live:CDLABEL=F rd.live.image rd.live.check\nlive/vmlinuz\nlive/initrd.img\n' > "$W/seeds-recipe/dracut"
 
 status=0
 for t in $TARGETS; do

@@ -209,3 +209,192 @@ static inline ssize_t tiso_read(void *ud, void *buf, size_t len, uint64_t off)
 	memcpy(buf, t->img + off, len);
 	return (ssize_t)len;
 }
+
+/* Rock Ridge entries of a record besides the name. */
+struct tiso_rr {
+	const char *name;    /* NM, NULL for none */
+	uint32_t mode;	     /* PX with this st_mode, 0 for none */
+	const char *symlink; /* SL with this target ("docs/x", "/etc/passwd"), NULL for none */
+};
+
+/* Like tiso_record(), with the Rock Ridge entries of rr (NULL: none). */
+static inline size_t tiso_record_rr(uint8_t *p, const char *id, size_t idlen, uint32_t extent,
+				    uint32_t size, uint8_t flags, const struct tiso_rr *rr)
+{
+	uint8_t su[256];
+	size_t n = 0;
+
+	if (rr && rr->name && strlen(rr->name) < 100) {
+		su[n++] = 'N';
+		su[n++] = 'M';
+		su[n++] = (uint8_t)(5 + strlen(rr->name));
+		su[n++] = 1;
+		su[n++] = 0;
+		memcpy(su + n, rr->name, strlen(rr->name));
+		n += strlen(rr->name);
+	}
+	if (rr && rr->mode) {
+		uint8_t *px = su + n;
+		memset(px, 0, 44);
+		px[0] = 'P';
+		px[1] = 'X';
+		px[2] = 44;
+		px[3] = 1;
+		tiso_both32(px + 4, rr->mode);
+		tiso_both32(px + 12, 1);
+		n += 44;
+	}
+	if (rr && rr->symlink) {
+		uint8_t *sl = su + n;
+		size_t o = 5;
+		const char *t = rr->symlink;
+		if (*t == '/') { /* the root component */
+			sl[o++] = 0x08;
+			sl[o++] = 0;
+			t++;
+		}
+		while (*t) {
+			size_t c = strcspn(t, "/");
+			if (n + o + 2 + c > 200)
+				break; /* longer than this builder makes */
+			sl[o++] = 0;
+			sl[o++] = (uint8_t)c;
+			for (size_t k = 0; k < c; k++)
+				sl[o++] = (uint8_t)*t++;
+			if (*t == '/')
+				t++;
+		}
+		sl[0] = 'S';
+		sl[1] = 'L';
+		sl[2] = (uint8_t)o;
+		sl[3] = 1;
+		sl[4] = 0;
+		n += o;
+	}
+	size_t len = 33 + idlen + ((idlen & 1) ? 0 : 1);
+	size_t at = len;
+	len += n;
+	if (len & 1)
+		len++;
+	memset(p, 0, len);
+	p[0] = (uint8_t)len;
+	tiso_both32(p + 2, extent);
+	tiso_both32(p + 10, size);
+	p[25] = flags;
+	p[28] = 1;
+	p[31] = 1;
+	p[32] = (uint8_t)idlen;
+	memcpy(p + 33, id, idlen);
+	memcpy(p + at, su, n);
+	return len;
+}
+
+/* A file (or directory, or symbolic link) of an image that tiso_build() makes. */
+struct tiso_file {
+	const char *path; /* "live/vmlinuz"; with a trailing '/', a directory */
+	const void *data; /* size bytes, or NULL for zeros */
+	size_t size;
+	const char *symlink; /* a Rock Ridge symbolic link to this, instead of a file */
+};
+
+#define TISO_MAX_DIRS 32
+
+/*
+ * Builds an image with a Rock Ridge tree of files (the directories they need are made, one
+ * block each; the ISO 9660 names are the upper-case Rock Ridge names), the root at block 20,
+ * directories from 21 on, then the files' data. 0, or -1 when it does not fit.
+ */
+static inline int tiso_build(struct tiso *t, const char *label, const struct tiso_file *files,
+			     size_t n)
+{
+	struct {
+		char path[256];
+		uint32_t block;
+		size_t parent, used;
+	} dirs[TISO_MAX_DIRS];
+	size_t n_dirs = 1;
+	uint32_t next;
+
+	memset(dirs, 0, sizeof(dirs));
+	dirs[0].block = 20;
+	/* Every directory of every path, parents first. */
+	for (size_t i = 0; i < n; i++) {
+		const char *p = files[i].path;
+		for (const char *s = strchr(p, '/'); s; s = strchr(s + 1, '/')) {
+			size_t l = (size_t)(s - p), d, parent = 0;
+			if (l >= sizeof(dirs[0].path))
+				return -1;
+			for (d = 1; d < n_dirs; d++)
+				if (strlen(dirs[d].path) == l && memcmp(dirs[d].path, p, l) == 0)
+					break;
+			if (d < n_dirs)
+				continue;
+			if (n_dirs >= TISO_MAX_DIRS)
+				return -1;
+			const char *up = memrchr(p, '/', l);
+			for (size_t e = 1; up && e < n_dirs; e++)
+				if (strlen(dirs[e].path) == (size_t)(up - p) &&
+				    memcmp(dirs[e].path, p, (size_t)(up - p)) == 0)
+					parent = e;
+			memcpy(dirs[n_dirs].path, p, l);
+			dirs[n_dirs].parent = parent;
+			dirs[n_dirs].block = 20 + (uint32_t)n_dirs;
+			n_dirs++;
+		}
+	}
+	next = 20 + (uint32_t)n_dirs;
+	uint32_t blocks = next;
+	for (size_t i = 0; i < n; i++)
+		blocks += (uint32_t)((files[i].size + 2047) / 2048);
+	if (tiso_init(t, blocks + 1, label, true) < 0)
+		return -1;
+	for (size_t d = 0; d < n_dirs; d++)
+		dirs[d].used = tiso_dot_records(tiso_block(t, dirs[d].block), dirs[d].block,
+						dirs[dirs[d].parent].block, d == 0);
+	/* Records: directories in their parents, then the files. */
+	for (size_t k = 1; k < n_dirs + n; k++) {
+		const struct tiso_file *f = k < n_dirs ? NULL : &files[k - n_dirs];
+		const char *path = f ? f->path : dirs[k].path;
+		size_t plen = strlen(path);
+		if (f && plen > 0 && path[plen - 1] == '/')
+			continue; /* a directory, made above */
+		const char *base = strrchr(path, '/');
+		size_t dl = base ? (size_t)(base - path) : 0, d = 0;
+		base = base ? base + 1 : path;
+		for (size_t e = 1; e < n_dirs; e++)
+			if (strlen(dirs[e].path) == dl && memcmp(dirs[e].path, path, dl) == 0)
+				d = e;
+		char id[64];
+		size_t il = 0;
+		for (const char *c = base; *c && il < 30; c++)
+			id[il++] =
+			    (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A')
+			    : ((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.')
+				? *c
+				: '_';
+		if (f) {
+			memcpy(id + il, ";1", 2);
+			il += 2;
+		}
+		struct tiso_rr rr = {.name = base};
+		uint32_t extent = f ? next : dirs[k].block, size = f ? (uint32_t)f->size : 2048;
+		if (f && f->symlink) {
+			rr.mode = 0120777;
+			rr.symlink = f->symlink;
+			extent = 0;
+			size = 0;
+		}
+		uint8_t rec[256];
+		size_t len = tiso_record_rr(rec, id, il, extent, size, f ? 0 : 2, &rr);
+		if (dirs[d].used + len > 2048)
+			return -1;
+		memcpy(tiso_block(t, dirs[d].block) + dirs[d].used, rec, len);
+		dirs[d].used += len;
+		if (f && !f->symlink) {
+			if (f->data)
+				memcpy(tiso_block(t, next), f->data, f->size);
+			next += (uint32_t)((f->size + 2047) / 2048);
+		}
+	}
+	return 0;
+}

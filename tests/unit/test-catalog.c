@@ -2,6 +2,7 @@
 #include "catalog.h"
 #include "helpers.h"
 #include "tap.h"
+#include "util.h"
 
 static struct catalog_entry *add(struct catalog *c, const char *path, const char *group)
 {
@@ -167,6 +168,208 @@ static void test_parse_errors(void)
 	catalog_finish(&c);
 }
 
+static void test_recipe_roundtrip(void)
+{
+	struct catalog c, d;
+	char *buf = NULL;
+	size_t len = 0;
+
+	catalog_init(&c);
+	struct catalog_entry *e = add(&c, "linux/debian-live.iso", "linux");
+	e->boot[0] = (struct iso_boot_entry){ISO_PLATFORM_BIOS, 0, ISO_EMUL_NONE, 35, 4};
+	e->n_boot = 1;
+	e->layouts = ISO_LAYOUT_LIVE;
+	e->recipe = strdup("live-boot");
+	e->kernel = strdup("live/vmlinuz-6.1.0-18-amd64");
+	e->initrd[0] = strdup("live/ucode.img");
+	e->initrd[1] = strdup("live/initrd.img-6.1.0-18-amd64");
+	e->n_initrd = 2;
+	e->append =
+	    strdup("boot=live components quiet splash fetch={files}/live/filesystem.squashfs");
+	e->fetch[0] = (struct catalog_fetch){strdup("live/vmlinuz-6.1.0-18-amd64"), 8000000};
+	e->fetch[1] = (struct catalog_fetch){strdup("live/ucode.img"), 4096};
+	e->fetch[2] = (struct catalog_fetch){strdup("live/initrd.img-6.1.0-18-amd64"), 40000000};
+	e->fetch[3] = (struct catalog_fetch){strdup("live/file with\\odd name ü"), 5ull << 30};
+	e->n_fetch = 4;
+	e->ram = (512ull << 20) + (6ull << 30);
+	/* An entry without a recipe writes none of its lines. */
+	add(&c, "plain.iso", "");
+	/* A recipe with no initrd and empty parameters is still whole. */
+	e = add(&c, "z/minimal.iso", "z");
+	e->recipe = strdup("dracut");
+	e->kernel = strdup("k");
+	e->append = strdup("");
+
+	FILE *f = open_memstream(&buf, &len);
+	CHECK_EQ_INT(catalog_format(&c, f), 0);
+	fclose(f);
+	CHECK(strstr(buf, "layout live\n"
+			  "recipe live-boot\n"
+			  "kernel live/vmlinuz-6.1.0-18-amd64\n"
+			  "initrd live/ucode.img\n"
+			  "initrd live/initrd.img-6.1.0-18-amd64\n"
+			  "append boot=live components quiet splash "
+			  "fetch={files}/live/filesystem.squashfs\n"
+			  "fetch 8000000 live/vmlinuz-6.1.0-18-amd64\n"
+			  "fetch 4096 live/ucode.img\n"
+			  "fetch 40000000 live/initrd.img-6.1.0-18-amd64\n"
+			  "fetch 5368709120 live/file with\\\\odd name \xc3\xbc\n"
+			  "ram 6979321856\n") != NULL);
+	/* Only two entries have recipe lines. */
+	size_t recipes = 0;
+	for (const char *q = buf; (q = strstr(q, "\nrecipe ")); q++)
+		recipes++;
+	CHECK_EQ_INT(recipes, 2);
+	CHECK(strstr(buf, "recipe dracut\nkernel k\nappend \nram 0\n") != NULL);
+
+	unsigned line = 0;
+	CHECK_EQ_INT(catalog_parse(&d, buf, len, &line), 0);
+	CHECK_EQ_INT(line, 0);
+	CHECK_EQ_INT(d.n, 3);
+	if (d.n != 3) {
+		catalog_finish(&c);
+		free(buf);
+		return;
+	}
+	for (size_t i = 0; i < d.n && i < c.n; i++) {
+		const struct catalog_entry *x = &d.entries[i], *y = &c.entries[i];
+		CHECK_STR(x->id, y->id);
+		CHECK_EQ_INT(x->recipe == NULL, y->recipe == NULL);
+		if (!y->recipe)
+			continue;
+		CHECK_STR(x->recipe, y->recipe);
+		CHECK_STR(x->kernel, y->kernel);
+		CHECK_STR(x->append, y->append);
+		CHECK_EQ_INT(x->n_initrd, y->n_initrd);
+		for (size_t k = 0; k < x->n_initrd && k < y->n_initrd; k++)
+			CHECK_STR(x->initrd[k], y->initrd[k]);
+		CHECK_EQ_INT(x->n_fetch, y->n_fetch);
+		for (size_t k = 0; k < x->n_fetch && k < y->n_fetch; k++) {
+			CHECK_STR(x->fetch[k].path, y->fetch[k].path);
+			CHECK_EQ_INT(x->fetch[k].size, y->fetch[k].size);
+		}
+		CHECK_EQ_INT(x->ram, y->ram);
+	}
+
+	/* The second write is the first. */
+	char *buf2 = NULL;
+	size_t len2 = 0;
+	f = open_memstream(&buf2, &len2);
+	CHECK_EQ_INT(catalog_format(&d, f), 0);
+	fclose(f);
+	CHECK_EQ_INT(len2, len);
+	CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+	free(buf2);
+
+	/* Clearing the recipe leaves the rest. */
+	catalog_entry_clear_recipe(&d.entries[0]);
+	CHECK(d.entries[0].recipe == NULL && d.entries[0].kernel == NULL);
+	CHECK_EQ_INT(d.entries[0].n_initrd, 0);
+	CHECK_EQ_INT(d.entries[0].n_fetch, 0);
+	CHECK_EQ_INT(d.entries[0].ram, 0);
+	CHECK_STR(d.entries[0].id, c.entries[0].id);
+	catalog_finish(&d);
+	catalog_finish(&c);
+	free(buf);
+}
+
+static void test_recipe_errors(void)
+{
+	struct catalog c;
+	unsigned line;
+
+	/* A recipe is whole: kernel and append, checked when the entry ends. */
+	expect_bad(HDR ENT("a") "recipe live-boot\nappend x\nend 1\n", 8);
+	expect_bad(HDR ENT("a") "recipe live-boot\nkernel k\nend 1\n", 8);
+	expect_bad(HDR ENT("a") "recipe live-boot\n" ENT("b") "end 2\n", 7);
+	expect_bad(HDR ENT("a") "recipe \nkernel k\nappend x\nend 1\n", 6);
+	expect_bad(HDR ENT("a") "recipe\nkernel k\nappend x\nend 1\n", 6);
+	/* Duplicates. */
+	expect_bad(HDR ENT("a") "recipe r\nrecipe r\n", 7);
+	expect_bad(HDR ENT("a") "kernel k\nkernel k\n", 7);
+	expect_bad(HDR ENT("a") "append a\nappend b\n", 7);
+	/* Paths of the kernel and initrds: relative, inside, printable. */
+	static const char *const bad_paths[] = {
+	    "../k", "/k", "a/../k", "a/./k", "a//k", "a/", ".", "..", "", "a\\x01b", "a\\x7fb",
+	};
+	char text[256];
+	for (size_t i = 0; i < ARRAY_SIZE(bad_paths); i++) {
+		snprintf(text, sizeof(text), HDR ENT("a") "kernel %s\n", bad_paths[i]);
+		expect_bad(text, 6);
+		snprintf(text, sizeof(text), HDR ENT("a") "initrd %s\n", bad_paths[i]);
+		expect_bad(text, 6);
+		snprintf(text, sizeof(text), HDR ENT("a") "fetch 1 %s\n", bad_paths[i]);
+		expect_bad(text, 6);
+	}
+	/* More than CATALOG_MAX_INITRDS initrds, more than CATALOG_MAX_FETCH fetches. */
+	char many[2048];
+	size_t o = (size_t)snprintf(many, sizeof(many), HDR ENT("a"));
+	for (int i = 0; i <= CATALOG_MAX_INITRDS; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "initrd i%d\n", i);
+	expect_bad(many, 6 + CATALOG_MAX_INITRDS);
+	o = (size_t)snprintf(many, sizeof(many), HDR ENT("a"));
+	for (int i = 0; i <= CATALOG_MAX_FETCH; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "fetch %d f%d\n", i, i);
+	expect_bad(many, 6 + CATALOG_MAX_FETCH);
+	/* Bad fetch lines. */
+	static const char *const bad_fetch[] = {
+	    "fetch\n",
+	    "fetch \n",
+	    "fetch 12\n",
+	    "fetch 12 \n",
+	    "fetch x a\n",
+	    "fetch -1 a\n",
+	    "fetch 1x a\n",
+	    "fetch  1 a\n",
+	    "fetch 99999999999999999999 a\n",
+	    "fetch 9223372036854775808 a\n",
+	    "fetch a 1\n",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_fetch); i++) {
+		snprintf(text, sizeof(text), HDR ENT("a") "%s", bad_fetch[i]);
+		expect_bad(text, 6);
+	}
+	/* Bad ram lines. */
+	static const char *const bad_ram[] = {"ram\n", "ram x\n", "ram -1\n", "ram 1 2\n",
+					      "ram 99999999999999999999\n"};
+	for (size_t i = 0; i < ARRAY_SIZE(bad_ram); i++) {
+		snprintf(text, sizeof(text), HDR ENT("a") "%s", bad_ram[i]);
+		expect_bad(text, 6);
+	}
+
+	/* What is fine: exactly the maximum, the largest numbers, paths with blanks. */
+	o = (size_t)snprintf(many, sizeof(many), HDR ENT("a") "recipe r\nkernel k\nappend \n");
+	for (int i = 0; i < CATALOG_MAX_INITRDS; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "initrd d/i %d\n", i);
+	for (int i = 0; i < CATALOG_MAX_FETCH; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o,
+				      "fetch 9223372036854775807 f %d\n", i);
+	snprintf(many + o, sizeof(many) - o, "ram 9223372036854775807\nend 1\n");
+	CHECK_EQ_INT(catalog_parse(&c, many, strlen(many), &line), 0);
+	if (c.n == 1) {
+		CHECK_EQ_INT(c.entries[0].n_initrd, CATALOG_MAX_INITRDS);
+		CHECK_STR(c.entries[0].initrd[7], "d/i 7");
+		CHECK_EQ_INT(c.entries[0].n_fetch, CATALOG_MAX_FETCH);
+		CHECK_STR(c.entries[0].fetch[15].path, "f 15");
+		CHECK_EQ_INT(c.entries[0].fetch[15].size, INT64_MAX);
+		CHECK_EQ_INT(c.entries[0].ram, INT64_MAX);
+		CHECK_STR(c.entries[0].append, "");
+	}
+	catalog_finish(&c);
+	/* Recipe lines without a recipe are read, and not written back. */
+	const char *stray = HDR ENT("a") "kernel k\ninitrd i\nfetch 1 f\nram 5\nend 1\n";
+	CHECK_EQ_INT(catalog_parse(&c, stray, strlen(stray), &line), 0);
+	CHECK_EQ_INT(c.n, 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	catalog_format(&c, f);
+	fclose(f);
+	CHECK(strstr(buf, "kernel") == NULL && strstr(buf, "ram") == NULL);
+	free(buf);
+	catalog_finish(&c);
+}
+
 static void test_save(void)
 {
 	struct catalog c, d;
@@ -213,6 +416,8 @@ int main(void)
 	RUN(test_ids);
 	RUN(test_roundtrip);
 	RUN(test_parse_errors);
+	RUN(test_recipe_roundtrip);
+	RUN(test_recipe_errors);
 	RUN(test_save);
 	return tap_done();
 }

@@ -211,6 +211,76 @@ static void test_url(void)
 	CHECK(!menu_id_valid("a/b"));
 }
 
+/* A file inside an ISO: kind MENU_URL_FILE, id and the decoded path. */
+static void file_url_is(const char *url, int want, const char *want_id, const char *want_file)
+{
+	enum menu_url_kind kind = MENU_URL_SCRIPT;
+	char id[CATALOG_ID_MAX] = "", file[MENU_URL_MAX + 1] = "";
+	int r = menu_url_parse(url, &kind, id, file);
+
+	if (r != want || (r == 0 && (kind != MENU_URL_FILE || strcmp(id, want_id) != 0 ||
+				     strcmp(file, want_file) != 0))) {
+		printf(
+		    "#   url \"%s\": got %d kind %d id \"%s\" file \"%s\", expected %d id \"%s\" "
+		    "file \"%s\"\n",
+		    url, r, kind, id, file, want, want_id ? want_id : "",
+		    want_file ? want_file : "");
+		tap_case_failed = 1;
+	}
+}
+
+static void test_url_file(void)
+{
+	file_url_is("/iso/abc/files/live/vmlinuz", 0, "abc", "live/vmlinuz");
+	file_url_is("/iso/abc/files/live/vmlinuz/", 0, "abc", "live/vmlinuz");
+	file_url_is("/iso/abc/files/x", 0, "abc", "x");
+	file_url_is("/iso/debian-live-0123456789ab/files/live/filesystem.squashfs", 0,
+		    "debian-live-0123456789ab", "live/filesystem.squashfs");
+	/* Escapes decode: "%2F" is a '/' like any other, blanks and UTF-8 are kept. */
+	file_url_is("/iso/abc/files/live%2Fvmlinuz", 0, "abc", "live/vmlinuz");
+	file_url_is("/iso/abc%2Ffiles%2Flive%2Fvmlinuz", 0, "abc", "live/vmlinuz");
+	file_url_is("/iso/abc/files/dir%20with%20space/file%20%C3%BC.txt", 0, "abc",
+		    "dir with space/file \xc3\xbc.txt");
+	file_url_is("/iso/abc/files/memtest86%2Bx64.bin", 0, "abc", "memtest86+x64.bin");
+	file_url_is("/iso/abc/files/a+b", 0, "abc", "a+b");
+	file_url_is("/iso/abc/files/.hidden/..x/...", 0, "abc", ".hidden/..x/...");
+	file_url_is("/iso/abc/files/files/files", 0, "abc", "files/files");
+	file_url_is("/iso/abc/files/a?b", 0, "abc", "a?b");
+	/* Not a file: the ISO itself, or no id. */
+	url_is("/iso/abc/files", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/abc/files/", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/abc/Files/x", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/abc/file/x", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/ABC/files/x", -ENOENT, 0, NULL);
+	url_is("/iso/a_b/files/x", -ENOENT, 0, NULL);
+	url_is("/isos/abc/files/x", -ENOENT, 0, NULL);
+	/* Nothing leaves the ISO's tree, escaped or not. */
+	static const char *const bad[] = {
+	    "/iso/abc/files/../x",	  "/iso/abc/files/..",
+	    "/iso/abc/files/a/../../x",	  "/iso/abc/files/./x",
+	    "/iso/abc/files/a/.",	  "/iso/abc/files/%2e%2e/x",
+	    "/iso/abc/files/%2E%2e",	  "/iso/abc/files/a%2F..%2Fb",
+	    "/iso/abc/files/a%2F%2E%2E",  "/iso/abc/files/%2F%2Fetc/passwd",
+	    "/iso/abc/files//etc/passwd", "/iso/abc/files/a//b",
+	    "/iso/abc/files/a%2F%2Fb",	  "/iso/abc/files/a%5C..%5Cb",
+	    "/iso/abc/files/a\\b",	  "/iso/abc/files/a%00b",
+	    "/iso/abc/files/a%0ab",	  "/iso/abc/files/a%7f",
+	    "/iso/abc/files/a%",	  "/iso/abc/files/a%g0",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		file_url_is(bad[i], -EINVAL, NULL, NULL);
+
+	/* The longest path that fits. */
+	char longurl[MENU_URL_MAX + 64];
+	memcpy(longurl, "/iso/abc/files/", 15);
+	memset(longurl + 15, 'x', sizeof(longurl) - 16);
+	longurl[MENU_URL_MAX] = '\0';
+	file_url_is(longurl, 0, "abc", longurl + 15);
+	longurl[MENU_URL_MAX] = 'x';
+	longurl[MENU_URL_MAX + 1] = '\0';
+	file_url_is(longurl, -EINVAL, NULL, NULL);
+}
+
 static void sanitized_is(const char *in, const char *want)
 {
 	char out[MENU_TEXT_MAX + 1];
@@ -485,6 +555,294 @@ static void test_script(void)
 	catalog_finish(&c);
 }
 
+static void give_recipe(struct catalog_entry *e, const char *append, uint64_t ram)
+{
+	e->recipe = strdup("live-boot");
+	e->kernel = strdup("live/vmlinuz");
+	e->initrd[0] = strdup("live/initrd.img");
+	e->n_initrd = 1;
+	e->append = strdup(append);
+	e->fetch[0] = (struct catalog_fetch){strdup("live/vmlinuz"), 8 << 20};
+	e->fetch[1] = (struct catalog_fetch){strdup("live/initrd.img"), 40 << 20};
+	e->fetch[2] = (struct catalog_fetch){strdup("live/filesystem.squashfs"), 900 << 20};
+	e->n_fetch = 3;
+	e->ram = ram;
+}
+
+/* Whether line b directly follows line a. */
+static bool lines_follow(const char *text, const char *a, const char *b)
+{
+	char both[1024];
+
+	snprintf(both, sizeof(both), "%s\n%s", a, b);
+	return line_in(text, both);
+}
+
+static void test_script_recipe(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+	const uint64_t ram = 3ull << 29; /* 1.5 GiB */
+
+	catalog_init(&c);
+	struct catalog_entry *live = add(&c, "linux/debian-live.iso", "linux", "debian-live");
+	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(live,
+		    "boot=live components quiet splash fetch={files}/live/filesystem.squashfs "
+		    "iso={iso} srv={server} keep={other} {",
+		    ram);
+	struct catalog_entry *plain = add(&c, "linux/another.iso", "linux", "another");
+	boot(plain, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	catalog_sort(&c);
+	live = by_name(&c, "debian-live");
+	plain = by_name(&c, "another");
+	const char *id = live->id;
+
+	struct menu_params p = {
+	    .title = "Lab",
+	    .timeout = 5,
+	    .http_base = "http://192.0.2.1:8080",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_ISCSI,
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	/* iPXE is asked for its ${memsize}, once, before anything else. */
+	CHECK(lines_follow(s,
+			   "isset ${memsize} && chain --replace "
+			   "http://192.0.2.1:8080/boot.ipxe?memsize=${memsize} ||",
+			   ":start"));
+	char *bm = section(s, "bios-menu"), *em = section(s, "efi-menu");
+	/* The recipe first, the SAN boot under it; the recipe is the default. */
+	char a[256], b[256];
+	snprintf(a, sizeof(a), "item -- bios-%s debian-live", id);
+	snprintf(b, sizeof(b), "item -- bios-%s-san debian-live (boot from SAN)", id);
+	CHECK(lines_follow(bm, a, b));
+	snprintf(line, sizeof(line), "item -- bios-%s another", plain->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line),
+		 "choose --default bios-%s --timeout 5000 isoboot-target || goto start",
+		 plain->id); /* the first bootable entry: "another" sorts first */
+	CHECK_LINE(bm, line);
+	snprintf(a, sizeof(a), "item -- efi-%s debian-live", id);
+	snprintf(b, sizeof(b), "item -- efi-%s-san debian-live (boot from SAN)", id);
+	CHECK(lines_follow(em, a, b));
+	snprintf(line, sizeof(line),
+		 "choose --default efi-%s --timeout 5000 isoboot-target || goto start", id);
+	CHECK_LINE(em, line);
+
+	/* The recipe's boot: its kernel and initrd over HTTP, placeholders filled in. */
+	snprintf(line, sizeof(line), "bios-%s", id);
+	char *sec = section(s, line);
+	CHECK_LINE(sec,
+		   "echo -- Booting debian-live: its own kernel over HTTP (live-boot), needs 1.5 "
+		   "GiB of RAM");
+	CHECK_LINE(sec, "imgfree");
+	snprintf(
+	    line, sizeof(line),
+	    "kernel http://192.0.2.1:8080/iso/%s/files/live/vmlinuz initrd=initrd.img boot=live "
+	    "components quiet splash fetch=http://192.0.2.1:8080/iso/%s/files/live/"
+	    "filesystem.squashfs iso=http://192.0.2.1:8080/iso/%s/debian-live.iso "
+	    "srv=192.0.2.1 keep={other} { || goto failed",
+	    id, id, id);
+	CHECK_LINE(sec, line);
+	snprintf(line, sizeof(line),
+		 "initrd http://192.0.2.1:8080/iso/%s/files/live/initrd.img || goto failed", id);
+	CHECK_LINE(sec, line);
+	CHECK(lines_follow(sec, "boot || goto failed", "goto failed"));
+	CHECK(strstr(sec, "imgfree\nkernel ") != NULL);
+	free(sec);
+	snprintf(line, sizeof(line), "bios-%s-san", id);
+	sec = section(s, line);
+	snprintf(line, sizeof(line), "sanboot iscsi:192.0.2.1::::%s || goto failed", live->iqn);
+	CHECK_LINE(sec, line);
+	free(sec);
+	snprintf(line, sizeof(line), "efi-%s", id);
+	sec = section(s, line);
+	CHECK(strstr(sec, "imgfree\nkernel http://192.0.2.1:8080/iso/") != NULL);
+	free(sec);
+	free(bm);
+	free(em);
+	free(s);
+
+	/* The answer to the question: no question again; enough RAM, the recipe is offered. */
+	p.memsize_asked = true;
+	p.memsize_mib = 2048;
+	p.default_entry = "debian-live.iso";
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK(strstr(s, "isset ${memsize}") == NULL);
+	CHECK(strstr(s, "needs 1.5 GiB of RAM, this machine") == NULL);
+	bm = section(s, "bios-menu");
+	snprintf(line, sizeof(line), "item -- bios-%s debian-live", id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line),
+		 "choose --default bios-%s --timeout 5000 isoboot-target || goto start", id);
+	CHECK_LINE(bm, line);
+	free(bm);
+	free(s);
+
+	/* Too little RAM: said so, and the default falls to the SAN boot. */
+	p.memsize_mib = 1024;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	bm = section(s, "bios-menu");
+	em = section(s, "efi-menu");
+	snprintf(a, sizeof(a),
+		 "item --gap -- debian-live: needs 1.5 GiB of RAM, this machine has 1 GiB");
+	snprintf(b, sizeof(b), "item -- bios-%s-san debian-live (boot from SAN)", id);
+	CHECK(lines_follow(bm, a, b));
+	snprintf(line, sizeof(line), "item -- bios-%s debian-live", id);
+	CHECK_NO_LINE(bm, line);
+	snprintf(line, sizeof(line),
+		 "choose --default bios-%s-san --timeout 5000 isoboot-target || goto start", id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line),
+		 "choose --default efi-%s-san --timeout 5000 isoboot-target || goto start", id);
+	CHECK_LINE(em, line);
+	free(bm);
+	free(em);
+	free(s);
+	/* Exactly enough is enough; 1 MiB less is not. */
+	p.memsize_mib = 1536;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK(strstr(s, "this machine has") == NULL);
+	free(s);
+	p.memsize_mib = 1535;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK(strstr(s, "needs 1.5 GiB of RAM, this machine has 1.5 GiB") != NULL);
+	free(s);
+	/* Not asked (an iPXE without ${memsize}): offered, no question asked again. */
+	p.memsize_mib = 0;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	CHECK(strstr(s, "this machine has") == NULL);
+	CHECK(strstr(s, "isset ${memsize}") == NULL);
+	free(s);
+
+	/* UEFI over HTTP: the second entry is the HTTP SAN boot. */
+	p.uefi_boot = MENU_UEFI_HTTP;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	snprintf(line, sizeof(line), "efi-%s-san", id);
+	sec = section(s, line);
+	snprintf(
+	    line, sizeof(line),
+	    "sanboot --no-describe http://192.0.2.1:8080/iso/%s/debian-live.iso || goto failed",
+	    id);
+	CHECK_LINE(sec, line);
+	free(sec);
+	free(s);
+	catalog_finish(&c);
+}
+
+static void test_script_recipe_refused(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+	static const char *const unsafe[] = {
+	    "boot=live x=${x}",	 "boot=live || shell",	  "boot=live && shell",
+	    "boot=live ; shell", "boot=live #comment",	  "boot=live a\\b",
+	    "boot=live \x01",	 "boot=live caf\xc3\xa9", "boot=live $x",
+	    "boot=live\ta",
+	};
+	static const char *const bad_kernels[] = {
+	    "live/vm linuz", "live/vm@linuz", "live/", "live/vmlinuz?x", "live/vm%20linuz",
+	};
+	struct menu_params p = {
+	    .title = "T",
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_ISCSI,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels) + 3; i++) {
+		catalog_init(&c);
+		struct catalog_entry *e = add(&c, "x.iso", "", "x");
+		boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+		give_recipe(e, i < ARRAY_SIZE(unsafe) ? unsafe[i] : "boot=live", 1);
+		if (i >= ARRAY_SIZE(unsafe) && i < ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels)) {
+			free(e->kernel);
+			e->kernel = strdup(bad_kernels[i - ARRAY_SIZE(unsafe)]);
+		} else if (i == ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels)) {
+			free(e->initrd[0]);
+			e->initrd[0] = strdup("live/initrd img");
+		} else if (i == ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels) + 1) {
+			free(e->initrd[0]); /* no initrd */
+			e->n_initrd = 0;
+		} else if (i == ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels) + 2) {
+			free(e->append); /* no parameters */
+			e->append = NULL;
+		}
+		CHECK(!menu_recipe_usable(e, false));
+		CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+		char *bm = section(s, "bios-menu");
+		/* The plain SAN entry remains, under its plain label. */
+		snprintf(line, sizeof(line), "item -- bios-%s x", e->id);
+		CHECK_LINE(bm, line);
+		snprintf(line, sizeof(line),
+			 "choose --default bios-%s isoboot-target || goto start", e->id);
+		CHECK_LINE(bm, line);
+		CHECK(strstr(s, "-san") == NULL);
+		CHECK(strstr(s, "imgfree") == NULL);
+		CHECK(strstr(s, "/files/") == NULL);
+		snprintf(line, sizeof(line), "bios-%s", e->id);
+		char *sec = section(s, line);
+		CHECK(strstr(sec, "sanboot iscsi:") != NULL);
+		free(sec);
+		free(bm);
+		free(s);
+		if (tap_case_failed) {
+			printf("#   case %zu\n", i);
+			catalog_finish(&c);
+			break;
+		}
+		catalog_finish(&c);
+	}
+
+	/* A recipe is offered only where the ISO boots at all: not on UEFI for a BIOS-only ISO. */
+	catalog_init(&c);
+	struct catalog_entry *e = add(&c, "x.iso", "", "x");
+	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	give_recipe(e, "boot=live", 1);
+	CHECK(menu_recipe_usable(e, false));
+	CHECK(!menu_recipe_usable(e, true));
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	char *em = section(s, "efi-menu");
+	CHECK_LINE(em, "item --gap -- x (BIOS only)");
+	free(em);
+	snprintf(line, sizeof(line), "efi-%s", e->id);
+	char *sec = section(s, line);
+	CHECK_STR(sec, "");
+	free(sec);
+	free(s);
+	catalog_finish(&c);
+
+	/* A floppy-emulated BIOS boot: the recipe, then memdisk. */
+	catalog_init(&c);
+	e = add(&c, "fd.iso", "", "fd");
+	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440);
+	give_recipe(e, "boot=live", 1);
+	p.memdisk = true;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	char *bm = section(s, "bios-menu");
+	char a[256], b[256];
+	snprintf(a, sizeof(a), "item -- bios-%s fd", e->id);
+	snprintf(b, sizeof(b), "item -- bios-%s-san fd (memdisk)", e->id);
+	CHECK(lines_follow(bm, a, b));
+	free(bm);
+	free(s);
+	/* Without memdisk on the server: the recipe and a gap line. */
+	p.memdisk = false;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	bm = section(s, "bios-menu");
+	CHECK(lines_follow(bm, a, "item --gap -- fd (needs memdisk on the server)"));
+	snprintf(line, sizeof(line), "choose --default bios-%s isoboot-target || goto start",
+		 e->id);
+	CHECK_LINE(bm, line);
+	free(bm);
+	free(s);
+	catalog_finish(&c);
+}
+
 int main(void)
 {
 	RUN(test_range_basic);
@@ -493,7 +851,10 @@ int main(void)
 	RUN(test_range_64bit);
 	RUN(test_dates_and_if_range);
 	RUN(test_url);
+	RUN(test_url_file);
 	RUN(test_sanitize);
 	RUN(test_script);
+	RUN(test_script_recipe);
+	RUN(test_script_recipe_refused);
 	return tap_done();
 }

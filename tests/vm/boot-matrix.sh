@@ -21,6 +21,17 @@
 #                   memtest86+x64.iso over iSCSI: memtest's screen (OCR)
 #   e efi-big       same chain -> big.iso over iSCSI: ISOBOOT-TEST-BOOT-efi and the file past 4 GiB
 #   f efi-big-http  same chain, [menu] uefi_boot = http -> big.iso over HTTP, as in e
+#   g bios-debian-live  BIOS chain -> the menu's default entry for a Debian live ISO (live-build):
+#                   its boot recipe, kernel and initrd over HTTP from inside the ISO, live-boot's
+#                   fetch= of the squashfs, to userland (the ISO's marker once multi-user.target
+#                   is reached); the kernel's command line must carry the recipe's fetch= URL
+#   h efi-debian-live   the same on OVMF (own PXE -> snponly.efi)
+#   i bios-dracut-live  as g for a dracut LiveOS ISO in the Fedora layout: root=live:URL
+#   j efi-dracut-live   the same on OVMF
+# The live cells need tests/build-live-isos.sh's ISOs (ISOBOOT_LIVE_CACHE); their guests get
+# 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
+# initrd and the squashfs from inside the ISO to the VM, and that nothing was written in the ISO
+# folder (no file added, every ISO's size and times unchanged).
 # QEMU's only BIOS PXE ROM is iPXE itself, which says so in its DHCP user class. dnsmasq tags the
 # BIOS cells' MAC addresses "pxerom": those clients stand in for a plain PXE ROM and are given
 # pxelinux.0 even though they say iPXE (ipxe.lkrn's own DHCP gets the same, and ignores it: it
@@ -37,7 +48,7 @@
 # Environment:
 #   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   CELL_TIMEOUT      seconds per boot (default 150)
+#   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
 #   OCR_EVERY         seconds between two screendumps in OCR cells (default 4)
 # ocr_check and the per-cell check helpers are called indirectly (by vm_boot and ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
@@ -49,8 +60,10 @@ need_root
 ISCSI=$BUILD/src/iscsi/isoboot-iscsi
 MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
+LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_VM_CELLS:-a b c d e f}
+CELLS=${ISOBOOT_VM_CELLS:-a b c d e f g h i j}
+LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # The TFTP root: file in the root, and where it comes from.
 TFTP_FILES=(
 	pxelinux.0=/usr/lib/PXELINUX/pxelinux.0
@@ -83,11 +96,21 @@ trap 'exit 130' INT TERM
 trap 'vm_cleanup; cleanup_tmp' EXIT
 
 # --- The ISO folder and its catalog (hard links, or a sparse copy of the 4.5 GiB big.iso).
-mkdir -p "$TMP/iso/sub" "$TMP/state"
+mkdir -p "$TMP/iso/sub" "$TMP/iso/live" "$TMP/state"
 place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
 place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
 place "$MEMTEST" "$TMP/iso/memtest86+x64.iso"
 place "$BIG" "$TMP/iso/sub/big.iso"
+# The live ISOs of the selected live cells (cell: ISO).
+for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso; do
+	f=${c#*:}
+	[[ " $CELLS " == *" ${c%%:*} "* ]] && [ ! -e "$TMP/iso/live/$f" ] || continue
+	[ -s "$LIVE_DIR/$f" ] || skip "$LIVE_DIR/$f missing (run tests/build-live-isos.sh)"
+	place "$LIVE_DIR/$f" "$TMP/iso/live/$f"
+done
+# Nothing may ever be written in the ISO folder: its files, sizes and times, before the boots.
+iso_stamps() { find "$TMP/iso" -type f -printf '%P %s %T@ %C@\n' | sort; }
+ISO_STAMPS=$(iso_stamps)
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $MEMDISK"
 "$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
@@ -115,11 +138,18 @@ CELL_DEFS=(
 	"d|efi-memtest|efi|memtest86+x64.iso|iscsi|ocr|$MEMTEST_WORDS"
 	"e|efi-big|efi|sub/big.iso|iscsi|serial|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
 	"f|efi-big-http|efi|sub/big.iso|http|serial|ISOBOOT-TEST-BOOT-efi|ISOBOOT-TEST-HIGH-BEGIN|$MARK|ISOBOOT-TEST-HIGH-END|ISOBOOT-TEST-DONE"
+	"g|bios-debian-live|bios|live/debian-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=live-boot"
+	"h|efi-debian-live|efi|live/debian-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=live-boot"
+	"i|bios-dracut-live|bios|live/dracut-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=dracut"
+	"j|efi-dracut-live|efi|live/dracut-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=dracut"
 )
 mac_of() { printf '52:54:00:1c:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
 for def in "${CELL_DEFS[@]}"; do
-	IFS='|' read -r _ _ _ iso _ <<<"$def"
+	IFS='|' read -r id _ _ iso how _ <<<"$def"
+	[[ " $CELLS " == *" $id "* ]] || continue
 	[ -n "$(catalog_id_of "$CAT" "$iso")" ] || fail "$iso is not in the catalog"
+	[ "$how" != recipe ] || [ -n "$(catalog_field "$CAT" "$(catalog_id_of "$CAT" "$iso")" recipe)" ] ||
+		fail "$iso has no boot recipe in the catalog"
 done
 [ "$FAILS" = 0 ] || finish
 
@@ -262,6 +292,11 @@ for def in "${CELL_DEFS[@]}"; do
 	menu_before=$(wc -l <"$MLOG")
 
 	VM_BOOT_NIC='' VM_BOOT_CHECK='' VM_BOOT_MONITOR=$TMP/mon-$id.sock VM_BOOT_GRACE=0
+	VM_BOOT_MEM=512 VM_BOOT_SMP=1
+	tmo=$CELL_TIMEOUT
+	if [ "$how" = recipe ]; then
+		VM_BOOT_MEM=2048 VM_BOOT_SMP=2 tmo=$LIVE_TIMEOUT
+	fi
 	if [ "$fw" = efi ]; then
 		VM_BOOT_NIC="virtio-net-pci,romfile="
 	fi
@@ -269,7 +304,7 @@ for def in "${CELL_DEFS[@]}"; do
 	# The test ISOs' GRUB powers the machine off after ISOBOOT-TEST-DONE.
 	[ "$iso" != sub/big.iso ] || VM_BOOT_GRACE=10
 	log "cell $id $name: $fw, $iso ($isoid) by $how, default of the menu"
-	if vm_boot "$name" "$fw" "$mac" "$CELL_TIMEOUT" "$dir" "${want[@]}"; then
+	if vm_boot "$name" "$fw" "$mac" "$tmo" "$dir" "${want[@]}"; then
 		verdict=PASS
 	else
 		verdict=FAIL
@@ -332,6 +367,16 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "isoboot-menu served ranges of $iso to $ip" menu_has "iso $isoid bytes" 206
 		ck "isoboot-menu served $ip a range past 4 GiB" high_range
 		;;
+	recipe)
+		# The kernel, each initrd and the fetched squashfs, all from inside the ISO.
+		while read -r _ _ path; do
+			ck "isoboot-menu served $path from inside $iso to $ip" \
+				menu_has "file $isoid/$path " 200
+		done < <(awk -v id="$isoid" '$1 == "iso" { cur = $2 } cur == id && $1 == "fetch"' "$CAT")
+		ck "the booted kernel's command line fetches from inside the ISO" \
+			grep -qF "$VM_SRV/iso/$isoid/files/" <(vm_serial_text "$dir/serial.log" |
+				grep -a 'ISOBOOT-LIVE-USERLAND')
+		;;
 	iscsi)
 		for _ in $(seq 30); do
 			[ "$(lines "$ILOG" "Login from $ip (" "normal session to $iso")" -ge 1 ] && break
@@ -346,6 +391,7 @@ for def in "${CELL_DEFS[@]}"; do
 	log "cell $id $name: serial $dir/serial.log, menu $MLOG"
 done
 menu_stop
+check "nothing was written in the ISO folder" test "$(iso_stamps)" = "$ISO_STAMPS"
 
 log "TFTP log: $TLOG"
 log "isoboot-iscsi log: $ILOG"

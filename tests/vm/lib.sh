@@ -144,6 +144,8 @@ vm_dnsmasq_conf() {
 #   VM_BOOT_MONITOR  path of a QEMU monitor socket to open (for vm_screendump)
 #   VM_BOOT_CHECK    a command run as `CMD DIR STRING...` instead of the serial match (e.g. OCR
 #                    of the screen); vm_boot is done when it returns 0
+#   VM_BOOT_MEM      the guest's RAM in MiB (default 512)
+#   VM_BOOT_SMP      its CPUs (default 1)
 vm_boot() {
 	local name=$1 fw=$2 mac=$3 tmo=$4 dir=$5
 	shift 5
@@ -169,7 +171,8 @@ vm_boot() {
 	esac
 	start=$(vm_ms)
 	ip netns exec "$VM_NS" timeout -k 5 $((tmo + 15)) \
-		qemu-system-x86_64 -name "$name" -accel tcg -smp 1 -m 512 -display none -no-reboot \
+		qemu-system-x86_64 -name "$name" -accel tcg -smp "${VM_BOOT_SMP:-1}" -m "${VM_BOOT_MEM:-512}" \
+		-display none -no-reboot \
 		"${fwopt[@]}" "${mon[@]}" \
 		-netdev "tap,id=n0,ifname=$VM_TAP,script=no,downscript=no" \
 		-device "$nic,netdev=n0,mac=$mac,bootindex=1" \

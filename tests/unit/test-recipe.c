@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Boot recipes: small ISOs built in memory with a kernel, initrds, a squashfs and the boot
+ * configuration of a live-boot or dracut system, and what recipe_derive() makes of them.
+ */
+#include "catalog.h"
+#include "isobuild.h"
+#include "recipe.h"
+#include "tap.h"
+#include "util.h"
+
+#define MIB (1024ull * 1024ull)
+#define KERNEL_SIZE 4096
+
+static uint8_t kernel_img[KERNEL_SIZE], not_kernel[KERNEL_SIZE];
+
+static void make_kernels(void)
+{
+	memset(kernel_img, 0x90, sizeof(kernel_img));
+	memcpy(kernel_img + 0x202, "HdrS", 4);
+	memset(not_kernel, 0x90, sizeof(not_kernel));
+	memcpy(not_kernel + 0x202, "HdrX", 4);
+}
+
+#define CFG(path, text)                                                                            \
+	{                                                                                          \
+		path, text, sizeof(text) - 1, NULL                                                 \
+	}
+#define KERNEL(path)                                                                               \
+	{                                                                                          \
+		path, kernel_img, KERNEL_SIZE, NULL                                                \
+	}
+#define BLOB(path, size)                                                                           \
+	{                                                                                          \
+		path, NULL, size, NULL                                                             \
+	}
+
+struct built {
+	struct tiso t;
+	struct iso_source src;
+	struct iso_volume v;
+	struct catalog_entry e;
+	const char *why;
+	int r;
+};
+
+/* Builds the image and derives its recipe. */
+static void derive(struct built *b, const struct tiso_file *files, size_t n)
+{
+	const char *problem;
+
+	*b = (struct built){0};
+	if (tiso_build(&b->t, "LIVE", files, n) < 0)
+		abort();
+	b->src = (struct iso_source){.read = tiso_read, .userdata = &b->t, .size = b->t.size};
+	CHECK_EQ_INT(iso_volume_open(&b->v, &b->src, &problem), 0);
+	b->why = NULL;
+	b->r = recipe_derive(&b->v, &b->e, &b->why);
+}
+
+static void built_finish(struct built *b)
+{
+	catalog_entry_finish(&b->e);
+	free(b->t.img);
+}
+
+#define DERIVE(b, files) derive((b), (files), ARRAY_SIZE(files))
+
+/* No recipe, for the reason given. */
+#define CHECK_NO_RECIPE(files, reason)                                                             \
+	do {                                                                                       \
+		struct built nr_b;                                                                 \
+		DERIVE(&nr_b, files);                                                              \
+		CHECK_EQ_INT(nr_b.r, 0);                                                           \
+		CHECK(nr_b.e.recipe == NULL);                                                      \
+		CHECK_EQ_INT(nr_b.e.n_fetch, 0);                                                   \
+		CHECK_STR(nr_b.why, (reason));                                                     \
+		built_finish(&nr_b);                                                               \
+	} while (0)
+
+static const char deb_isolinux[] = "include menu.cfg\n"
+				   "default vesamenu.c32\n"
+				   "prompt 0\n"
+				   "timeout 0\n";
+static const char deb_menu[] = "include stdmenu.cfg\n"
+			       "include live.cfg\n";
+static const char deb_live[] = "label live-amd64\n"
+			       "\tmenu label ^Live system (amd64)\n"
+			       "\tmenu default\n"
+			       "\tlinux /live/vmlinuz\n"
+			       "\tinitrd /live/initrd.img\n"
+			       "\tappend boot=live components quiet splash findiso=${iso_path}\n";
+
+static void test_live_boot(void)
+{
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", deb_isolinux),
+	    CFG("isolinux/menu.cfg", deb_menu),
+	    CFG("isolinux/live.cfg", deb_live),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 5000),
+	    BLOB("live/filesystem.squashfs", 10000),
+	    BLOB("live/other.squashfs", 20000), /* larger, but filesystem.squashfs is named */
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "live-boot");
+	CHECK_STR(b.e.kernel, "live/vmlinuz");
+	CHECK_EQ_INT(b.e.n_initrd, 1);
+	CHECK_STR(b.e.initrd[0], "live/initrd.img");
+	/* findiso= is dropped (it would look for the ISO on a local disk). */
+	CHECK_STR(b.e.append,
+		  "boot=live components quiet splash fetch={files}/live/filesystem.squashfs");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3) {
+		CHECK_STR(b.e.fetch[0].path, "live/vmlinuz");
+		CHECK_EQ_INT(b.e.fetch[0].size, KERNEL_SIZE);
+		CHECK_STR(b.e.fetch[1].path, "live/initrd.img");
+		CHECK_EQ_INT(b.e.fetch[1].size, 5000);
+		CHECK_STR(b.e.fetch[2].path, "live/filesystem.squashfs");
+		CHECK_EQ_INT(b.e.fetch[2].size, 10000);
+	}
+	/* A base, the kernel, the initrd twice (loaded and unpacked) and the squashfs. */
+	CHECK_EQ_INT(b.e.ram, 512 * MIB + KERNEL_SIZE + 2 * 5000 + 10000);
+	built_finish(&b);
+}
+
+static void test_live_boot_grub(void)
+{
+	/* Only a GRUB configuration (as on an EFI-only image), findiso= in it. */
+	static const char grub[] =
+	    "source /boot/grub/config.cfg\n"
+	    "menuentry \"Live system (amd64)\" --hotkey=l {\n"
+	    "\tlinux\t/live/vmlinuz-6.1.0-18-amd64 boot=live components quiet splash "
+	    "findiso=${iso_path} toram fetch=http://elsewhere/x.squashfs\n"
+	    "\tinitrd\t/live/initrd.img-6.1.0-18-amd64\n"
+	    "}\n";
+	static const char config[] = "set default=0\nset timeout=30\n"
+				     "if [ ${iso_path} ] ; then\n"
+				     "set loopback=\"findiso=${iso_path}\"\n"
+				     "export loopback\n"
+				     "fi\n";
+	const struct tiso_file files[] = {
+	    CFG("boot/grub/grub.cfg", grub),	    CFG("boot/grub/config.cfg", config),
+	    KERNEL("live/vmlinuz-6.1.0-18-amd64"),  BLOB("live/initrd.img-6.1.0-18-amd64", 3000),
+	    BLOB("live/filesystem.squashfs", 7000),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "live-boot");
+	CHECK_STR(b.e.kernel, "live/vmlinuz-6.1.0-18-amd64");
+	CHECK_STR(b.e.initrd[0], "live/initrd.img-6.1.0-18-amd64");
+	/* toram and the ISO's own fetch= go: the recipe's fetch= replaces them. */
+	CHECK_STR(b.e.append,
+		  "boot=live components quiet splash fetch={files}/live/filesystem.squashfs");
+	CHECK_EQ_INT(b.e.ram, 512 * MIB + KERNEL_SIZE + 2 * 3000 + 7000);
+	built_finish(&b);
+}
+
+static void test_live_media_path(void)
+{
+	/* live-media-path= names the folder; without filesystem.squashfs in it, the largest
+	 * *.squashfs there is the one (Grml). */
+	static const char cfg[] =
+	    "default grml\n"
+	    "label grml\n"
+	    "  kernel /boot/grml64/vmlinuz\n"
+	    "  append initrd=/boot/grml64/initrd.img apm=power-off boot=live "
+	    "live-media-path=/live/grml64-full/ bootid=grml64full202305 nomce\n";
+	const struct tiso_file files[] = {
+	    CFG("boot/isolinux/isolinux.cfg", cfg),
+	    KERNEL("boot/grml64/vmlinuz"),
+	    BLOB("boot/grml64/initrd.img", 6000),
+	    BLOB("live/grml64-full/small.squashfs", 3000),
+	    BLOB("live/grml64-full/grml64-full.squashfs", 9000),
+	    BLOB("live/grml64-full/notes.txt", 50000),
+	    BLOB("live/grml64-full/big.squashfs.txt", 60000),
+	    BLOB("live/filesystem.squashfs", 90000), /* not in the folder named */
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.append, "apm=power-off boot=live live-media-path=/live/grml64-full/ "
+			      "bootid=grml64full202305 nomce "
+			      "fetch={files}/live/grml64-full/grml64-full.squashfs");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3) {
+		CHECK_STR(b.e.fetch[2].path, "live/grml64-full/grml64-full.squashfs");
+		CHECK_EQ_INT(b.e.fetch[2].size, 9000);
+	}
+	CHECK_STR(b.e.initrd[0], "boot/grml64/initrd.img");
+	built_finish(&b);
+
+	/* live-media-path=/live/sub/ with filesystem.squashfs in it: that one. */
+	static const char cfg2[] = "label live\n"
+				   "  linux /live/vmlinuz\n"
+				   "  initrd /live/initrd.img\n"
+				   "  append boot=live live-media-path=/live/sub/ quiet\n";
+	const struct tiso_file files2[] = {
+	    CFG("isolinux/isolinux.cfg", cfg2),	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),	    BLOB("live/sub/filesystem.squashfs", 2048),
+	    BLOB("live/sub/bigger.squashfs", 4096), BLOB("live/filesystem.squashfs", 8192),
+	};
+	DERIVE(&b, files2);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.append, "boot=live live-media-path=/live/sub/ quiet "
+			      "fetch={files}/live/sub/filesystem.squashfs");
+	built_finish(&b);
+
+	/* A live-media-path= that escapes the root stays inside the ISO. */
+	static const char cfg3[] = "label live\n"
+				   "  linux /live/vmlinuz\n"
+				   "  initrd /live/initrd.img\n"
+				   "  append boot=live live-media-path=/../../live/./sub\n";
+	const struct tiso_file files3[] = {
+	    CFG("isolinux/isolinux.cfg", cfg3),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/sub/x.squashfs", 2048),
+	};
+	DERIVE(&b, files3);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "live/sub/x.squashfs");
+	built_finish(&b);
+}
+
+static const char fedora_isolinux[] =
+    "default vesamenu.c32\n"
+    "timeout 600\n"
+    "menu title Fedora-Workstation-Live 39\n"
+    "label linux\n"
+    "  menu label ^Start Fedora-Workstation-Live 39\n"
+    "  kernel vmlinuz\n"
+    "  append initrd=initrd.img root=live:CDLABEL=Fedora-WS-Live-39-1-5 rd.live.image quiet "
+    "rhgb\n"
+    "label check\n"
+    "  menu label Test this ^media & start Fedora-Workstation-Live 39\n"
+    "  menu default\n"
+    "  kernel vmlinuz\n"
+    "  append initrd=initrd.img root=live:CDLABEL=Fedora-WS-Live-39-1-5 rd.live.image "
+    "rd.live.check quiet\n";
+
+static void test_dracut(void)
+{
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", fedora_isolinux),
+	    KERNEL("isolinux/vmlinuz"),
+	    BLOB("isolinux/initrd.img", 8000),
+	    BLOB("LiveOS/squashfs.img", 12000),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "dracut");
+	CHECK_STR(b.e.kernel, "isolinux/vmlinuz");
+	CHECK_EQ_INT(b.e.n_initrd, 1);
+	CHECK_STR(b.e.initrd[0], "isolinux/initrd.img");
+	/* The media check and the CD label's root= go; root=live: over HTTP comes. */
+	CHECK_STR(b.e.append, "rd.live.image quiet root=live:{files}/LiveOS/squashfs.img ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "LiveOS/squashfs.img");
+	CHECK_EQ_INT(b.e.ram, 768 * MIB + KERNEL_SIZE + 2 * 8000 + 12000);
+	built_finish(&b);
+}
+
+static void test_dracut_grub(void)
+{
+	/* Fedora's GRUB configuration, images/pxeboot, rd.live.dir and rd.live.squashimg. */
+	static const char grub[] =
+	    "set default=\"0\"\n"
+	    "function load_video {\n  insmod all_video\n}\n"
+	    "load_video\n"
+	    "search --no-floppy --set=root -l 'Fedora-WS-Live-39-1-5'\n"
+	    "menuentry 'Start Fedora-Workstation-Live 39' --class fedora --class gnu-linux {\n"
+	    "\tlinux /images/pxeboot/vmlinuz root=live:CDLABEL=Fedora-WS-Live-39-1-5 "
+	    "rd.live.image rd.live.dir=/Other rd.live.squashimg=rootfs.img rd.live.ram "
+	    "inst.stage2=hd:LABEL=x quiet rhgb\n"
+	    "\tinitrd /images/pxeboot/initrd.img\n"
+	    "}\n";
+	const struct tiso_file files[] = {
+	    CFG("EFI/BOOT/grub.cfg", grub),	     KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 8000), BLOB("LiveOS/squashfs.img", 12000),
+	    BLOB("Other/rootfs.img", 13000),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "dracut");
+	CHECK_STR(b.e.kernel, "images/pxeboot/vmlinuz");
+	CHECK_STR(b.e.append,
+		  "rd.live.image quiet rhgb root=live:{files}/Other/rootfs.img ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3) {
+		CHECK_STR(b.e.fetch[2].path, "Other/rootfs.img");
+		CHECK_EQ_INT(b.e.fetch[2].size, 13000);
+	}
+	built_finish(&b);
+
+	/* rd.live.squashimg= that is not there: the default name in that folder. */
+	static const char grub2[] = "menuentry x {\n"
+				    "  linux /images/pxeboot/vmlinuz root=live:CDLABEL=X "
+				    "rd.live.image rd.live.squashimg=nothere.img\n"
+				    "  initrd /images/pxeboot/initrd.img\n"
+				    "}\n";
+	const struct tiso_file files2[] = {
+	    CFG("boot/grub2/grub.cfg", grub2),
+	    KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 8000),
+	    BLOB("LiveOS/squashfs.img", 12000),
+	};
+	DERIVE(&b, files2);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.append, "rd.live.image root=live:{files}/LiveOS/squashfs.img ip=dhcp");
+	built_finish(&b);
+}
+
+static void test_several_initrds(void)
+{
+	/* Microcode first, as Arch does; each is fetched, in order. */
+	static const char cfg[] = "LABEL live\n"
+				  "LINUX /live/vmlinuz\n"
+				  "INITRD /live/ucode.img,/live/initrd.img\n"
+				  "APPEND boot=live\n";
+	const struct tiso_file files[] = {
+	    CFG("syslinux/syslinux.cfg", cfg),	    KERNEL("live/vmlinuz"),
+	    BLOB("live/ucode.img", 1000),	    BLOB("live/initrd.img", 2000),
+	    BLOB("live/filesystem.squashfs", 3000),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_EQ_INT(b.e.n_initrd, 2);
+	CHECK_STR(b.e.initrd[0], "live/ucode.img");
+	CHECK_STR(b.e.initrd[1], "live/initrd.img");
+	CHECK_EQ_INT(b.e.n_fetch, 4);
+	if (b.e.n_fetch == 4) {
+		CHECK_STR(b.e.fetch[1].path, "live/ucode.img");
+		CHECK_STR(b.e.fetch[2].path, "live/initrd.img");
+		CHECK_STR(b.e.fetch[3].path, "live/filesystem.squashfs");
+	}
+	CHECK_EQ_INT(b.e.ram, 512 * MIB + KERNEL_SIZE + 2 * 3000 + 3000);
+	CHECK_STR(b.e.append, "boot=live fetch={files}/live/filesystem.squashfs");
+	built_finish(&b);
+}
+
+static void test_no_recipe(void)
+{
+	static const char cfg[] = "label live\n"
+				  "  linux /live/vmlinuz\n"
+				  "  initrd /live/initrd.img\n"
+				  "  append boot=live quiet\n";
+
+	/* No kernel file. */
+	const struct tiso_file no_kernel[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(no_kernel, "its default entry's kernel is not a file of the ISO");
+
+	/* A kernel that is not Linux: no "HdrS", or too short to have it. */
+	const struct tiso_file not_linux[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    {"live/vmlinuz", not_kernel, KERNEL_SIZE, NULL},
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(not_linux, "its default entry's kernel is not a Linux kernel");
+	const struct tiso_file short_kernel[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    {"live/vmlinuz", kernel_img, 0x205, NULL},
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(short_kernel, "its default entry's kernel is not a Linux kernel");
+
+	/* The kernel is a directory, or a symbolic link (which may point anywhere). */
+	const struct tiso_file kernel_dir[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    BLOB("live/vmlinuz/x", 10),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(kernel_dir, "its default entry's kernel is not a file of the ISO");
+	const struct tiso_file kernel_link[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),	      KERNEL("live/vmlinuz-6.1"),
+	    {"live/vmlinuz", NULL, 0, "vmlinuz-6.1"}, BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(kernel_link, "its default entry's kernel is not a file of the ISO");
+
+	/* No initrd in the configuration; an initrd that is not in the ISO. */
+	static const char no_initrd_cfg[] = "label live\n"
+					    "  linux /live/vmlinuz\n"
+					    "  append boot=live quiet\n";
+	const struct tiso_file no_initrd[] = {
+	    CFG("isolinux/isolinux.cfg", no_initrd_cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(no_initrd, "its default entry has no initrd");
+	const struct tiso_file missing_initrd[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(missing_initrd, "an initrd of its default entry is not a file of the ISO");
+
+	/* No squashfs. */
+	const struct tiso_file no_squashfs[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.img", 100),
+	};
+	CHECK_NO_RECIPE(no_squashfs, "the file its initrd would fetch is not in the ISO");
+	const struct tiso_file squashfs_dir[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs/x", 100),
+	};
+	CHECK_NO_RECIPE(squashfs_dir, "the file its initrd would fetch is not in the ISO");
+	const struct tiso_file squashfs_link[] = {
+	    CFG("isolinux/isolinux.cfg", cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    {"live/filesystem.squashfs", NULL, 0, "/etc/shadow"},
+	};
+	CHECK_NO_RECIPE(squashfs_link, "the file its initrd would fetch is not in the ISO");
+	const struct tiso_file no_dracut_img[] = {
+	    CFG("isolinux/isolinux.cfg", fedora_isolinux),
+	    KERNEL("isolinux/vmlinuz"),
+	    BLOB("isolinux/initrd.img", 8000),
+	    BLOB("LiveOS/rootfs.img", 12000),
+	};
+	CHECK_NO_RECIPE(no_dracut_img, "the file its initrd would fetch is not in the ISO");
+
+	/* A family not in the table: Ubuntu's casper. */
+	static const char casper_cfg[] = "default live\n"
+					 "label live\n"
+					 "  kernel /casper/vmlinuz\n"
+					 "  append file=/cdrom/preseed/ubuntu.seed boot=casper "
+					 "initrd=/casper/initrd quiet splash ---\n";
+	const struct tiso_file casper[] = {
+	    CFG("isolinux/txt.cfg", casper_cfg),
+	    CFG("isolinux/isolinux.cfg", casper_cfg),
+	    KERNEL("casper/vmlinuz"),
+	    BLOB("casper/initrd", 100),
+	    BLOB("casper/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(casper, "its default entry belongs to no known family");
+	/* "boot=live" must be a whole parameter. */
+	static const char almost_cfg[] = "label live\n"
+					 "  linux /live/vmlinuz\n"
+					 "  initrd /live/initrd.img\n"
+					 "  append xboot=live boot=lives boot=live-ish\n";
+	const struct tiso_file almost[] = {
+	    CFG("isolinux/isolinux.cfg", almost_cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(almost, "its default entry belongs to no known family");
+
+	/* Kernel and initrd names that iPXE cannot give to an image ("initrd=NAME"). */
+	static const char bad_kernel_cfg[] = "label live\n"
+					     "  linux /live/vmlinuz:6.1\n"
+					     "  initrd /live/initrd.img\n"
+					     "  append boot=live\n";
+	const struct tiso_file bad_kernel[] = {
+	    CFG("isolinux/isolinux.cfg", bad_kernel_cfg),
+	    KERNEL("live/vmlinuz:6.1"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(bad_kernel, "its default entry's kernel is not a file of the ISO");
+	static const char bad_initrd_cfg[] = "label live\n"
+					     "  linux /live/vmlinuz\n"
+					     "  initrd /live/initrd@1.img\n"
+					     "  append boot=live\n";
+	const struct tiso_file bad_initrd[] = {
+	    CFG("isolinux/isolinux.cfg", bad_initrd_cfg),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd@1.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(bad_initrd, "an initrd of its default entry is not a file of the ISO");
+
+	/* No configuration at all, or one without a Linux entry. */
+	const struct tiso_file nothing[] = {
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(nothing, "no isolinux, syslinux or GRUB configuration with a Linux entry");
+	const struct tiso_file chain_only[] = {
+	    CFG("isolinux/isolinux.cfg", "label hd\n  localboot 0x80\n"),
+	    CFG("boot/grub/grub.cfg", "menuentry x { chainloader +1 }\n"),
+	};
+	CHECK_NO_RECIPE(chain_only,
+			"no isolinux, syslinux or GRUB configuration with a Linux entry");
+}
+
+/* A configuration that gives no recipe does not stop the next one from giving one. */
+static void test_next_config(void)
+{
+	static const char casper_cfg[] = "label live\n"
+					 "  kernel /casper/vmlinuz\n"
+					 "  append boot=casper initrd=/casper/initrd\n";
+	static const char grub[] = "menuentry live {\n"
+				   "  linux /live/vmlinuz boot=live components\n"
+				   "  initrd /live/initrd.img\n"
+				   "}\n";
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", casper_cfg),
+	    CFG("boot/grub/grub.cfg", grub),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "live-boot");
+	CHECK_STR(b.e.append, "boot=live components fetch={files}/live/filesystem.squashfs");
+	built_finish(&b);
+
+	/* Upper-case ISO 9660 configuration names are found too (without Rock Ridge names the
+	 * configuration is looked up without case). */
+	const struct tiso_file upper[] = {
+	    CFG("ISOLINUX/ISOLINUX.CFG", "label live\n  linux /live/vmlinuz\n"
+					 "  initrd /live/initrd.img\n  append boot=live\n"),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	DERIVE(&b, upper);
+	CHECK_EQ_INT(b.r, 1);
+	built_finish(&b);
+}
+
+/* The parameters: unsafe ones left out, length bounded; through recipe_from_entry(). */
+static void test_parameters(void)
+{
+	const struct tiso_file files[] = {
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	    BLOB("live/my file.squashfs", 100),
+	    BLOB("LiveOS/squashfs.img", 100),
+	};
+	struct built b;
+	struct bootcfg_entry be = {
+	    .label = (char *)"x",
+	    .kernel = (char *)"live/vmlinuz",
+	    .initrd = {(char *)"live/initrd.img"},
+	    .n_initrd = 1,
+	};
+	static const struct {
+		const char *own, *want;
+	} cases[] = {
+	    {"boot=live", "boot=live fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live ${x} a=${y} || && ; #c d#e",
+	     "boot=live d#e fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live a\\b {files} x={iso} q",
+	     "boot=live q fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live \x01 \x7f caf\xc3\xa9 ok",
+	     "boot=live ok fetch={files}/live/filesystem.squashfs"},
+	    {"  boot=live\t\tquiet  ", "boot=live quiet fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live toram toram=filesystem.squashfs toramx",
+	     "boot=live toramx fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live initrd=/x BOOT_IMAGE=/y nfsroot=1 netboot=nfs iscsi=z",
+	     "boot=live fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live fetch=http://x/y fetch=z",
+	     "boot=live fetch={files}/live/filesystem.squashfs"},
+	    {"boot=live ip=frommedia",
+	     "boot=live ip=frommedia fetch={files}/live/filesystem.squashfs"},
+	    {"rd.live.image root=live:CDLABEL=X root=/dev/sda rd.live.check ip=dhcp",
+	     "rd.live.image root=live:{files}/LiveOS/squashfs.img ip=dhcp"},
+	    {"rd.live.image ip=eth0:dhcp6",
+	     "rd.live.image root=live:{files}/LiveOS/squashfs.img ip=dhcp"},
+	};
+	DERIVE(&b, files); /* no configuration: only the volume is used */
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		be.append = (char *)cases[i].own;
+		const char *why = NULL;
+		catalog_entry_clear_recipe(&b.e);
+		int r = recipe_from_entry(&b.v, &be, &b.e, &why);
+		CHECK_EQ_INT(r, 1);
+		if (r == 1 && strcmp(b.e.append, cases[i].want) != 0) {
+			printf("#   \"%s\": \"%s\", expected \"%s\"\n", cases[i].own, b.e.append,
+			       cases[i].want);
+			tap_case_failed = 1;
+		}
+	}
+
+	/* Odd folder and file names: no recipe, or the default name, never an error. */
+	static const struct {
+		const char *own, *why, *fetched;
+	} odd[] = {
+	    {"boot=live live-media-path=/(nothere",
+	     "the file its initrd would fetch is not in the ISO", NULL},
+	    {"boot=live live-media-path=(x)/live", NULL, "live/filesystem.squashfs"},
+	    {"boot=live live-media-path=/", "the live medium's folder is not a path in the ISO",
+	     NULL},
+	    {"boot=live live-media-path=..", "the live medium's folder is not a path in the ISO",
+	     NULL},
+	    {"boot=live live-media-path=", NULL, "live/filesystem.squashfs"},
+	    {"rd.live.image rd.live.squashimg=..", NULL, "LiveOS/squashfs.img"},
+	    {"rd.live.image rd.live.squashimg=../../..", NULL, "LiveOS/squashfs.img"},
+	    {"rd.live.image rd.live.squashimg=../live/filesystem.squashfs", NULL,
+	     "live/filesystem.squashfs"},
+	    {"rd.live.image rd.live.dir=/ rd.live.squashimg=x",
+	     "the live medium's folder is not a path in the ISO", NULL},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
+		be.append = (char *)odd[i].own;
+		const char *why = NULL;
+		catalog_entry_clear_recipe(&b.e);
+		int r = recipe_from_entry(&b.v, &be, &b.e, &why);
+		CHECK_EQ_INT(r, odd[i].fetched ? 1 : 0);
+		if (r == 0 && odd[i].why)
+			CHECK_STR(why, odd[i].why);
+		if (r == 1 && b.e.n_fetch == 3)
+			CHECK_STR(b.e.fetch[2].path, odd[i].fetched);
+		if (tap_case_failed) {
+			printf("#   \"%s\"\n", odd[i].own);
+			break;
+		}
+	}
+
+	/* Too long for a kernel command line: no recipe. */
+	char *longer = malloc(BOOTCFG_MAX_ARGS * 2);
+	size_t o = (size_t)sprintf(longer, "boot=live");
+	while (o < BOOTCFG_MAX_ARGS + 10)
+		o += (size_t)sprintf(longer + o, " abcdefgh");
+	be.append = longer;
+	const char *why = NULL;
+	catalog_entry_clear_recipe(&b.e);
+	int r = recipe_from_entry(&b.v, &be, &b.e, &why);
+	CHECK_EQ_INT(r, 0);
+	CHECK(b.e.recipe == NULL);
+	CHECK_STR(why, "its kernel parameters are too long");
+	free(longer);
+
+	/* A fetched file whose name cannot go into a URL on the command line as it is. */
+	be.append = (char *)"boot=live live-media-path=/live rd.x";
+	const struct tiso_file spaced[] = {
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/my file.squashfs", 100),
+	};
+	built_finish(&b);
+	DERIVE(&b, spaced);
+	why = NULL;
+	r = recipe_from_entry(&b.v, &be, &b.e, &why);
+	CHECK_EQ_INT(r, 0);
+	CHECK(b.e.recipe == NULL);
+	CHECK_STR(why, "the file its initrd would fetch has an unusable name");
+	built_finish(&b);
+}
+
+int main(void)
+{
+	make_kernels();
+	RUN(test_live_boot);
+	RUN(test_live_boot_grub);
+	RUN(test_live_media_path);
+	RUN(test_dracut);
+	RUN(test_dracut_grub);
+	RUN(test_several_initrds);
+	RUN(test_no_recipe);
+	RUN(test_next_config);
+	RUN(test_parameters);
+	return tap_done();
+}
