@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	/* sendfile() to a closed connection raises SIGPIPE; the daemon threads inherit the mask,
+	/* A send() to a closed connection raises SIGPIPE; the daemon threads inherit the mask,
 	 * so only sigwait() below sees SIGTERM and SIGINT. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stop);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The libmicrohttpd glue: request routing, the catalog kept fresh by a stat() per request, ISO
- * and memdisk files with ranges served zero-copy from their file descriptor, and one access
+ * and memdisk files with ranges, read piece by piece and checked against change, and one access
  * entry in the journal per request.
  */
 #include "server.h"
@@ -190,68 +190,107 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, struct request *r
 
 /* What a response carries: a whole file, or the extents of a file inside an ISO. */
 struct payload {
-	int fd; /* consumed */
+	int fd;		       /* consumed */
+	const struct stat *st; /* of fd, as it was looked at for this request */
 	uint64_t size;
 	time_t mtime;
 	const char *etag;
 	const struct iso_file *file; /* NULL: the whole of fd */
 };
 
-/* Files of several extents (past 4 GiB) are read piece by piece; the rest goes by sendfile(). */
-struct extent_reader {
+/* Bodies are read by pread() in chunks of this size. */
+#define BODY_CHUNK (256u << 10)
+
+/*
+ * Every body is read here, chunk by chunk, and each chunk is handed out only if the file is still
+ * the one the response started from (same inode, size and modification time, checked after the
+ * read): an image that shrinks or is rewritten during a download ends the response, and
+ * libmicrohttpd closes the connection, instead of sending old and new bytes under one ETag, or
+ * spinning on a sendfile() that keeps returning 0 at a premature end of file (libmicrohttpd
+ * 0.9.75 does that).
+ */
+struct body {
 	int fd;
-	uint64_t start; /* the response's first byte, in the file */
-	size_t n;
+	struct stat st;
+	uint64_t start; /* the response's first byte, in the file (or the ISO file) */
+	size_t n;	/* extents; one covering the whole file for plain files */
 	struct iso_extent ext[ISO_MAX_EXTENTS];
+	uint64_t *counted; /* the request's byte count, for its access entry */
+	char what[CATALOG_ID_MAX + 16];
 };
 
-static ssize_t extent_read(void *cls, uint64_t pos, char *buf, size_t max)
+static bool file_unchanged(const struct stat *a, const struct stat *b)
 {
-	struct extent_reader *er = cls;
-	uint64_t at = er->start + pos;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
 
-	for (size_t i = 0; i < er->n; i++) {
-		if (at >= er->ext[i].length) {
-			at -= er->ext[i].length;
+static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct body *b = cls;
+	uint64_t at = b->start + pos;
+	struct stat now;
+	const char *why = NULL;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (at >= b->ext[i].length) {
+			at -= b->ext[i].length;
 			continue;
 		}
-		size_t n = er->ext[i].length - at < max ? (size_t)(er->ext[i].length - at) : max;
-		ssize_t got = pread_full(er->fd, buf, n, er->ext[i].offset + at);
-		/* The image shrank or failed under us: end the response, never pad it. */
-		if (got <= 0)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		return got;
+		size_t n = b->ext[i].length - at < max ? (size_t)(b->ext[i].length - at) : max;
+		ssize_t got = pread_full(b->fd, buf, n, b->ext[i].offset + at);
+		if (got < 0)
+			why = "cannot be read";
+		else if ((size_t)got < n)
+			why = "shrank";
+		else if (fstat(b->fd, &now) < 0 || !file_unchanged(&now, &b->st))
+			why = "changed";
+		if (!why) {
+			*b->counted += (uint64_t)got;
+			return got;
+		}
+		break;
 	}
+	if (!why)
+		why = "ended early";
+	log_warning("%s %s during a download, after %" PRIu64 " bytes: closing the connection",
+		    b->what, why, *b->counted);
 	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
-static void extent_free(void *cls)
+static void body_free(void *cls)
 {
-	struct extent_reader *er = cls;
+	struct body *b = cls;
 
-	close(er->fd);
-	free(er);
+	close(b->fd);
+	free(b);
 }
 
 /* A response for bytes [first, first + len) of the payload; takes pl->fd. */
-static struct MHD_Response *payload_response(const struct payload *pl, uint64_t first, uint64_t len)
+static struct MHD_Response *payload_response(const struct payload *pl, struct request *rq,
+					     uint64_t first, uint64_t len)
 {
 	const struct iso_file *f = pl->file;
+	struct body *b = calloc(1, sizeof(*b));
 
-	if (!f)
-		return MHD_create_response_from_fd_at_offset64(len, pl->fd, first);
-	if (f->n_extents <= 1)
-		return MHD_create_response_from_fd_at_offset64(
-		    len, pl->fd, (f->n_extents ? f->extents[0].offset : 0) + first);
-	struct extent_reader *er = calloc(1, sizeof(*er));
-	if (!er)
+	if (!b)
 		return NULL;
-	*er = (struct extent_reader){.fd = pl->fd, .start = first, .n = f->n_extents};
-	memcpy(er->ext, f->extents, f->n_extents * sizeof(f->extents[0]));
+	*b = (struct body){.fd = pl->fd, .st = *pl->st, .start = first, .counted = &rq->bytes};
+	if (f) {
+		b->n = f->n_extents;
+		memcpy(b->ext, f->extents, f->n_extents * sizeof(f->extents[0]));
+	} else {
+		b->n = 1;
+		b->ext[0] = (struct iso_extent){.offset = 0, .length = pl->size};
+	}
+	if (rq->iso[0])
+		snprintf(b->what, sizeof(b->what), "The ISO %s", rq->iso);
+	else
+		snprintf(b->what, sizeof(b->what), "The file");
 	struct MHD_Response *resp =
-	    MHD_create_response_from_callback(len, 64 * 1024, extent_read, er, extent_free);
+	    MHD_create_response_from_callback(len, BODY_CHUNK, body_read, b, body_free);
 	if (!resp)
-		free(er); /* the caller closes the fd */
+		free(b); /* the caller closes the fd */
 	return resp;
 }
 
@@ -283,12 +322,12 @@ static enum MHD_Result serve_payload(struct MHD_Connection *conn, struct request
 			 last, size);
 		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
 			 " bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last, size);
-		resp = payload_response(pl, first, last - first + 1);
+		resp = payload_response(pl, rq, first, last - first + 1);
 		status = MHD_HTTP_PARTIAL_CONTENT;
 	} else {
 		snprintf(rq->what + strlen(rq->what), sizeof(rq->what) - strlen(rq->what),
 			 " whole %" PRIu64, size);
-		resp = payload_response(pl, 0, size);
+		resp = payload_response(pl, rq, 0, size);
 		status = MHD_HTTP_OK;
 	}
 	if (!resp) {
@@ -302,10 +341,8 @@ static enum MHD_Result serve_payload(struct MHD_Connection *conn, struct request
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, modified);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	return queue(conn, rq, status, resp,
-		     kind == HTTP_RANGE_OK		? last - first + 1
-		     : kind == HTTP_RANGE_UNSATISFIABLE ? 0
-							: size);
+	/* The body counts its own bytes, as it hands them out. */
+	return queue(conn, rq, status, resp, 0);
 }
 
 /* Serves an open file (fd is consumed) whole or by ranges. */
@@ -322,7 +359,7 @@ static enum MHD_Result serve_file(struct MHD_Connection *conn, struct request *r
 	snprintf(etag, sizeof(etag), "\"%s-%" PRIx64 "-%" PRIx64 "\"", tag, (uint64_t)st.st_size,
 		 (uint64_t)st.st_mtime);
 	struct payload pl = {
-	    .fd = fd, .size = (uint64_t)st.st_size, .mtime = st.st_mtime, .etag = etag};
+	    .fd = fd, .st = &st, .size = (uint64_t)st.st_size, .mtime = st.st_mtime, .etag = etag};
 	return serve_payload(conn, rq, &pl);
 }
 
@@ -468,7 +505,7 @@ static enum MHD_Result serve_iso_file(struct menu_server *s, struct MHD_Connecti
 		 f.n_extents ? f.extents[0].offset : 0, f.size, (uint64_t)st.st_size,
 		 (uint64_t)st.st_mtime);
 	struct payload pl = {
-	    .fd = fd, .size = f.size, .mtime = st.st_mtime, .etag = etag, .file = &f};
+	    .fd = fd, .st = &st, .size = f.size, .mtime = st.st_mtime, .etag = etag, .file = &f};
 	return serve_payload(conn, rq, &pl);
 }
 
