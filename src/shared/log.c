@@ -52,6 +52,38 @@ enum log_target log_get_target(void)
 	return log_target;
 }
 
+/*
+ * Control characters in what is logged become \xNN: names and values come from the network and
+ * the file system, and a raw newline or escape sequence would forge lines or repaint terminals.
+ */
+static void escape_into(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < size; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		} else {
+			out[o++] = (char)*p;
+		}
+	}
+	out[o] = '\0';
+}
+
+static char *escape_dup(const char *in)
+{
+	size_t size = strlen(in) * 4 + 1;
+	char *out = malloc(size);
+
+	if (out)
+		escape_into(in, out, size);
+	return out;
+}
+
 static bool field_key_valid(const char *k)
 {
 	if (str_empty(k) || k[0] == '_' || strlen(k) > 64)
@@ -81,7 +113,12 @@ int log_build_fields(int prio, int err, const char *ident, const char *msgid,
 		n++;                                                                               \
 	} while (0)
 
-	ADD("MESSAGE=%s", message);
+	_cleanup_free_ char *m = escape_dup(message);
+	if (!m) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ADD("MESSAGE=%s", m);
 	ADD("PRIORITY=%d", prio);
 	ADD("SYSLOG_IDENTIFIER=%s", ident);
 	if (msgid)
@@ -93,7 +130,12 @@ int log_build_fields(int prio, int err, const char *ident, const char *msgid,
 			r = -EINVAL;
 			goto fail;
 		}
-		ADD("%s=%s", f->key, f->value ? f->value : "");
+		_cleanup_free_ char *v = escape_dup(f->value ? f->value : "");
+		if (!v) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		ADD("%s=%s", f->key, v);
 	}
 #undef ADD
 	return (int)n;
@@ -106,7 +148,7 @@ fail:
 int log_full(int prio, int err, const char *msgid, const struct log_field *fields, const char *fmt,
 	     ...)
 {
-	char msg[2048];
+	char msg[2048], safe[4 * sizeof(msg)];
 	va_list ap;
 	int saved = errno;
 
@@ -143,10 +185,11 @@ int log_full(int prio, int err, const char *msgid, const struct log_field *field
 
 	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
+	escape_into(msg, safe, sizeof(safe));
 	if (prio <= LOG_WARNING)
-		fprintf(stderr, "%s: %s: %s\n", log_ident, names[prio & 7], msg);
+		fprintf(stderr, "%s: %s: %s\n", log_ident, names[prio & 7], safe);
 	else
-		fprintf(stderr, "%s: %s\n", log_ident, msg);
+		fprintf(stderr, "%s: %s\n", log_ident, safe);
 	errno = saved;
 	return err;
 }

@@ -33,6 +33,9 @@ ln -s "$TMP/outside/secret.iso" "$I/escape.iso"
 ln -s ../outside/secret.iso "$I/escape-relative.iso"
 ln -s good.iso "$I/alias.iso"
 mkfifo "$I/fifo.iso"
+# A name that would forge a log line and drive the terminal, if logged raw.
+FORGED=$'forged\nisoboot-scan: Added evil.iso\e[2J.iso.part'
+cp "$GOOD" "$I/$FORGED"
 cp "$GOOD" "$I/unreadable.iso"
 chmod 000 "$I/unreadable.iso"
 
@@ -78,7 +81,11 @@ CAT=$TMP/state/catalog
 check "good.iso and its alias are catalogued" test "$(grep -c '^iso ' "$CAT")" = 2
 check "alias.iso is catalogued" grep -qx 'path alias.iso' "$CAT"
 check "no other file got in" test "$(grep '^path ' "$CAT" | sort | tr '\n' ' ')" = "path alias.iso path good.iso "
-check "skip count in the summary" grep -q "${#WHY[@]} files skipped" "$TMP/log"
+check "skip count in the summary" grep -q "$((${#WHY[@]} + 1)) files skipped" "$TMP/log"
+check "a name with a newline and an escape is logged escaped, on one line" grep -qF \
+	'Skipping forged\x0aisoboot-scan: Added evil.iso\x1b[2J.iso.part: name marks' "$TMP/log"
+check "no raw escape character in the log" test "$(tr -cd '\033' <"$TMP/log" | wc -c)" = 0
+check "no forged line in the log" test "$(grep -c '^isoboot-scan: Added evil' "$TMP/log")" = 0
 sums_after=$(cd "$I" && find . -type f -perm -u+r -exec sha256sum {} + | sort)
 check "no ISO was modified" test "$sums_before" = "$sums_after"
 

@@ -49,6 +49,30 @@ static void test_stderr(void)
 	CHECK(strstr(out, "hidden") == NULL);
 }
 
+static void test_escaping(void)
+{
+	struct capture cap;
+	char *out[16];
+	const struct log_field f[] = {{"ISOBOOT_ISO", "a\nb\x1b[2Jc\x7f"}, {0}};
+
+	/* A name from the network must not forge a line or reach the terminal raw. */
+	log_init("isoboot-test", LOG_TARGET_STDERR);
+	capture_begin(&cap);
+	log_info("Login from %s", "iqn.x\nisoboot-test: forged\x1b[31m");
+	const char *text = capture_end(&cap);
+	CHECK(strstr(text, "isoboot-test: Login from iqn.x\\x0aisoboot-test: forged\\x1b[31m\n") !=
+	      NULL);
+	CHECK(strchr(text, '\x1b') == NULL);
+	int n = log_build_fields(LOG_INFO, 0, "t", NULL, f, "m\r\n", out, 16);
+	CHECK_EQ_INT(n, 4);
+	if (n == 4) {
+		CHECK_STR(out[0], "MESSAGE=m\\x0d\\x0a");
+		CHECK_STR(out[3], "ISOBOOT_ISO=a\\x0ab\\x1b[2Jc\\x7f");
+	}
+	for (int i = 0; i < n; i++)
+		free(out[i]);
+}
+
 static void test_auto_target(void)
 {
 	/* Without $JOURNAL_STREAM naming our stderr, messages go to stderr. */
@@ -62,6 +86,7 @@ int main(void)
 {
 	RUN(test_fields);
 	RUN(test_stderr);
+	RUN(test_escaping);
 	RUN(test_auto_target);
 	return tap_done();
 }
