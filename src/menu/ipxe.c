@@ -105,6 +105,22 @@ char *menu_path_encode(const char *in)
 	return url_encode(in, true);
 }
 
+/*
+ * The file name put after the id in an ISO's URL (firmware likes one; the server ignores it):
+ * the ISO's name, less what the server refuses in any URL (control characters, backslashes).
+ */
+static char *url_file_name(const struct catalog_entry *e)
+{
+	_cleanup_free_ char *clean = strdup(e->name);
+
+	if (!clean)
+		return NULL;
+	for (char *c = clean; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
+			*c = '_';
+	return menu_url_encode(*clean ? clean : e->id);
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -334,7 +350,7 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 	char need[32];
 
 	if (!kernel || asprintf(&files, "%s/iso/%s/files", p->http_base, e->id) < 0 ||
-	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, *file ? file : e->id) < 0)
+	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, file) < 0)
 		return -ENOMEM;
 	format_gib(e->ram, need, sizeof(need));
 	/* imgfree: images of an earlier attempt would be handed to this kernel too. */
@@ -370,7 +386,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 			continue;
 		enum menu_boot how = menu_entry_boot(e, efi, p);
 		bool recipe = menu_recipe_usable(e, efi);
-		_cleanup_free_ char *file = menu_url_encode(e->name);
+		_cleanup_free_ char *file = url_file_name(e);
 		if (!file)
 			return -ENOMEM;
 		display_name(e, text, sizeof(text));
@@ -390,7 +406,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 			fprintf(f,
 				"echo -- Booting %s over HTTP\n"
 				"sanboot --no-describe %s/iso/%s/%s.iso || goto failed\n",
-				text, p->http_base, e->id, *file ? file : e->id);
+				text, p->http_base, e->id, file);
 			break;
 		default:
 			fprintf(f,
@@ -398,7 +414,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 				"kernel %s/boot/memdisk iso raw || goto failed\n"
 				"initrd %s/iso/%s/%s.iso || goto failed\n"
 				"boot || goto failed\n",
-				text, p->http_base, p->http_base, e->id, *file ? file : e->id);
+				text, p->http_base, p->http_base, e->id, file);
 			break;
 		}
 		fprintf(f, "goto failed\n");

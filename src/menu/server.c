@@ -572,7 +572,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	enum menu_url_kind kind;
 	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
 
-	(void)version;
 	(void)upload_data;
 	if (!rq) {
 		/* Answering before the whole request is in would make MHD close the connection:
@@ -602,6 +601,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	menu_text_sanitize(method, rq->method, sizeof(rq->method));
 	menu_text_sanitize(url, rq->what, 64 < sizeof(rq->what) ? 64 : sizeof(rq->what));
 
+	/* RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400. */
+	if (streq(version, MHD_HTTP_VERSION_1_1) &&
+	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+		return reply_text(conn, rq, MHD_HTTP_BAD_REQUEST, "Bad request: no Host header\n");
 	if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
 		return reply_text(conn, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "Method not allowed\n");
 	int r = menu_url_parse(url, &kind, id, file);

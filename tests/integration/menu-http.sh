@@ -4,7 +4,7 @@
 # a sparse image over 4 GiB, traversal attempts, 50 keep-alive clients, a catalog that changes
 # under it, the access log, and a clean stop on SIGTERM.
 . "$(dirname "$0")/../lib/common.sh"
-need_cmd systemd-socket-activate curl ss cmp dd
+need_cmd systemd-socket-activate curl ss cmp dd socat
 MENU=$BUILD/src/menu/isoboot-menu
 MENU_PID=
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
@@ -142,6 +142,13 @@ check "overlong URL: refused" bash -c "[[ '$(pa "$B/iso/$MT/$LONG")' =~ ^(400|41
 HUGE=$(head -c 40000 /dev/zero | tr '\0' b)
 check "a 40 kB header: refused" bash -c "[[ '$(pa -H "X-Big: $HUGE" "$U")' =~ ^(400|413|431|000)$ ]]"
 check "POST: 405" test "$(code -X POST --data x "$B/boot.ipxe")" = 405
+# RFC 9112 3.2: HTTP/1.1 needs Host; HTTP/1.0 does not.
+host_less() { # VERSION: the status line of a GET without a Host header
+	printf 'GET /boot.ipxe HTTP/%s\r\nConnection: close\r\n\r\n' "$1" |
+		timeout 10 socat -t 5 - "TCP:127.0.0.1:$PORT" 2>/dev/null | head -n1 | tr -d '\r'
+}
+check "HTTP/1.1 without Host: 400" test "$(host_less 1.1)" = "HTTP/1.1 400 Bad Request"
+check "HTTP/1.0 without Host: 200" test "$(host_less 1.0 | cut -d' ' -f2)" = 200
 check "the server still answers" test "$(code "$B/boot.ipxe")" = 200
 
 # --- 50 keep-alive clients at once ----------------------------------------------------------

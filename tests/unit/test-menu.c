@@ -578,6 +578,53 @@ static bool lines_follow(const char *text, const char *a, const char *b)
 	return line_in(text, both);
 }
 
+/* Every URL the menu writes is one the server accepts, whatever the ISO's file name. */
+static void test_script_urls_accepted(void)
+{
+	static const char *const names[] = {
+	    "tab\there", "new\nline", "cr\rx",	"esc\x1b[2J",  "del\x7f", "back\\slash",
+	    "per%cent",	 "space d",   "ü-utf8", "q?uery#frag", "..",	  ".",
+	};
+	struct catalog c;
+	char *s = NULL;
+	size_t len, urls = 0;
+
+	catalog_init(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "n%zu.iso", i);
+		struct catalog_entry *e = add(&c, path, "", names[i]);
+		boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440); /* memdisk: the URL is used */
+		boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	}
+	struct menu_params p = {
+	    .title = "t",
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_HTTP,
+	    .memdisk = true,
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	for (const char *u = s; s && (u = strstr(u, "http://192.0.2.1/iso/"));) {
+		u += strlen("http://192.0.2.1");
+		size_t n = strcspn(u, " \n");
+		char url[MENU_URL_MAX + 1], id[CATALOG_ID_MAX];
+		enum menu_url_kind kind;
+		snprintf(url, sizeof(url), "%.*s", (int)n, u);
+		int r = menu_url_parse(url, &kind, id, NULL);
+		if (r != 0 || kind != MENU_URL_ISO) {
+			printf("#   the server refuses its own URL %s (%d)\n", url, r);
+			tap_case_failed = 1;
+		}
+		urls++;
+		u += n;
+	}
+	/* Each name: memdisk's initrd on BIOS, HTTP sanboot on UEFI. */
+	CHECK_EQ_INT((int)urls, (int)(2 * ARRAY_SIZE(names)));
+	free(s);
+	catalog_finish(&c);
+}
+
 static void test_script_recipe(void)
 {
 	struct catalog c;
@@ -854,6 +901,7 @@ int main(void)
 	RUN(test_url_file);
 	RUN(test_sanitize);
 	RUN(test_script);
+	RUN(test_script_urls_accepted);
 	RUN(test_script_recipe);
 	RUN(test_script_recipe_refused);
 	return tap_done();
