@@ -19,7 +19,6 @@
 #include "log.h"
 #include "util.h"
 
-#define LOGIN_TIMEOUT_MS 30000
 #define SEND_TIMEOUT_S 60
 #define USER_TIMEOUT_MS 120000
 #define SPIN_NS 50000
@@ -203,6 +202,9 @@ static int serve(int fd, const struct isoboot_config *cfg)
 		return log_error_errno(-ENOMEM, "Cannot set up the connection from %s", client);
 	}
 
+	/* The login has a deadline from the connection's start: a client trickling a byte now and
+	 * then must not keep a process for ever. */
+	uint64_t login_deadline = now_ns() + (uint64_t)cfg->iscsi_login_timeout * 1000000000ull;
 	bool rcv_timeout_set = false, spin = true;
 	for (;;) {
 		if (conn_has_output(c)) {
@@ -223,10 +225,22 @@ static int serve(int fd, const struct isoboot_config *cfg)
 		/* A blocking recv() straight away: at queue depth 1 every syscall is latency.
 		 * During login SO_RCVTIMEO bounds the wait. */
 		bool login = conn_state(c) == CONN_LOGIN;
-		if (login != rcv_timeout_set) {
-			struct timeval tv = {.tv_sec = login ? LOGIN_TIMEOUT_MS / 1000 : 0};
+		if (login) {
+			uint64_t now = now_ns();
+			if (now >= login_deadline) {
+				log_warning("Connection from %s: login timed out", client);
+				conn_set_end_reason(c, "login timeout");
+				break;
+			}
+			uint64_t left_us = (login_deadline - now) / 1000 + 1;
+			struct timeval tv = {.tv_sec = (time_t)(left_us / 1000000),
+					     .tv_usec = (suseconds_t)(left_us % 1000000)};
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-			rcv_timeout_set = login;
+			rcv_timeout_set = true;
+		} else if (rcv_timeout_set) {
+			struct timeval tv = {0};
+			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			rcv_timeout_set = false;
 		}
 		ssize_t n = -1;
 		errno = EAGAIN;
@@ -240,11 +254,8 @@ static int serve(int fd, const struct isoboot_config *cfg)
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && login) {
-			log_warning("Connection from %s: login timed out", client);
-			conn_set_end_reason(c, "login timeout");
-			break;
-		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && login)
+			continue; /* the deadline is checked above */
 		if (n <= 0) {
 			conn_set_end_reason(c, n == 0 ? "connection closed by the initiator"
 						      : "connection error");
@@ -258,18 +269,91 @@ static int serve(int fd, const struct isoboot_config *cfg)
 	return 0;
 }
 
+/* The connections being served by children, and where from, for the caps. */
+struct child {
+	pid_t pid;
+	struct sockaddr_storage from;
+};
+
+static volatile sig_atomic_t child_exited;
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	child_exited = 1;
+}
+
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return true;
+}
+
+static void reap(struct child *kids, size_t *n)
+{
+	pid_t pid;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (size_t i = 0; i < *n; i++)
+			if (kids[i].pid == pid) {
+				kids[i] = kids[--*n];
+				break;
+			}
+}
+
+/*
+ * Without systemd: a child per connection, at most [iscsi] max_connections at once and
+ * max_connections_per_source from one address, as isoboot-iscsi.socket limits them. A
+ * connection over a cap is closed at once, with a warning (one a second at most).
+ */
 static int accept_loop(int lfd, const struct isoboot_config *cfg)
 {
-	/* Children are reaped by the kernel; their exit status is in the journal already. */
-	struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
-	sigaction(SIGCHLD, &sa, NULL);
+	struct sigaction sa = {.sa_handler = on_sigchld}; /* no SA_RESTART: accept() returns */
+	struct child *kids = calloc(cfg->iscsi_max_connections, sizeof(*kids));
+	size_t n = 0;
+	time_t warned = 0;
 
+	if (!kids)
+		return log_error_errno(-ENOMEM, "Cannot track the connections");
+	sigaction(SIGCHLD, &sa, NULL);
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		struct sockaddr_storage from;
+		socklen_t len = sizeof(from);
+		if (child_exited) {
+			child_exited = 0;
+			reap(kids, &n);
+		}
+		int fd = accept4(lfd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return log_error_errno(neg_errno(), "accept() failed");
+			int r = log_error_errno(neg_errno(), "accept() failed");
+			free(kids);
+			return r;
+		}
+		reap(kids, &n);
+		size_t same = 0;
+		for (size_t i = 0; i < n; i++)
+			same += same_source(&kids[i].from, &from);
+		if (n >= cfg->iscsi_max_connections || same >= cfg->iscsi_max_per_source) {
+			char addr[INET6_ADDRSTRLEN + 8] = "?";
+			sockaddr_format((struct sockaddr *)&from, len, addr, sizeof(addr), 0);
+			if (time(NULL) != warned)
+				log_warning("Refusing a connection from %s: %s connections", addr,
+					    n >= cfg->iscsi_max_connections
+						? "already max_connections"
+						: "already its "
+						  "max_connections_per_source");
+			warned = time(NULL);
+			close(fd);
+			continue;
 		}
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -281,6 +365,7 @@ static int accept_loop(int lfd, const struct isoboot_config *cfg)
 			close(lfd);
 			_exit(serve(fd, cfg) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 		}
+		kids[n++] = (struct child){.pid = pid, .from = from};
 		close(fd);
 	}
 }

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <stdarg.h>
 
 #include "log.h"
@@ -33,6 +34,10 @@ int config_init(struct isoboot_config *c)
 	    .menu_title = strdup("isoboot"),
 	    .menu_default = strdup(""),
 	    .menu_timeout = 10,
+	    /* As isoboot-iscsi.socket: MaxConnections=512, MaxConnectionsPerSource=16. */
+	    .iscsi_login_timeout = 30,
+	    .iscsi_max_connections = 512,
+	    .iscsi_max_per_source = 16,
 	    .menu_uefi_boot = MENU_UEFI_ISCSI,
 	    .menu_memdisk = strdup(ISOBOOT_DEFAULT_MEMDISK),
 	    .chap_user = strdup(""),
@@ -415,6 +420,22 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 			return 0;
 		}
 		return set_string(&c->menu_default, value);
+	}
+	if (streq(section, "iscsi") &&
+	    (streq(key, "login_timeout") || streq(key, "max_connections") ||
+	     streq(key, "max_connections_per_source"))) {
+		bool tmo = streq(key, "login_timeout");
+		uint64_t max = tmo ? CONFIG_ISCSI_LOGIN_TIMEOUT_MAX : CONFIG_ISCSI_MAX_CONNECTIONS;
+		if (parse_u64(value, 1, max, &u) < 0) {
+			syntax_error(st,
+				     "%s must be a whole number from 1 to %" PRIu64 ", got '%s'",
+				     key, max, value);
+			return 0;
+		}
+		*(tmo				  ? &c->iscsi_login_timeout
+		  : streq(key, "max_connections") ? &c->iscsi_max_connections
+						  : &c->iscsi_max_per_source) = (unsigned)u;
+		return 0;
 	}
 	if (streq(section, "menu") && streq(key, "timeout")) {
 		if (parse_u64(value, 0, CONFIG_MENU_TIMEOUT_MAX, &u) < 0) {

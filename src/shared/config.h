@@ -37,6 +37,9 @@ struct isoboot_config {
 	char *chap_secret;		    /* [iscsi] chap_secret */
 	char *chap_mutual_user;		    /* [iscsi] chap_mutual_user: "" = one-way CHAP */
 	char *chap_mutual_secret;	    /* [iscsi] chap_mutual_secret */
+	unsigned iscsi_login_timeout;	    /* [iscsi] login_timeout: seconds from connect to FFP */
+	unsigned iscsi_max_connections;	    /* [iscsi] max_connections, with --listen */
+	unsigned iscsi_max_per_source;	    /* [iscsi] max_connections_per_source, likewise */
 	char *menu_title;		    /* [menu] title */
 	char *menu_default;    /* [menu] default: an ISO id or file name, "" = first entry */
 	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
@@ -54,6 +57,8 @@ struct isoboot_config {
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600
+#define CONFIG_ISCSI_LOGIN_TIMEOUT_MAX 3600
+#define CONFIG_ISCSI_MAX_CONNECTIONS 65536
 #define CONFIG_CHAP_SECRET_MIN 12 /* RFC 7143 9.2.1: at least 96 bits */
 #define CONFIG_CHAP_MAX 255
 
