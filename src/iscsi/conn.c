@@ -770,6 +770,14 @@ static void handle_login(struct conn *c, const struct iscsi_pdu *req)
 		login_fail(c, req, LOGIN_INITIATOR_ERROR, "malformed key=value text");
 		return;
 	}
+	/* RFC 7143 6.1: a key is not offered twice in one negotiation sequence. */
+	for (size_t i = 0; i < keys.n; i++)
+		for (size_t j = i + 1; j < keys.n; j++)
+			if (streq(keys.pairs[i].key, keys.pairs[j].key)) {
+				text_list_finish(&keys);
+				login_fail(c, req, LOGIN_INITIATOR_ERROR, "a key given twice");
+				return;
+			}
 
 	if (!c->first_login_seen) {
 		c->first_login_seen = true;

@@ -580,6 +580,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!rq)
 			return MHD_NO;
 		*req_cls = rq;
+		/* Known now, for the access entry of a request whose body never comes. */
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr)
+			sockaddr_format(ci->client_addr,
+					ci->client_addr->sa_family == AF_INET6
+					    ? (socklen_t)sizeof(struct sockaddr_in6)
+					    : (socklen_t)sizeof(struct sockaddr_in),
+					rq->client, sizeof(rq->client), 0);
+		if (!rq->client[0])
+			snprintf(rq->client, sizeof(rq->client), "unknown");
+		menu_text_sanitize(method, rq->method, sizeof(rq->method));
+		menu_text_sanitize(url, rq->what, 64 < sizeof(rq->what) ? 64 : sizeof(rq->what));
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -588,19 +601,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (rq->status)
 		return MHD_YES;
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr)
-		sockaddr_format(ci->client_addr,
-				ci->client_addr->sa_family == AF_INET6
-				    ? (socklen_t)sizeof(struct sockaddr_in6)
-				    : (socklen_t)sizeof(struct sockaddr_in),
-				rq->client, sizeof(rq->client), 0);
-	if (!rq->client[0])
-		snprintf(rq->client, sizeof(rq->client), "unknown");
-	menu_text_sanitize(method, rq->method, sizeof(rq->method));
-	menu_text_sanitize(url, rq->what, 64 < sizeof(rq->what) ? 64 : sizeof(rq->what));
-
 	/* RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400. */
 	if (streq(version, MHD_HTTP_VERSION_1_1) &&
 	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))

@@ -74,6 +74,11 @@ int dhcp_parse_request(const uint8_t *buf, size_t len, struct dhcp_request *req,
 	req->flags = get_be16(buf + OFF_FLAGS);
 	req->ciaddr = get_be32(buf + OFF_CIADDR);
 	req->giaddr = get_be32(buf + OFF_GIADDR);
+	/* A relay agent has a unicast address: never answer "to" a broadcast, multicast,
+	 * loopback or "this network" address. */
+	if (req->giaddr != 0 &&
+	    ((req->giaddr >> 24) == 0 || (req->giaddr >> 24) == 127 || (req->giaddr >> 28) >= 0xE))
+		BAD("giaddr is not a relay agent's unicast address");
 	memcpy(req->chaddr, buf + OFF_CHADDR, sizeof(req->chaddr));
 
 	for (i = DHCP_MIN_LEN; i < len;) {

@@ -292,8 +292,16 @@ static void handle_packet(struct server *s, struct packet *p, const uint8_t *buf
 	uint16_t dest_port = 0;
 	int r = send_reply(p, &req, out, (size_t)n, dest, sizeof(dest), &dest_port);
 	if (r < 0) {
-		log_warning_errno(r, "Cannot send the reply to %s on %s to %s", mac, p->ifname,
-				  dest);
+		/* At most one warning a second: a client can ask as fast as it likes. */
+		static time_t warned;
+		time_t now = time(NULL);
+		if (now != warned)
+			log_warning_errno(r, "Cannot send the reply to %s on %s to %s", mac,
+					  p->ifname, dest);
+		else
+			log_debug_errno(r, "Cannot send the reply to %s on %s to %s", mac,
+					p->ifname, dest);
+		warned = now;
 		return;
 	}
 	log_answer(s, p, &req, &d, dest, dest_port);

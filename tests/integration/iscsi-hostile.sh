@@ -70,6 +70,9 @@ if case == "no-equals":
 if case == "unknown-iqn":
     s.sendall(login_pdu(b"InitiatorName=iqn.x:y\0TargetName=iqn.2025-01.org.isoboot:nope\0"))
     h, d = recv_pdu(s); print("%02x %04x" % (h[0], int.from_bytes(h[36:38], "big")), "closed" if closed(s) else "open"); sys.exit()
+if case == "two-targets":
+    s.sendall(login_pdu(good + b"TargetName=iqn.2025-01.org.isoboot:other\0"))
+    h, d = recv_pdu(s); print("%02x %04x" % (h[0], int.from_bytes(h[36:38], "big")), "closed" if closed(s) else "open"); sys.exit()
 if case == "long-value":
     s.sendall(login_pdu(good + b"MaxBurstLength=" + b"9" * 3000 + b"\0"))
     h, d = recv_pdu(s)
@@ -90,6 +93,7 @@ check "half a PDU, then close" test "$(run_case half-pdu)" = sent
 check "garbage: the connection is closed" test "$(run_case garbage)" = closed
 check "a key without '=': initiator error 0200, then closed" test "$(run_case no-equals)" = "23 0200 closed"
 check "an unknown IQN: not found 0203, then closed" test "$(run_case unknown-iqn)" = "23 0203 closed"
+check "two TargetName keys: initiator error 0200, then closed" test "$(run_case two-targets)" = "23 0200 closed"
 check "a 3000-byte value: answered Reject, login goes on" test "$(run_case long-value)" = "0000 True"
 check "a 16 MiB data segment: Reject (protocol error)" test "$(run_case oversized)" = "3f 04"
 check "closed in the middle of a command PDU" test "$(run_case closed-mid-pdu)" = sent
@@ -101,7 +105,7 @@ sleep 1
 children=$(pgrep -fx "$ISCSI --config $TMP/c.conf" | wc -l || true)
 check "no connection process is left ($children)" test "$children" = 0
 check "no crash" bash -c "! grep -qiE 'sanitizer|segfault|core dumped|abort' '$TMP/log'"
-check "7 connections, 7 end entries" test "$(grep -cE 'ended(:| before login completed:)' "$TMP/log")" = 7
+check "8 connections, 8 end entries" test "$(grep -cE 'ended(:| before login completed:)' "$TMP/log")" = 8
 check "garbage is called a protocol error" grep -q "protocol error" "$TMP/log"
 check "the unknown IQN is named in the log" grep -q "refused: target not found (0203): no such target in the catalog" "$TMP/log"
 finish

@@ -149,6 +149,12 @@ host_less() { # VERSION: the status line of a GET without a Host header
 }
 check "HTTP/1.1 without Host: 400" test "$(host_less 1.1)" = "HTTP/1.1 400 Bad Request"
 check "HTTP/1.0 without Host: 200" test "$(host_less 1.0 | cut -d' ' -f2)" = 200
+# A POST whose body never comes: its access entry still names the client and the method.
+printf 'POST /boot.ipxe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n' |
+	timeout 10 socat -t 1 - "TCP:127.0.0.1:$PORT" >/dev/null 2>&1 || true
+for _ in $(seq 30); do grep -q "POST /boot.ipxe" "$TMP/log" && break; sleep 0.1; done
+check "a POST without its body is logged with its client and method" \
+	grep -q "127.0.0.1 POST /boot.ipxe.*closed before the end" "$TMP/log"
 check "the server still answers" test "$(code "$B/boot.ipxe")" = 200
 
 # --- 50 keep-alive clients at once ----------------------------------------------------------

@@ -582,6 +582,29 @@ static void test_build(void)
 	config_finish(&cfg);
 }
 
+/* A relay agent's address is unicast: a request naming another giaddr is dropped. */
+static void test_giaddr(void)
+{
+	static const uint32_t bad[] = {0xffffffffu, 0xe0000001u, 0xeffffffau,
+				       0xf0000001u, 0x7f000001u, 0x00000001u};
+	static const uint32_t good[] = {0xc6336401u, 0x0a000001u, 0xc0000201u};
+	struct dhcp_request req;
+	const char *why;
+	struct rq r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		rq_pxe(&r, 0);
+		put_be32(r.buf + 24, bad[i]);
+		CHECK(dhcp_parse_request(r.buf, r.len, &req, &why) < 0);
+		CHECK(why && strstr(why, "giaddr"));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		rq_pxe(&r, 0);
+		put_be32(r.buf + 24, good[i]);
+		CHECK_EQ_INT(dhcp_parse_request(r.buf, r.len, &req, &why), 0);
+	}
+}
+
 static void test_seen(void)
 {
 	static struct proxy_seen s;
@@ -625,6 +648,7 @@ int main(void)
 	RUN(test_decide_ignored);
 	RUN(test_decide_restricted);
 	RUN(test_build);
+	RUN(test_giaddr);
 	RUN(test_seen);
 	RUN(test_names);
 	return tap_done();
