@@ -10,9 +10,12 @@
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "ipxe.h"
@@ -37,6 +40,18 @@ struct file_slot {
 	uint64_t used; /* for least-recently-used eviction */
 };
 
+/*
+ * Each open connection, for the guard against slow clients: libmicrohttpd's timeout is an idle
+ * time, so a client trickling its headers a byte at a time keeps a connection (and a thread) for
+ * ever, and 512 of them lock everyone out.
+ */
+struct client {
+	int fd;
+	int64_t waiting_since; /* ms: when its current request began; 0 while one is served */
+	bool evicted;
+	struct client *prev, *next;
+};
+
 struct menu_server {
 	const struct isoboot_config *cfg;
 	char *catalog_path;
@@ -50,6 +65,13 @@ struct menu_server {
 	pthread_mutex_t cache_lock;
 	struct file_slot cache[FILE_CACHE_SLOTS];
 	uint64_t cache_tick;
+	pthread_mutex_t clients_lock;
+	struct client *clients; /* newest first */
+	size_t n_clients;
+	time_t evict_warned;
+	pthread_t guard;
+	bool guard_running;
+	int guard_stop[2]; /* a pipe: written to stop the guard thread */
 };
 
 /* What one request was and became, for its access entry. */
@@ -563,6 +585,116 @@ static enum MHD_Result serve_script(struct menu_server *s, struct MHD_Connection
 	return queue(conn, rq, MHD_HTTP_OK, resp, len);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct client *client_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* Marks when a connection starts waiting for a request (0: one is being served). */
+static void client_waiting(struct menu_server *s, struct MHD_Connection *conn, bool waiting)
+{
+	struct client *c = client_of(conn);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->clients_lock);
+	c->waiting_since = waiting ? mono_ms() : 0;
+	pthread_mutex_unlock(&s->clients_lock);
+}
+
+/* Ends a connection by its socket; libmicrohttpd sees the error and closes it. Locked. */
+static void client_evict(struct menu_server *s, struct client *c, const char *why)
+{
+	if (c->evicted)
+		return;
+	c->evicted = true;
+	shutdown(c->fd, SHUT_RDWR);
+	time_t now = time(NULL);
+	if (now != s->evict_warned)
+		log_warning("Closing a connection that %s (%zu connections open)", why,
+			    s->n_clients);
+	s->evict_warned = now;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	struct menu_server *s = cls;
+	struct client *c = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		if (!c || !ci) {
+			free(c);
+			return;
+		}
+		*c = (struct client){.fd = ci->connect_fd, .waiting_since = mono_ms()};
+		pthread_mutex_lock(&s->clients_lock);
+		c->next = s->clients;
+		if (s->clients)
+			s->clients->prev = c;
+		s->clients = c;
+		s->n_clients++;
+		/* Near the limit, a new client takes the place of the one that has waited
+		 * longest without sending a whole request, so the menu stays reachable. */
+		if (s->n_clients > MENU_CONNECTION_LIMIT - MENU_CONNECTION_RESERVE) {
+			struct client *oldest = NULL;
+			for (struct client *o = c->next; o; o = o->next)
+				if (o->waiting_since && !o->evicted &&
+				    (!oldest || o->waiting_since <= oldest->waiting_since))
+					oldest = o;
+			if (oldest)
+				client_evict(s, oldest, "sent no whole request, to make room");
+		}
+		pthread_mutex_unlock(&s->clients_lock);
+		*socket_context = c;
+		return;
+	}
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->clients_lock);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_clients--;
+	pthread_mutex_unlock(&s->clients_lock);
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Once a second: a request's headers have MENU_HEADER_DEADLINE_S from its start, in all. */
+static void *guard_main(void *arg)
+{
+	struct menu_server *s = arg;
+	struct pollfd pfd = {.fd = s->guard_stop[0], .events = POLLIN};
+
+	while (poll(&pfd, 1, 1000) == 0) {
+		int64_t now = mono_ms();
+		pthread_mutex_lock(&s->clients_lock);
+		for (struct client *c = s->clients; c; c = c->next)
+			if (c->waiting_since &&
+			    now - c->waiting_since > (int64_t)MENU_HEADER_DEADLINE_S * 1000)
+				client_evict(s, c, "sent no whole request in time");
+		pthread_mutex_unlock(&s->clients_lock);
+	}
+	return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
@@ -593,6 +725,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			snprintf(rq->client, sizeof(rq->client), "unknown");
 		menu_text_sanitize(method, rq->method, sizeof(rq->method));
 		menu_text_sanitize(url, rq->what, 64 < sizeof(rq->what) ? 64 : sizeof(rq->what));
+		client_waiting(s, conn, false);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -631,8 +764,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request *rq = *req_cls;
 	char status[8], bytes[24];
 
-	(void)cls;
-	(void)conn;
+	/* A kept-alive connection now waits for its next request. */
+	client_waiting(cls, conn, true);
 	if (!rq)
 		return;
 	*req_cls = NULL;
@@ -682,6 +815,15 @@ void menu_server_stop(struct menu_server *s)
 		return;
 	for (size_t i = 0; i < s->n_daemons; i++)
 		MHD_stop_daemon(s->daemons[i]);
+	if (s->guard_running) {
+		(void)!write(s->guard_stop[1], "x", 1);
+		pthread_join(s->guard, NULL);
+	}
+	if (s->guard_stop[0] >= 0) {
+		close(s->guard_stop[0]);
+		close(s->guard_stop[1]);
+	}
+	pthread_mutex_destroy(&s->clients_lock);
 	catalog_finish(&s->catalog);
 	pthread_mutex_destroy(&s->lock);
 	for (size_t i = 0; i < FILE_CACHE_SLOTS; i++)
@@ -706,6 +848,17 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 	s->cfg = cfg;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->cache_lock, NULL);
+	pthread_mutex_init(&s->clients_lock, NULL);
+	s->guard_stop[0] = s->guard_stop[1] = -1;
+	if (pipe2(s->guard_stop, O_CLOEXEC) < 0 ||
+	    pthread_create(&s->guard, NULL, guard_main, s) != 0) {
+		int r = log_error_errno(neg_errno(), "Cannot start the slow-client guard");
+		for (; i < n_fds; i++)
+			close(fds[i]);
+		menu_server_stop(s);
+		return r;
+	}
+	s->guard_running = true;
 	catalog_init(&s->catalog);
 	s->catalog_err = 1;
 	pthread_mutex_lock(&s->lock);
@@ -723,8 +876,9 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MENU_CONNECTION_LIMIT,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MENU_PER_IP_LIMIT,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MENU_CONNECTION_MEMORY,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-		    no_unescape, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+		    notify_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
 		if (!d) {
 			int r = log_error_errno(-EIO, "libmicrohttpd refused listening socket %d",
 						fds[i]);

@@ -8,6 +8,11 @@
 #define MENU_CONNECTION_TIMEOUT_S 60
 #define MENU_CONNECTION_LIMIT 512
 #define MENU_PER_IP_LIMIT 128
+/* Past MENU_CONNECTION_LIMIT - MENU_CONNECTION_RESERVE connections, a new one evicts the one that
+ * has waited longest for a whole request. */
+#define MENU_CONNECTION_RESERVE 64
+/* Seconds a request may take to arrive whole (also the idle time between two requests). */
+#define MENU_HEADER_DEADLINE_S 15
 /* Per connection: the request line and headers must fit, with room for MHD's own buffers. */
 #define MENU_CONNECTION_MEMORY (32u << 10)
 
