@@ -27,6 +27,16 @@ static char dir[] = "/tmp/isoboot-fuzz-XXXXXX";
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The image and its folder go when the process ends (libFuzzer and the seed replay alike). */
+static void remove_image(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/image.iso", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char path[256];
@@ -36,6 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_max_level(LOG_CRIT);
 	if (!mkdtemp(dir))
 		abort();
+	atexit(remove_image);
 	snprintf(path, sizeof(path), "%s/image.iso", dir);
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 64 * 2048 + 1000; i++) /* not a multiple of the block size */

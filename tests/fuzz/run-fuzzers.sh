@@ -58,6 +58,7 @@ printf '\xe8\x03\x00\x00\x00\x00\x00\x00bytes=-500' > "$W/seeds-http-range/suffi
 printf '\xe8\x03\x00\x00\x00\x00\x00\x00bytes=0-1, 5-6' > "$W/seeds-http-range/multi"
 printf '/iso/memtest86-x64-e3592784af74/memtest86%%2Bx64.iso' > "$W/seeds-http-url/iso"
 printf '/iso/%%2e%%2e/../etc/passwd' > "$W/seeds-http-url/traversal"
+# shellcheck disable=SC2016  # iPXE's ${platform}, literally
 printf 'x ${platform} || #c' > "$W/seeds-http-url/text"
 printf '\x00\x09\x28\x00\x00\x00\x00\x10\x00\x00\x04\x00' > "$W/seeds-scsi/read"
 # DHCP seeds: PXE, UEFI and iPXE DHCPDISCOVERs and a port-4011 DHCPREQUEST (header, cookie, options).
@@ -83,6 +84,7 @@ printf 'include menu.cfg\ndefault vesamenu.c32\n\n--FILE--\ninclude live.cfg\nme
 	> "$W/seeds-bootcfg-syslinux/live-build"
 printf 'default vesamenu.c32\nlabel linux\n  kernel vmlinuz\n  append initrd=initrd.img root=live:CDLABEL=F rd.live.image quiet\nlabel check\n  menu default\n  kernel vmlinuz\n  append initrd=initrd.img root=live:CDLABEL=F rd.live.check\n' \
 	> "$W/seeds-bootcfg-syslinux/fedora"
+# shellcheck disable=SC2016  # GRUB's ${iso_path} and ${loopback}, literally
 printf 'source /boot/grub/config.cfg\nif [ ${iso_path} ] ; then\nset loopback="findiso=${iso_path}"\nfi\nmenuentry "Live system (amd64)" --hotkey=l {\n\tlinux\t/live/vmlinuz boot=live components quiet splash ${loopback}\n\tinitrd\t/live/initrd.img\n}\nsubmenu "Utilities..." {\n\tsource /boot/grub/install.cfg\n}\n--FILE--\nset default=0\nset timeout=5\n' \
 	> "$W/seeds-bootcfg-grub/live-build"
 printf 'set default="1"\nfunction load_video {\n  insmod all_video\n}\nmenuentry '"'"'Start F'"'"' --class fedora {\n\tlinux /images/pxeboot/vmlinuz root=live:CDLABEL=F rd.live.image quiet\n\tinitrd /images/pxeboot/initrd.img\n}\n' \
