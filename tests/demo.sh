@@ -65,7 +65,6 @@ done
 host=$ADDR
 [ "$host" = 0.0.0.0 ] && host=$(ip -4 route get 192.0.2.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n1)
 host=${host:-127.0.0.1}
-iqn=$(awk '$1 == "iqn" { print $2; exit }' "$DEMO/state/catalog")
 echo "== the menu: http://$host/boot.ipxe"
 curl -fsS "http://127.0.0.1/boot.ipxe" -H "Host: $host" | sed -n '1,12p'
 echo "..."

@@ -17,7 +17,8 @@ for pkg in "${!WANT[@]}"; do
 	(cd "$CACHE/debs" && rm -f "${pkg}"_*.deb &&
 		apt-get download "$pkg" >/dev/null 2>&1) ||
 		{ apt-get update -qq && (cd "$CACHE/debs" && apt-get download "$pkg" >/dev/null); }
-	deb=$(ls "$CACHE/debs/${pkg}"_*.deb | head -n1)
+	debs=("$CACHE/debs/${pkg}"_*.deb)
+	deb=${debs[0]}
 	tmp=$(mktemp -d)
 	dpkg-deb -x "$deb" "$tmp"
 	cp "$tmp/${WANT[$pkg]}" "$iso.tmp"

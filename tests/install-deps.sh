@@ -7,7 +7,7 @@ PKGS=(
 	gcc meson ninja-build pkg-config scdoc
 	libsystemd-dev libinih-dev nettle-dev libmicrohttpd-dev
 	# checks and fuzzing
-	clang libclang-rt-14-dev clang-format
+	clang libclang-rt-14-dev clang-format shellcheck
 	# real iSCSI peers: libiscsi's initiator tools, and the library for our test tools
 	libiscsi-bin libiscsi-dev
 	# test ISOs and their inspection
@@ -26,6 +26,9 @@ PKGS=(
 	build-essential debhelper lintian rpm rpmlint elfutils
 	# the user's story under a booted systemd: a Debian 12 tree, systemd-nspawn
 	debootstrap systemd-container
+	# live-Linux test ISOs (tests/build-live-isos.sh): live-build, squashfs, ISOLINUX, the EFI FAT
+	# image, the ext4 root image, the media checksum
+	live-build squashfs-tools isolinux dosfstools e2fsprogs isomd5sum
 )
 missing=()
 for p in "${PKGS[@]}"; do

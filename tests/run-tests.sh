@@ -8,7 +8,7 @@
 #   SKIP_ASAN=1    only the plain build (quicker, for development)
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-cd "$SRC"
+cd "$SRC" || exit
 export ISOBOOT_REQUIRE_ALL=${ISOBOOT_REQUIRE_ALL:-1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 passed=0
@@ -35,10 +35,25 @@ files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')
 clang-format --dry-run --Werror $files
 record "clang-format" $?
 
+step "shellcheck"
+# Every shell script: the *.sh files, and the others whose first line is a sh or bash shebang.
+scripts=()
+while read -r f; do
+	[ -f "$f" ] || continue
+	case $f in
+	*.sh) scripts+=("$f") ;;
+	*) head -n1 "$f" | grep -qE '^#! */(usr/)?bin/(env +)?(ba)?sh( |$)' && scripts+=("$f") ;;
+	esac
+done < <(git ls-files 2>/dev/null || find .ci packaging tests -type f)
+shellcheck -x "${scripts[@]}"
+record "shellcheck" $?
+
 step "packages"
 bash packaging/build-deb.sh "$SRC/build-pkg/deb" | tail -3
 record "Debian package (dpkg-buildpackage, lintian)" "${PIPESTATUS[0]}"
-deb=$(ls "$SRC"/build-pkg/deb/isoboot_*.deb 2>/dev/null | head -1)
+debs=("$SRC"/build-pkg/deb/isoboot_*.deb)
+deb=
+[ ! -e "${debs[0]}" ] || deb=${debs[0]}
 bash packaging/build-rpm.sh "$SRC/build-pkg/rpm" | tail -3
 record "RPM package (rpmbuild, rpmlint)" "${PIPESTATUS[0]}"
 

@@ -67,7 +67,6 @@ perf() {
 }
 
 # The resident memory of the process serving a connection, sampled mid-run.
-rss_kib=0
 sample_rss() {
 	sleep $((SECS / 2))
 	local child

@@ -66,12 +66,13 @@ wait_port "$NP"
 
 # best MB/s of ROUNDS whole-file GETs, PARALLEL clients at once
 rate() {
-	local url=$1 par=$2 best=0 r
+	local url=$1 par=$2 best=0 r kids
 	for _ in $(seq 1 "$ROUNDS"); do
 		local s e
 		s=$(date +%s.%N)
 		for _ in $(seq 1 "$par"); do curl -s -o /dev/null "$url" & done
-		wait $(jobs -p | grep -v -e "${PIDS[0]}" -e "${PIDS[1]}") 2>/dev/null || true
+		mapfile -t kids < <(jobs -p | grep -v -e "${PIDS[0]}" -e "${PIDS[1]}")
+		wait "${kids[@]}" 2>/dev/null || true
 		e=$(date +%s.%N)
 		r=$(awk -v s="$s" -v e="$e" -v b="$SIZE" -v p="$par" 'BEGIN { printf "%.0f", b * p / (e - s) / 1e6 }')
 		[ "$r" -gt "$best" ] && best=$r

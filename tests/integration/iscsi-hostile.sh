@@ -2,7 +2,9 @@
 # isoboot-iscsi, started as systemd starts it, against hostile and broken clients on the wire:
 # every connection gets a protocol-correct refusal or a clean close, one log line, and its
 # process exits; none crashes or hangs.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/iscsi.sh
 . "$(dirname "$0")/../lib/iscsi.sh"
 need_cmd systemd-socket-activate python3 ss
 trap 'stop_targets; cleanup_tmp' EXIT

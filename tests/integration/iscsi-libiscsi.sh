@@ -3,7 +3,9 @@
 # it (systemd-socket-activate --accept): discovery, inquiry, capacity, whole-image reads
 # compared by SHA-256 (over 4 GiB, and LBAs past 2^32 on the disk type), the curated
 # iscsi-test-cu families for the CD-ROM and the disk types, and CHAP.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/iscsi.sh
 . "$(dirname "$0")/../lib/iscsi.sh"
 need_cmd systemd-socket-activate iscsi-ls iscsi-inq iscsi-readcapacity16 iscsi-test-cu ss
 SHA=$BUILD/tests/iscsi-sha256
@@ -80,7 +82,7 @@ check "and at LBA 0" test "$got" = "$want"
 # PERSISTENT RESERVE OUT without --dataloss, so they fail on any target), WriteVerify*.Dpo
 # (the same tool bug), Sanitize (needs -S), MultipathIO (needs a second path).
 FAMILIES=Inquiry,Mandatory,ModeSense6,NoMedia,Read6,Read10,Read12,Read16,ReadCapacity10,ReadCapacity16,TestUnitReady,Verify10,Verify12,Verify16,PreventAllow,StartStopUnit,Prefetch10,Prefetch16,ReportSupportedOpcodes,ReadDefectData10,ReadDefectData12,GetLBAStatus,Reserve6,Write10,Write12,Write16,WriteSame10,WriteSame16,Unmap,CompareAndWrite,OrWrite,WriteAtomic16,ExtendedCopy,ReceiveCopyResults,iSCSIcmdsn,iSCSIdatasn,iSCSIResiduals,iSCSITMF
-TESTS=$(echo "$FAMILIES" | sed 's/\([^,]*\)/ALL.\1/g')
+TESTS=ALL.${FAMILIES//,/,ALL.}
 for kind in CD DISK; do
 	port=${!kind}
 	read -r p f <<< "$(cu_run "$TMP/cu-$kind.log" -n -t "$TESTS" "iscsi://127.0.0.1:$port/$MT/0")"

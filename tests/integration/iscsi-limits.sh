@@ -3,7 +3,9 @@
 # connection's start (a byte trickled now and then does not extend it), and without systemd
 # (--listen) the children are capped in all and per source address, as isoboot-iscsi.socket
 # caps them ([iscsi] login_timeout, max_connections, max_connections_per_source).
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
+# shellcheck source=../lib/iscsi.sh
 . "$(dirname "$0")/../lib/iscsi.sh"
 need_cmd systemd-socket-activate python3 ss
 LISTEN_PID=

@@ -2,6 +2,7 @@
 # Socket acquisition as systemd does it, with systemd's own systemd-socket-activate: a listening
 # socket (Accept=no), one accepted connection per process (Accept=yes), a datagram socket, and
 # the --listen fallback without systemd.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate socat
 PROBE=$BUILD/tests/listen-probe
@@ -26,20 +27,20 @@ run_case() {
 	wait "$pid" 2>/dev/null || true
 }
 
-p=$(free_port)
+p=$(free_port 47200)
 run_case listening socket "TCP:127.0.0.1:$p" -- timeout 20 systemd-socket-activate -l "127.0.0.1:$p" "$PROBE"
-p=$(free_port)
+p=$(free_port 47200)
 run_case accept connection "TCP:127.0.0.1:$p" -- timeout 20 systemd-socket-activate --accept -l "127.0.0.1:$p" "$PROBE"
-p=$(free_port)
+p=$(free_port 47200)
 run_case fallback socket "TCP:127.0.0.1:$p" -- timeout 20 "$PROBE" --listen "127.0.0.1:$p"
-p=$(free_port)
+p=$(free_port 47200)
 "$PROBE" --datagram --listen "127.0.0.1:$p" > /dev/null 2>&1 &
 pid=$!
 sleep 0.3
 got=$(echo hi | timeout 5 socat -t 2 - "UDP:127.0.0.1:$p" 2>/dev/null || true)
 check "datagram fallback: answered" test "$got" = datagram
 kill "$pid" 2>/dev/null || true
-p=$(free_port)
+p=$(free_port 47200)
 timeout 20 systemd-socket-activate --datagram -l "127.0.0.1:$p" "$PROBE" --datagram > /dev/null 2>&1 &
 pid=$!
 sleep 0.3

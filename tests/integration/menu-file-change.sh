@@ -5,10 +5,12 @@
 # socket left behind, only the bytes sent in the access entry, and never a byte of the new
 # content under the old validators: what the client got is a prefix of the old file. Also for a
 # file inside an ISO (/iso/<id>/files/...).
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss cmp xorriso
 MENU=$BUILD/src/menu/isoboot-menu
 MENU_PID=
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 

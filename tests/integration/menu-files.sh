@@ -5,10 +5,12 @@
 # ISO 9660 names, ranges inside and across the extent boundaries of a 4.5 GiB file of two
 # extents, the whole of that file, a file that lies past 4 GiB in big.iso, HEAD and validators;
 # and the refusals: symbolic links (inside and out), directories, missing files, traversal.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss cmp xorriso python3
 MENU=$BUILD/src/menu/isoboot-menu
 MENU_PID=
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 
@@ -31,7 +33,7 @@ ID=$(catalog_id_of "$CAT" files.iso)
 BIGID=$(catalog_id_of "$CAT" big.iso)
 JID=$(catalog_id_of "$CAT" joliet.iso)
 PID_=$(catalog_id_of "$CAT" plain.iso)
-[ -n "$ID" ] && [ -n "$BIGID" ] && [ -n "$JID" ] && [ -n "$PID_" ] || { echo "scan failed"; exit 1; }
+{ [ -n "$ID" ] && [ -n "$BIGID" ] && [ -n "$JID" ] && [ -n "$PID_" ]; } || { echo "scan failed"; exit 1; }
 
 PORT=$(free_port 48500)
 timeout 900 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \

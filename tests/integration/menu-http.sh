@@ -3,10 +3,12 @@
 # free loopback port: the menu for both firmwares, ISOs over HTTP with every Range edge case,
 # a sparse image over 4 GiB, traversal attempts, 50 keep-alive clients, a catalog that changes
 # under it, the access log, and a clean stop on SIGTERM.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss cmp dd socat
 MENU=$BUILD/src/menu/isoboot-menu
 MENU_PID=
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 
@@ -21,7 +23,7 @@ write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $TMP/memd
 CAT=$TMP/state/catalog
 MT=$(catalog_id_of "$CAT" tools/memtest86+x64.iso)
 BIG=$(catalog_id_of "$CAT" big.iso)
-[ -n "$MT" ] && [ -n "$BIG" ] || { echo "scan failed"; exit 1; }
+{ [ -n "$MT" ] && [ -n "$BIG" ]; } || { echo "scan failed"; exit 1; }
 
 PORT=$(free_port 48300)
 timeout 900 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
@@ -34,6 +36,7 @@ C=(curl -s --max-time 60)
 # --- The menu -------------------------------------------------------------------------------
 "${C[@]}" "$B/boot.ipxe" > "$TMP/menu"
 check "the menu is an iPXE script" test "$(head -n1 "$TMP/menu")" = "#!ipxe"
+# shellcheck disable=SC2016  # iPXE's ${platform}, literally
 check "it branches on the platform" grep -qx 'iseq ${platform} efi && goto efi-menu ||' "$TMP/menu"
 check "a BIOS menu with the title" grep -qx 'menu -- Test menu (BIOS)' "$TMP/menu"
 check "a UEFI menu with the title" grep -qx 'menu -- Test menu (UEFI)' "$TMP/menu"
@@ -133,7 +136,7 @@ for u in "/iso/../../../etc/passwd" "/iso/$MT/../../etc/passwd" "/iso/%2e%2e/%2e
 	"//etc/passwd" "/iso/$MT/..%5c..%5cetc"; do
 	check "traversal $u: 400" test "$(pa "$B$u")" = 400
 done
-for u in "/etc/passwd" "/iso/nosuchid" "/iso/$(printf '%s' "$MT" | tr a-z A-Z)" "/iso/tools" \
+for u in "/etc/passwd" "/iso/nosuchid" "/iso/${MT^^}" "/iso/tools" \
 	"/state/catalog" "/catalog"; do
 	check "not served $u: 404" test "$(pa "$B$u")" = 404
 done

@@ -4,10 +4,12 @@
 # guard they would hold their connections for ever and lock new clients out. Checks: a new
 # client still gets the menu at once, the trickling connections are closed once their request
 # has taken longer than the deadline (15 s), and the menu then serves normally.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss python3
 MENU=$BUILD/src/menu/isoboot-menu
 MENU_PID=
+# shellcheck disable=SC2317  # called from the EXIT trap
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 

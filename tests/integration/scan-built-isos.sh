@@ -1,6 +1,7 @@
 #!/bin/bash
 # isoboot-scan on ISOs the test setup builds with xorriso and grub-mkrescue: an image over 4 GiB
 # with a file stored past 4 GiB, and trees in each naming scheme (Rock Ridge, Joliet, plain).
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd xorriso
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # isoboot-scan as a program: configuration errors as file:line, command line, failure paths, the
 # atomic catalog under a concurrent reader, and structured journal fields.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 
 GOOD=$(third_party_iso memtest86+x64.iso)
@@ -13,7 +14,7 @@ expect_fail() {
 	"$SCAN" "$@" > "$TMP/out" 2> "$TMP/err" || rc=$?
 	check "$what: exit $want_rc (got $rc)" test "$rc" = "$want_rc"
 	check "$what: says '$needle'" grep -q -F -- "$needle" "$TMP/err"
-	[ "$rc" = "$want_rc" ] && grep -q -F -- "$needle" "$TMP/err" || sed 's/^/# /' "$TMP/err"
+	{ [ "$rc" = "$want_rc" ] && grep -q -F -- "$needle" "$TMP/err"; } || sed 's/^/# /' "$TMP/err"
 }
 
 printf '[paths]\niso_dir = %s\nstate_dir = %s\n[menu]\ntimeout = soon\nfoo = bar\n' "$TMP/iso" "$TMP/state" > "$TMP/bad.conf"
@@ -86,6 +87,7 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v socat >/dev
 	rm -f "$TMP/state/catalog"
 	touch "$TMP/stderr"
 	js=$(stat -c '%d:%i' "$TMP/stderr")
+	# shellcheck disable=SC2016  # the inner bash expands its own variables
 	unshare --mount --propagation private bash -c '
 		set -e
 		mount -t tmpfs tmpfs /run

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Hostile and broken files in the ISO folder: each is skipped with exactly one clear line, none
 # stops the scan, good ISOs are still catalogued, and no file is ever modified.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd xorriso
 
@@ -10,7 +11,7 @@ I=$TMP/iso
 cp "$GOOD" "$I/good.iso"
 
 # poke FILE OFFSET HEXBYTES: overwrite bytes in place.
-poke() { printf "$(echo "$3" | sed 's/\(..\)/\\x\1/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
+poke() { printf '%b' "$(printf '%s' "$3" | sed 's/\(..\)/\\x\1/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 head -c $((1024 * 1024)) "$GOOD" > "$I/truncated.iso"
 head -c $((1024 * 1024)) /dev/urandom > "$I/garbage.iso"
@@ -70,7 +71,7 @@ write_config "$TMP/c.conf" "$I" "$TMP/state"
 rc=0
 "${RUNAS[@]}" "$SCAN" --config "$TMP/c.conf" 2> "$TMP/log" || rc=$?
 check "scan exits 0 despite hostile files" test "$rc" = 0
-cat "$TMP/log" | sed 's/^/# /'
+sed 's/^/# /' "$TMP/log"
 
 for f in "${!WHY[@]}"; do
 	n=$(grep -c -F "Skipping $f: " "$TMP/log" || true)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # isoboot-scan against real third-party ISOs from Debian packages, checked against what xorriso,
 # an independent ISO 9660 implementation, reports for the same files.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd xorriso
 

@@ -47,7 +47,7 @@ done < <(sed -n 's/^BindReadOnlyPaths=-\{0,1\}\([^:]*\):.*/\1/p' "$TMP/units/iso
 	sed "s|^$(dirname "$prefix_sbindir")/share|$DEST$(dirname "$prefix_sbindir")/share|")
 
 # Every man page a unit cites is installed.
-for m in $(grep -ho 'man:[a-z.-]*([0-9])' "$TMP"/units/* | sort -u); do
+while read -r m; do
 	page=${m#man:}
 	sec=${page##*(}
 	sec=${sec%)}
@@ -55,7 +55,7 @@ for m in $(grep -ho 'man:[a-z.-]*([0-9])' "$TMP"/units/* | sort -u); do
 	case $page in isoboot*) ;; *) continue ;; esac
 	check "man page $page($sec) cited by a unit is installed" \
 		test -n "$(find "$DEST" -path "*/man$sec/$page.$sec*" | head -1)"
-done
+done < <(grep -ho 'man:[a-z.-]*([0-9])' "$TMP"/units/* | sort -u)
 
 # Socket activation matters: the sockets must match what the daemons expect.
 check "isoboot-iscsi.socket is Accept=yes (one process per connection)" grep -qx 'Accept=yes' "$TMP/units/isoboot-iscsi.socket"

@@ -6,6 +6,7 @@ set -euo pipefail
 SRC=${ISOBOOT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${ISOBOOT_BUILD:-$SRC/build}
 CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
+# shellcheck disable=SC2034  # for the tests that source this
 SCAN=$BUILD/src/scan/isoboot-scan
 FAILS=0
 TEST_NAME=$(basename "$0" .sh)

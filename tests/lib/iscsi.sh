@@ -17,6 +17,7 @@ start_target() {
 		ss -Hltn "sport = :$port" | grep -q . && break
 		sleep 0.1
 	done
+	# shellcheck disable=SC2034  # for the tests that source this
 	TARGET_PORT=$port
 }
 

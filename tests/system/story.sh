@@ -59,6 +59,7 @@ container_poweroff() {
 	vm_stop "$NSPAWN_PID"
 	P1=
 }
+# shellcheck disable=SC2317  # called from the EXIT trap
 cleanup() {
 	container_poweroff
 	vm_cleanup
@@ -238,8 +239,7 @@ check "tftpd-hpa was stopped by isoboot-tftp.socket (Conflicts=)" \
 
 # Maintainer's checks on the installed units, by the container's own systemd.
 units=$(cd "$ROOT/lib/systemd/system" && ls isoboot*)
-# shellcheck disable=SC2086  # one word per unit
-if X sh -c "cd /lib/systemd/system && systemd-analyze verify --man=no $(echo $units)" >"$LOGS/verify.log" 2>&1 &&
+if X sh -c "cd /lib/systemd/system && systemd-analyze verify --man=no ${units//$'\n'/ }" >"$LOGS/verify.log" 2>&1 &&
 	! grep -q . "$LOGS/verify.log"; then
 	pass "systemd-analyze verify: $(echo "$units" | wc -l) units, no message"
 else
@@ -261,6 +261,7 @@ done
 # scan_runs: how many times isoboot-scan.service has started, by the journal.
 scan_runs() { X journalctl -q --no-pager -o cat _SYSTEMD_UNIT=init.scope | grep -c 'Starting isoboot-scan.service' || true; }
 # wait_catalog NAME [SECONDS]: until the catalog lists the ISO named NAME.
+# shellcheck disable=SC2317  # called through check
 wait_catalog() {
 	local i
 	for i in $(seq $((${2:-20} * 10))); do
@@ -327,7 +328,7 @@ check "tftp cannot leave its root (../../etc/passwd)" test ! -s "$TMP/tftp-got/p
 
 # QEMU network boots from the container's services.
 rc=0
-VM_BOOT_NIC= vm_boot story-bios bios "$BIOS_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-bios" \
+VM_BOOT_NIC='' vm_boot story-bios bios "$BIOS_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-bios" \
 	ISOBOOT-TEST-BOOT-pc ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
 log "SeaBIOS -> pxelinux.0 -> ipxe.lkrn -> menu -> big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
 check "SeaBIOS network-boots big.iso from the container (file past 4 GiB read)" test "$rc" = 0

@@ -104,7 +104,7 @@ place "$BIG" "$TMP/iso/sub/big.iso"
 # The live ISOs of the selected live cells (cell: ISO).
 for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso; do
 	f=${c#*:}
-	[[ " $CELLS " == *" ${c%%:*} "* ]] && [ ! -e "$TMP/iso/live/$f" ] || continue
+	{ [[ " $CELLS " == *" ${c%%:*} "* ]] && [ ! -e "$TMP/iso/live/$f" ]; } || continue
 	[ -s "$LIVE_DIR/$f" ] || skip "$LIVE_DIR/$f missing (run tests/build-live-isos.sh)"
 	place "$LIVE_DIR/$f" "$TMP/iso/live/$f"
 done
