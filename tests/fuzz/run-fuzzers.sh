@@ -1,6 +1,7 @@
 #!/bin/bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time, from
-# seed corpora made of real ISOs and catalogs. Usage: run-fuzzers.sh [SECONDS_PER_TARGET]
+# seed corpora made of real ISOs and catalogs, and of tests/fuzz/seeds/<target>.
+# Usage: run-fuzzers.sh [SECONDS_PER_TARGET]
 # Exit 0 when no target found a crash; prints one "fuzz <target>: ok|FAIL" line per target.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -98,7 +99,7 @@ for t in $TARGETS; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout $((SECS + 120)) "$B/tests/fuzz/fuzz-$t" -max_total_time="$SECS" -max_len=131072 \
 		-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-		-artifact_prefix="$W/artifacts/$t-" "$W/corpus-$t" "$W/seeds-$t" \
+		-artifact_prefix="$W/artifacts/$t-" "$W/corpus-$t" "$W/seeds-$t" "$SRC/tests/fuzz/seeds/$t" \
 		> "$W/$t.log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$W/$t.log" | tail -n1)
 	if [ "$rc" = 0 ]; then
