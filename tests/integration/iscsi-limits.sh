@@ -49,7 +49,12 @@ stop_targets
 PORT=$(free_port 48160)
 timeout 120 "$ISCSI" --config "$TMP/c.conf" --listen "0.0.0.0:$PORT" >"$TMP/llog" 2>&1 &
 LISTEN_PID=$!
-for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+for _ in $(seq 1 100); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+if ! ss -Hltn "sport = :$PORT" | grep -q .; then
+	cat "$TMP/llog"
+	fail "isoboot-iscsi --listen does not listen on port $PORT"
+	finish
+fi
 result=$(timeout 60 python3 - "$PORT" <<'PY'
 import socket, sys, time
 port = int(sys.argv[1])
