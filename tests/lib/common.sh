@@ -52,11 +52,13 @@ built_iso() {
 	echo "$f"
 }
 
-# free_port [BASE]: the first loopback port from BASE on (200 tried) with no TCP or UDP listener.
+# free_port [BASE]: the first loopback port from BASE on (200 tried) that no TCP or UDP socket
+# uses in any state: a client's connection (an ephemeral port, or one in TIME_WAIT) on it would
+# make the bind fail, SO_REUSEADDR or not.
 free_port() {
 	local p base=${1:-47200}
 	for p in $(seq "$base" "$((base + 200))"); do
-		if ! ss -Hltun "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
+		if ! ss -Htuan "sport = :$p" | grep -q .; then echo "$p"; return 0; fi
 	done
 	return 1
 }
