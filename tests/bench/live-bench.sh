@@ -8,6 +8,7 @@
 #      same kernel parameters by a one-entry iPXE script (what netboot.xyz users do by hand).
 #      QEMU TCG, SeaBIOS, 2 GiB, 2 CPUs, in a network namespace of its own.
 # Usage: live-bench.sh [ROUNDS] [ISO...]   (default 3 rounds; debian-live.iso dracut-live.iso)
+# PARTS="throughput boot" (the default) chooses the parts to run.
 # Needs root; installs nginx-light when missing.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -43,50 +44,56 @@ nginx_conf() {
 	NGX
 }
 
+PARTS=${PARTS:-throughput boot}
+
 # --- 1. Throughput of a file inside an ISO.
-mkdir -p "$TMP/tree" "$TMP/iso" "$TMP/state" "$TMP/www"
-head -c $((1024 * 1024 * 1024)) /dev/urandom >"$TMP/tree/data.bin"
-xorriso -as mkisofs -R -J -o "$TMP/iso/bench.iso" "$TMP/tree" >/dev/null 2>&1
-rm -f "$TMP/tree/data.bin"
-xorriso -osirrox on -indev "$TMP/iso/bench.iso" -extract /data.bin "$TMP/www/data.bin" >/dev/null 2>&1
-write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
-"$SCAN" --config "$TMP/c.conf" 2>/dev/null
-ID=$(awk '$1 == "iso" { print $2; exit }' "$TMP/state/catalog")
-MP=$(free_port 48700)
-timeout 3600 "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MP" 2>/dev/null &
-VM_PIDS+=($!)
-NP=$(free_port $((MP + 1)))
-nginx_conf "$TMP/www" "127.0.0.1:$NP" >"$TMP/nginx-tp.conf"
-timeout 3600 nginx -c "$TMP/nginx-tp.conf" -p "$TMP" &
-VM_PIDS+=($!)
-for p in "$MP" "$NP"; do
-	for _ in $(seq 50); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.1; done
-done
-cat "$TMP/iso/bench.iso" "$TMP/www/data.bin" >/dev/null # both in the page cache
-SIZE=$(stat -c %s "$TMP/www/data.bin")
-rate() { # URL CLIENTS: best MB/s of ROUNDS
-	local best=0 r s e pids
-	for _ in $(seq "$ROUNDS"); do
-		s=$(date +%s%N)
-		pids=()
-		for _ in $(seq "$2"); do curl -s -o /dev/null "$1" & pids+=($!); done
-		wait "${pids[@]}"
-		e=$(date +%s%N)
-		r=$((SIZE * $2 * 1000 / (e - s)))
-		[ "$r" -gt "$best" ] && best=$r
+if [[ " $PARTS " == *" throughput "* ]]; then
+	mkdir -p "$TMP/tree" "$TMP/iso" "$TMP/state" "$TMP/www"
+	head -c $((1024 * 1024 * 1024)) /dev/urandom >"$TMP/tree/data.bin"
+	xorriso -as mkisofs -R -J -o "$TMP/iso/bench.iso" "$TMP/tree" >/dev/null 2>&1
+	rm -f "$TMP/tree/data.bin"
+	xorriso -osirrox on -indev "$TMP/iso/bench.iso" -extract /data.bin "$TMP/www/data.bin" >/dev/null 2>&1
+	write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
+	"$SCAN" --config "$TMP/c.conf" 2>/dev/null
+	ID=$(awk '$1 == "iso" { print $2; exit }' "$TMP/state/catalog")
+	MP=$(free_port 48700)
+	timeout 3600 "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MP" 2>/dev/null &
+	VM_PIDS+=($!)
+	NP=$(free_port $((MP + 1)))
+	nginx_conf "$TMP/www" "127.0.0.1:$NP" >"$TMP/nginx-tp.conf"
+	timeout 3600 nginx -c "$TMP/nginx-tp.conf" -p "$TMP" &
+	VM_PIDS+=($!)
+	for p in "$MP" "$NP"; do
+		for _ in $(seq 50); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.1; done
 	done
-	echo "$best"
-}
-echo "=== GET of a 1 GiB file inside an ISO, loopback, best of $ROUNDS"
-printf '%-12s %16s %16s %7s\n' clients "isoboot-menu" "nginx-light" ratio
-for par in 1 4; do
-	m=$(rate "http://127.0.0.1:$MP/iso/$ID/files/data.bin" "$par")
-	n=$(rate "http://127.0.0.1:$NP/data.bin" "$par")
-	printf '%-12s %11s MB/s %11s MB/s %7s\n' "$par" "$m" "$n" \
-		"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.2f", a / b }')"
-done
+	cat "$TMP/iso/bench.iso" "$TMP/www/data.bin" >/dev/null # both in the page cache
+	SIZE=$(stat -c %s "$TMP/www/data.bin")
+	rate() { # URL CLIENTS: best MB/s of ROUNDS
+		local best=0 r s e pids
+		for _ in $(seq "$ROUNDS"); do
+			s=$(date +%s%N)
+			pids=()
+			for _ in $(seq "$2"); do curl -s -o /dev/null "$1" & pids+=($!); done
+			wait "${pids[@]}"
+			e=$(date +%s%N)
+			r=$((SIZE * $2 * 1000 / (e - s)))
+			[ "$r" -gt "$best" ] && best=$r
+		done
+		echo "$best"
+	}
+	echo "=== GET of a 1 GiB file inside an ISO, loopback, best of $ROUNDS"
+	printf '%-12s %16s %16s %7s\n' clients "isoboot-menu" "nginx-light" ratio
+	for par in 1 4; do
+		m=$(rate "http://127.0.0.1:$MP/iso/$ID/files/data.bin" "$par")
+		n=$(rate "http://127.0.0.1:$NP/data.bin" "$par")
+		printf '%-12s %11s MB/s %11s MB/s %7s\n' "$par" "$m" "$n" \
+			"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.2f", a / b }')"
+	done
+
+fi
 
 # --- 2. Power-on to userland.
+[[ " $PARTS " == *" boot "* ]] || exit 0
 NS=isob-bench-$$
 vm_netns_up "$NS" || { echo "cannot create network namespace $NS"; exit 1; }
 mkdir -p "$TMP/live" "$TMP/lstate"
