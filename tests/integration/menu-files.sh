@@ -23,8 +23,9 @@ mkdir -p "$TMP/iso" "$TMP/state"
 for f in "$FILES" "$BIG" "$JOLIET" "$PLAIN"; do
 	ln "$f" "$TMP/iso/" 2>/dev/null || cp --sparse=always "$f" "$TMP/iso/"
 done
-# Any write to an image changes its size, mtime or ctime (hashing 9 GiB twice would not say more).
-stamps() { stat -c '%n %s %Y %Z' "$TMP"/iso/*.iso; }
+# Any write to an image changes its size or modification time (hashing 9 GiB twice would not say
+# more); not ctime, which a new hard link to the cached image changes too.
+stamps() { stat -c '%n %s %.9Y' "$TMP"/iso/*.iso; }
 stamps_before=$(stamps)
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
