@@ -234,7 +234,8 @@ build_dracut_live() {
 	in_root 600 apt-get update -q
 	# dracut (not initramfs-tools) makes the kernel's initramfs; curl is for livenet,
 	# isc-dhcp-client (through dracut-network) for ip=dhcp, isomd5sum for rd.live.check.
-	in_root 2400 apt-get install -y -q --no-install-recommends -o Acquire::Retries=3 \
+	# INITRD=No: the kernel and dracut postinsts make no initramfs; the dracut run below does.
+	in_root 2400 INITRD=No apt-get install -y -q --no-install-recommends -o Acquire::Retries=3 \
 		dracut dracut-core dracut-live dracut-network curl linux-image-amd64 iproute2 procps isomd5sum
 	marker_unit dracut >"$r/etc/systemd/system/isoboot-live-marker.service"
 	in_root 60 systemctl enable isoboot-live-marker.service
