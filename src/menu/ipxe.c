@@ -127,21 +127,6 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* iPXE names an image after its URL's last segment; "initrd=NAME" must match it exactly. */
-static bool image_name_ok(const char *path)
-{
-	const char *b = base_name(path);
-
-	if (!*b)
-		return false;
-	for (; *b; b++)
-		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
-		      (*b >= '0' && *b <= '9') || *b == '.' || *b == '_' || *b == '-' ||
-		      *b == '+' || *b == '~'))
-			return false;
-	return true;
-}
-
 /* The same rules isoboot-scan applies, checked again: the catalog is only a file. */
 static bool append_safe(const char *a)
 {
@@ -168,10 +153,10 @@ bool menu_recipe_usable(const struct catalog_entry *e, bool efi)
 	if (!e->recipe || !e->kernel || !e->append || e->n_initrd == 0 ||
 	    !catalog_entry_boots(e, efi ? ISO_PLATFORM_UEFI : ISO_PLATFORM_BIOS, NULL))
 		return false;
-	if (!image_name_ok(e->kernel) || !append_safe(e->append))
+	if (!catalog_image_name_valid(e->kernel) || !append_safe(e->append))
 		return false;
 	for (size_t i = 0; i < e->n_initrd; i++)
-		if (!image_name_ok(e->initrd[i]))
+		if (!catalog_image_name_valid(e->initrd[i]))
 			return false;
 	return true;
 }

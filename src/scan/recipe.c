@@ -191,22 +191,6 @@ static bool dropped(const struct recipe *rc, const char *t, size_t n)
 	return false;
 }
 
-/* Names iPXE gives to images (the URL's last segment) must be usable in "initrd=NAME". */
-static bool image_name_ok(const char *path)
-{
-	const char *b = strrchr(path, '/');
-
-	b = b ? b + 1 : path;
-	if (!*b)
-		return false;
-	for (; *b; b++)
-		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
-		      (*b >= '0' && *b <= '9') || *b == '.' || *b == '_' || *b == '-' ||
-		      *b == '+' || *b == '~'))
-			return false;
-	return true;
-}
-
 /* The fetched file's path goes into the parameters as a URL, unencoded: plain characters only. */
 static bool url_path_ok(const char *path)
 {
@@ -375,7 +359,7 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		*why = "its default entry belongs to no known family";
 		return 0;
 	}
-	if (!catalog_iso_path_valid(be->kernel) || !image_name_ok(be->kernel) ||
+	if (!catalog_iso_path_valid(be->kernel) || !catalog_image_name_valid(be->kernel) ||
 	    iso_lookup_file(v, be->kernel, false, &kf) < 0) {
 		*why = "its default entry's kernel is not a file of the ISO";
 		return 0;
@@ -386,7 +370,8 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		return r == -ENOMEM ? r : 0;
 	}
 	for (size_t i = 0; i < be->n_initrd; i++)
-		if (!catalog_iso_path_valid(be->initrd[i]) || !image_name_ok(be->initrd[i]) ||
+		if (!catalog_iso_path_valid(be->initrd[i]) ||
+		    !catalog_image_name_valid(be->initrd[i]) ||
 		    iso_lookup_file(v, be->initrd[i], false, &f) < 0) {
 			*why = "an initrd of its default entry is not a file of the ISO";
 			return 0;

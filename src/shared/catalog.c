@@ -341,6 +341,21 @@ bool catalog_iso_path_valid(const char *s)
 	return true;
 }
 
+bool catalog_image_name_valid(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	if (!*b)
+		return false;
+	for (; *b; b++)
+		if (!((*b >= 'a' && *b <= 'z') || (*b >= 'A' && *b <= 'Z') ||
+		      (*b >= '0' && *b <= '9') || *b == '.' || *b == '_' || *b == '-' ||
+		      *b == '+' || *b == '~'))
+			return false;
+	return true;
+}
+
 static int entry_complete(const struct catalog_entry *e)
 {
 	if (!e->iqn || !e->path || !e->name)

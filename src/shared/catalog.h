@@ -66,6 +66,12 @@ void catalog_entry_clear_recipe(struct catalog_entry *e);
 /* Whether s may name a file inside an ISO in the catalog: relative, printable, no "." or "..". */
 bool catalog_iso_path_valid(const char *s);
 
+/*
+ * Whether the last segment of path can be an iPXE image name as it is: iPXE names an image after
+ * its URL's last segment, and "initrd=NAME" on the kernel's command line must match it exactly.
+ */
+bool catalog_image_name_valid(const char *path);
+
 /* Appends a zeroed entry and returns it, or NULL on ENOMEM. */
 struct catalog_entry *catalog_add(struct catalog *c);
 
