@@ -95,7 +95,10 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v socat >/dev
 		timeout 20 socat -u UNIX-RECV:/run/systemd/journal/socket CREATE:'"$TMP"'/journal.bin &
 		for _ in $(seq 1 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
 		JOURNAL_STREAM='"$js"' '"$SCAN"' --config '"$TMP"'/c.conf 2>>'"$TMP"'/stderr
-		sleep 0.5
+		# The summary is the last entry: wait for socat to have written it (a loaded machine
+		# may take a while), then a little more for its last bytes.
+		for _ in $(seq 1 100); do grep -aq "^ISOBOOT_ISOS=" '"$TMP"'/journal.bin && break; sleep 0.1; done
+		sleep 0.3
 		kill %1 2>/dev/null || true
 	'
 	J=$TMP/journal.bin
