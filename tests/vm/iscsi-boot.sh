@@ -207,4 +207,5 @@ log "isoboot-iscsi log: $ILOG"
 log "dnsmasq log: $LOGS/dnsmasq.log"
 echo "=== results"
 for r in "${results[@]}"; do echo "$r"; done
+check "at least one cell ran (${#results[@]})" test "${#results[@]}" -gt 0
 finish

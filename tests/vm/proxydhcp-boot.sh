@@ -229,4 +229,5 @@ check "dnsmasq sent no option 43, 60, 66 or 67" \
 log "logs: $LOGS"
 echo "=== results"
 for r in "${results[@]}"; do echo "$r"; done
+check "at least one cell ran (${#results[@]})" test "${#results[@]}" -gt 0
 finish
