@@ -17,7 +17,9 @@ PKGS=(
 	# the TFTP boot chain (pxelinux, iPXE binaries, tftp-hpa server and client), OCR of screens
 	pxelinux ipxe tftpd-hpa tftp-hpa tesseract-ocr
 	# test tools
-	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl
+	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl openssl
+	# the boot storm benchmark's loopback baseline
+	iperf3
 	# crafted DHCP packets against isoboot-proxydhcp
 	python3-scapy
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)

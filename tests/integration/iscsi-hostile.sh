@@ -13,6 +13,7 @@ mkdir -p "$TMP/iso" "$TMP/state"
 cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
+guard_isos "$TMP/iso"
 IQN=$(iqn_of "$TMP/state/catalog" memtest86+x64.iso)
 start_target "$TMP/c.conf" "$TMP/log" 48100
 PORT=$TARGET_PORT

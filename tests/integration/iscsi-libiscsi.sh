@@ -21,6 +21,7 @@ truncate -s 2200G "$TMP/iso/big/huge.iso"
 write_config "$TMP/cd.conf" "$TMP/iso" "$TMP/state"
 write_config "$TMP/disk.conf" "$TMP/iso" "$TMP/state" "[iscsi]" "device_type = disk"
 "$SCAN" --config "$TMP/cd.conf" 2>/dev/null
+guard_isos "$TMP/iso"
 CAT=$TMP/state/catalog
 MT=$(iqn_of "$CAT" memtest86+x64.iso)
 BIG=$(iqn_of "$CAT" big/big.iso)

@@ -16,6 +16,7 @@ cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state" "[iscsi]" "login_timeout = 3" \
 	"max_connections = 3" "max_connections_per_source = 2"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
+guard_isos "$TMP/iso"
 
 # --- 1. The login deadline, under systemd-socket-activate (Accept=yes) as the unit runs it.
 start_target "$TMP/c.conf" "$TMP/log" 48150

@@ -14,13 +14,15 @@ MENU_PID=
 stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
 trap 'stop_menu; cleanup_tmp' EXIT
 
-# Three ISOs of 160 MiB of random data each (a file inside them is most of it).
+# Four ISOs of 160 MiB of random data each (a file inside them is most of it): three the test
+# changes, one it leaves alone (guarded: its SHA-256 must not change).
 mkdir -p "$TMP/tree" "$TMP/iso" "$TMP/state"
 head -c $((160 << 20)) /dev/urandom >"$TMP/tree/data.bin"
 xorriso -as mkisofs -R -o "$TMP/orig.iso" "$TMP/tree" >/dev/null 2>&1
-for n in shrink rewrite inner; do cp "$TMP/orig.iso" "$TMP/iso/$n.iso"; done
+for n in shrink rewrite inner steady; do cp "$TMP/orig.iso" "$TMP/iso/$n.iso"; done
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
+guard_isos "$TMP/iso/steady.iso"
 CAT=$TMP/state/catalog
 SIZE=$(stat -c %s "$TMP/orig.iso")
 
@@ -85,6 +87,9 @@ check "inner: what arrived is the old file's beginning" \
 	cmp -s "$TMP/inner.out" <(head -c "$GOT" "$TMP/tree/data.bin")
 check "inner: a warning names the ISO" grep -q "The ISO $ID shrank during a download" "$TMP/log"
 
-# --- The menu still serves.
+# --- The menu still serves, the ISO left alone whole.
 check "the menu still answers" test "$(curl -s -o /dev/null -w '%{http_code}' "$B/boot.ipxe")" = 200
+ID=$(catalog_id_of "$CAT" steady.iso)
+check "steady: served whole, unchanged" \
+	cmp -s "$TMP/orig.iso" <(curl -s --max-time 60 "$B/iso/$ID/steady.iso")
 finish

@@ -29,6 +29,7 @@ stamps() { stat -c '%n %s %.9Y' "$TMP"/iso/*.iso; }
 stamps_before=$(stamps)
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
+guard_isos "$TMP/iso"
 CAT=$TMP/state/catalog
 ID=$(catalog_id_of "$CAT" files.iso)
 BIGID=$(catalog_id_of "$CAT" big.iso)

@@ -24,6 +24,7 @@ CAT=$TMP/state/catalog
 MT=$(catalog_id_of "$CAT" tools/memtest86+x64.iso)
 BIG=$(catalog_id_of "$CAT" big.iso)
 { [ -n "$MT" ] && [ -n "$BIG" ]; } || { echo "scan failed"; exit 1; }
+guard_isos "$TMP/iso"
 
 PORT=$(free_port 48300)
 timeout 900 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
@@ -182,13 +183,14 @@ check "keep-alive: one connection per client ($conns for 150 requests)" test "$c
 
 # --- The catalog changes under the server ---------------------------------------------------
 cp "$(third_party_iso grub-rescue-cdrom.iso)" "$TMP/iso/"
+guard_isos "$TMP/iso/grub-rescue-cdrom.iso"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 GR=$(catalog_id_of "$CAT" grub-rescue-cdrom.iso)
 "${C[@]}" "$B/boot.ipxe" > "$TMP/menu2"
 check "a new ISO is in the menu without a restart" grep -qx "item -- bios-$GR grub-rescue-cdrom" "$TMP/menu2"
 check "grub-rescue is BIOS only on UEFI" grep -qx "item --gap -- grub-rescue-cdrom (BIOS only)" "$TMP/menu2"
 check "and is served" test "$(code "$B/iso/$GR/x.iso")" = 200
-rm "$TMP/iso/tools/memtest86+x64.iso"
+guard_mv "$TMP/iso/tools/memtest86+x64.iso" "$TMP/removed.iso"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 check "a removed ISO leaves the menu" bash -c "! '${C[0]}' -s '$B/boot.ipxe' | grep -q '$MT'"
 check "and is no longer served" test "$(code "$U")" = 404

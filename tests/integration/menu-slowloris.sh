@@ -17,6 +17,7 @@ mkdir -p "$TMP/iso" "$TMP/state"
 cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
+guard_isos "$TMP/iso"
 PORT=$(free_port 48800)
 timeout 300 systemd-socket-activate -l "0.0.0.0:$PORT" "$MENU" --config "$TMP/c.conf" \
 	>"$TMP/log" 2>&1 &

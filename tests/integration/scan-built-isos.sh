@@ -11,6 +11,7 @@ for f in small big layouts joliet plain; do
 	ln "$(built_iso $f.iso)" "$TMP/iso/linux/$f.iso" 2>/dev/null || cp --sparse=always "$(built_iso $f.iso)" "$TMP/iso/linux/$f.iso"
 done
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
+guard_isos "$TMP/iso"
 check "scan exits 0" "$SCAN" --config "$TMP/c.conf"
 CAT=$TMP/state/catalog
 check "5 ISOs catalogued" grep -qx 'end 5' "$CAT"

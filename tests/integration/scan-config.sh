@@ -7,6 +7,7 @@
 GOOD=$(third_party_iso memtest86+x64.iso)
 mkdir -p "$TMP/iso" "$TMP/state"
 cp "$GOOD" "$TMP/iso/"
+guard_isos "$TMP/iso"
 
 # expect_fail DESCRIPTION EXIT NEEDLE -- ARGS: runs the scan, checks exit code and message.
 expect_fail() {

@@ -66,7 +66,7 @@ else
 	RUNAS=()
 fi
 
-sums_before=$(cd "$I" && find . -type f -perm -u+r -exec sha256sum {} + | sort)
+guard_isos "$I"
 write_config "$TMP/c.conf" "$I" "$TMP/state"
 rc=0
 "${RUNAS[@]}" "$SCAN" --config "$TMP/c.conf" 2> "$TMP/log" || rc=$?
@@ -87,8 +87,6 @@ check "a name with a newline and an escape is logged escaped, on one line" grep 
 	'Skipping forged\x0aisoboot-scan: Added evil.iso\x1b[2J.iso.part: name marks' "$TMP/log"
 check "no raw escape character in the log" test "$(tr -cd '\033' <"$TMP/log" | wc -c)" = 0
 check "no forged line in the log" test "$(grep -c '^isoboot-scan: Added evil' "$TMP/log")" = 0
-sums_after=$(cd "$I" && find . -type f -perm -u+r -exec sha256sum {} + | sort)
-check "no ISO was modified" test "$sums_before" = "$sums_after"
 
 # Random damage in the metadata of a real ISO: never a crash, never a hang (bounded: 60 images).
 mkdir -p "$TMP/fuzz/iso"

@@ -10,6 +10,7 @@ cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/"
 cp "$(third_party_iso grub-rescue-cdrom.iso)" "$TMP/iso/"
 cp "$(third_party_iso ipxe.iso)" "$TMP/iso/tools/"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
+guard_isos "$TMP/iso"
 
 check "scan exits 0" "$SCAN" --config "$TMP/c.conf"
 CAT=$TMP/state/catalog

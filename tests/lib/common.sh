@@ -84,7 +84,57 @@ catalog_id_of() {
 	awk -v p="$2" '$1 == "iso" { cur = $2 } $1 == "path" && substr($0, 6) == p { print cur; exit }' "$1"
 }
 
+# guard_isos PATH...: records the SHA-256 of each file (of every regular file under a folder);
+# finish checks each is unchanged, as isoboot never writes to an ISO. Files a test changes on
+# purpose are left out by guarding before or beside them, never after.
+# A file past 64 GiB (a sparse test image) is fingerprinted by its size, its mtime and the
+# SHA-256 of its first 64 MiB: hashing terabytes of holes would take hours.
+GUARD_FILES=()
+GUARD_SUMS=()
+iso_sha256() {
+	local size
+	size=$(stat -c %s "$1") || return 1
+	if [ "$size" -gt $((64 << 30)) ]; then
+		printf '%s %s ' "$size" "$(stat -c %Y "$1")"
+		head -c $((64 << 20)) "$1" | openssl dgst -sha256 -r | cut -d' ' -f1
+	else
+		openssl dgst -sha256 -r "$1" | cut -d' ' -f1
+	fi
+}
+guard_isos() {
+	local p f
+	for p in "$@"; do
+		while IFS= read -r -d '' f; do
+			GUARD_FILES+=("$f")
+			GUARD_SUMS+=("$(iso_sha256 "$f")")
+		done < <(find "$p" -type f -print0)
+	done
+}
+
+# guard_mv FROM TO: moves a guarded file (a test removing an ISO from the folder) and keeps
+# guarding it at its new path.
+guard_mv() {
+	local i
+	mv "$1" "$2" || return 1
+	for i in "${!GUARD_FILES[@]}"; do
+		[ "${GUARD_FILES[$i]}" != "$1" ] || GUARD_FILES[i]=$2
+	done
+}
+
+check_guarded_isos() {
+	local i changed=0
+	[ "${#GUARD_FILES[@]}" -gt 0 ] || return 0
+	for i in "${!GUARD_FILES[@]}"; do
+		if [ "$(iso_sha256 "${GUARD_FILES[$i]}" 2>/dev/null)" != "${GUARD_SUMS[$i]}" ]; then
+			fail "$(printf '%q' "${GUARD_FILES[$i]}") changed: an ISO was written to"
+			changed=1
+		fi
+	done
+	[ "$changed" = 1 ] || pass "the ${#GUARD_FILES[@]} ISO file(s) served have the SHA-256 they had at the start"
+}
+
 finish() {
+	check_guarded_isos
 	if [ "$FAILS" -gt 0 ]; then
 		echo "$TEST_NAME: $FAILS check(s) failed"
 		exit 1

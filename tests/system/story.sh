@@ -294,6 +294,8 @@ wait "$watcher" || seen_partial=1
 copy_s=$(vm_secs "$t0")
 check "big.iso was never catalogued while it was being copied" test "$seen_partial" = 0
 check "big.iso is in the catalog once the copy is complete" wait_catalog big.iso
+# The installed services must never write to them (finish compares the SHA-256).
+guard_isos "$ROOT/var/lib/isoboot/iso"
 sleep 1
 runs2=$(scan_runs)
 log "rescans for the 4.5 GiB copy (${copy_s} s of writes): $((runs2 - runs1))"

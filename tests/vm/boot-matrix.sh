@@ -110,9 +110,11 @@ for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso
 	[ -s "$LIVE_DIR/$f" ] || skip "$LIVE_DIR/$f missing (run tests/build-live-isos.sh)"
 	place "$LIVE_DIR/$f" "$TMP/iso/live/$f"
 done
-# Nothing may ever be written in the ISO folder: its files, their sizes and modification times
-# (to the nanosecond), before the boots. Not ctime: the ISOs are hard links to the caches, whose
-# link count (and so ctime) other runs may change.
+# Nothing may ever be written in the ISO folder: the SHA-256 of each file before the boots
+# (finish compares), and the folder's listing with sizes and modification times (to the
+# nanosecond). Not ctime: the ISOs are hard links to the caches, whose link count (and so
+# ctime) other runs may change.
+guard_isos "$TMP/iso"
 iso_stamps() { find "$TMP/iso" -type f -printf '%P %s %T@\n' | sort; }
 ISO_STAMPS=$(iso_stamps)
 CONF=$TMP/isoboot.conf

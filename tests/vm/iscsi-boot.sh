@@ -61,6 +61,7 @@ place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
 place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
 place "$SMALL" "$TMP/iso/small.iso"
 place "$BIG" "$TMP/iso/sub/big.iso"
+guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }

@@ -78,6 +78,7 @@ trap cleanup EXIT
 # --- The ISO folder, its catalog, the TFTP root.
 mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp/pxelinux.cfg"
 ln "$SMALL" "$TMP/iso/small.iso" 2>/dev/null || cp "$SMALL" "$TMP/iso/small.iso"
+guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "default = small.iso" "timeout = 2"
 cp "$CONF" "$LOGS/isoboot.conf"
