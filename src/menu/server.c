@@ -82,6 +82,8 @@ struct request {
 	char what[160];
 	unsigned status;
 	uint64_t bytes;
+	size_t uri_len; /* strlen() of the raw request target, before MHD splits it */
+	bool started;
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -705,13 +707,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
 
 	(void)upload_data;
-	if (!rq) {
+	if (!rq)
+		return MHD_NO; /* uri_logged() ran out of memory */
+	if (!rq->started) {
 		/* Answering before the whole request is in would make MHD close the connection:
 		 * the first call only sets up, the answer comes with the last one. */
-		rq = calloc(1, sizeof(*rq));
-		if (!rq)
-			return MHD_NO;
-		*req_cls = rq;
+		rq->started = true;
 		/* Known now, for the access entry of a request whose body never comes. */
 		const union MHD_ConnectionInfo *ci =
 		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -734,6 +735,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (rq->status)
 		return MHD_YES;
+	/*
+	 * A raw NUL in the request target: MHD keeps the whole line but hands on a URL cut at the
+	 * NUL, so "/iso/<id>/x.iso\0junk" would be served as "/iso/<id>/x.iso". The target and
+	 * the version lie in MHD's read buffer, the one right after the other; when the target
+	 * seen before MHD split it (uri_logged) is shorter than that span, it held a NUL. A
+	 * version elsewhere (another MHD) skips the check rather than guess.
+	 */
+	if (version > url && (size_t)(version - url) <= 2 * MENU_CONNECTION_MEMORY &&
+	    (size_t)(version - url) > rq->uri_len + 1)
+		return reply_text(conn, rq, MHD_HTTP_BAD_REQUEST, "Bad request: NUL in the URL\n");
 	/* RFC 9112 3.2: an HTTP/1.1 request without a Host header is answered 400. */
 	if (streq(version, MHD_HTTP_VERSION_1_1) &&
 	    !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
@@ -787,6 +798,17 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	log_full(LOG_INFO, 0, MSGID_HTTP_ACCESS, fields, "%s %s %s: %u, %s bytes%s", rq->client,
 		 rq->method, rq->what, rq->status, bytes, end);
 	free(rq);
+}
+
+/* The request's record, made when MHD has read its request line: the target still whole. */
+static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	struct request *rq = calloc(1, sizeof(*rq));
+	if (rq)
+		rq->uri_len = strlen(uri);
+	return rq;
 }
 
 /* Raw paths: menu_url_parse() decodes, and refuses what it must. */
@@ -878,7 +900,8 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MENU_CONNECTION_MEMORY,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
 		    notify_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+		    MHD_OPTION_URI_LOG_CALLBACK, uri_logged, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		    s, MHD_OPTION_END);
 		if (!d) {
 			int r = log_error_errno(-EIO, "libmicrohttpd refused listening socket %d",
 						fds[i]);
