@@ -465,5 +465,11 @@ int main(int argc, char **argv)
 	printf("connected: all %u clients at once after %.2f s\n", total, connected_at - t0);
 	printf("storm: %u clients, %u errors, %" PRIu64 " bytes compared in %.2f s (%.1f MB/s)\n",
 	       total, bad, bytes, wall, (double)bytes / wall / 1e6);
+	free(cl);
+	for (unsigned i = 0; i < o.n_img; i++)
+		close(o.img[i].fd);
+	pthread_attr_destroy(&attr);
+	pthread_barrier_destroy(&start_line);
+	pthread_barrier_destroy(&all_connected);
 	return bad ? 1 : 0;
 }
