@@ -29,46 +29,6 @@ static void usage(FILE *f)
 		   "      --version      show the version\n");
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Says which ISOs came and went since the last catalog, so that the journal tells the story. */
-static void log_changes(const struct catalog *old, const struct catalog *cur, size_t *added,
-			size_t *removed)
-{
-	*added = *removed = 0;
-	for (size_t i = 0; i < cur->n; i++) {
-		const struct catalog_entry *e = &cur->entries[i];
-		if (catalog_find_id(old, e->id))
-			continue;
-		(*added)++;
-		log_full(LOG_INFO, 0, MSGID_SCAN_ISO,
-			 (const struct log_field[]){{"ISOBOOT_ISO", e->path},
-						    {"ISOBOOT_ID", e->id},
-						    {"ISOBOOT_EVENT", "added"},
-						    {NULL, NULL}},
-			 "Added %s as %s (label '%s', %" PRIu64 " bytes)", e->path, e->id, e->label,
-			 e->size);
-	}
-	for (size_t i = 0; i < old->n; i++) {
-		const struct catalog_entry *e = &old->entries[i];
-		if (catalog_find_id(cur, e->id))
-			continue;
-		(*removed)++;
-		log_full(LOG_INFO, 0, MSGID_SCAN_ISO,
-			 (const struct log_field[]){{"ISOBOOT_ISO", e->path},
-						    {"ISOBOOT_ID", e->id},
-						    {"ISOBOOT_EVENT", "removed"},
-						    {NULL, NULL}},
-			 "Removed %s (%s)", e->path, e->id);
-	}
-}
-
 static int inspect(const struct isoboot_config *cfg, const char *file, char **paths, int n_paths)
 {
 	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -122,70 +82,6 @@ static int inspect(const struct isoboot_config *cfg, const char *file, char **pa
 		       (uint64_t)d.extent * ISO_BLOCK_SIZE, d.size);
 	}
 	return fflush(stdout) == 0 ? 0 : -EIO;
-}
-
-static int run(const struct isoboot_config *cfg, bool to_stdout)
-{
-	_cleanup_free_ char *path = NULL;
-	struct catalog cat, old;
-	struct scan_stats stats;
-	size_t added, removed;
-	unsigned line = 0;
-	int64_t t0 = now_ms();
-	int r;
-
-	catalog_init(&cat);
-	catalog_init(&old);
-	r = scan_directory(cfg->iso_dir, cfg->iqn_prefix, &cat, &stats);
-	if (r < 0) {
-		log_error_errno(r, "Cannot scan the ISO folder %s", cfg->iso_dir);
-		goto finish;
-	}
-
-	if (to_stdout) {
-		r = catalog_format(&cat, stdout);
-		if (r == 0 && fflush(stdout) != 0)
-			r = -EIO;
-		if (r < 0)
-			log_error_errno(r, "Cannot write the catalog to stdout");
-		goto finish;
-	}
-
-	path = config_catalog_path(cfg);
-	if (!path) {
-		r = log_error_errno(-ENOMEM, "Cannot build the catalog path");
-		goto finish;
-	}
-	r = catalog_load(&old, path, &line);
-	if (r == -EBADMSG)
-		log_warning("%s:%u: previous catalog is not valid, replacing it", path, line);
-	else if (r < 0 && r != -ENOENT)
-		log_warning_errno(r, "Cannot read the previous catalog %s", path);
-
-	log_changes(&old, &cat, &added, &removed);
-
-	r = catalog_save(&cat, path);
-	if (r < 0) {
-		log_error_errno(r, "Cannot write the catalog %s", path);
-		goto finish;
-	}
-	char n_isos[32], n_skipped[32];
-	snprintf(n_isos, sizeof(n_isos), "%zu", stats.isos);
-	snprintf(n_skipped, sizeof(n_skipped), "%zu", stats.skipped);
-	log_full(LOG_INFO, 0, MSGID_SCAN_DONE,
-		 (const struct log_field[]){{"ISOBOOT_ISOS", n_isos},
-					    {"ISOBOOT_SKIPPED", n_skipped},
-					    {"ISOBOOT_CATALOG", path},
-					    {NULL, NULL}},
-		 "Catalog %s: %zu ISOs (%zu added, %zu removed), %zu files skipped, %" PRId64
-		 " ms%s",
-		 path, stats.isos, added, removed, stats.skipped, now_ms() - t0,
-		 r == 0 ? ", unchanged" : "");
-	r = 0;
-finish:
-	catalog_finish(&cat);
-	catalog_finish(&old);
-	return r;
 }
 
 int main(int argc, char **argv)
@@ -242,7 +138,7 @@ int main(int argc, char **argv)
 	if (inspect_file)
 		r = inspect(&cfg, inspect_file, argv + optind, argc - optind);
 	else
-		r = run(&cfg, to_stdout);
+		r = scan_update(&cfg, to_stdout);
 	config_finish(&cfg);
 	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct catalog;
+struct isoboot_config;
 struct catalog_entry;
 struct iso_info;
 struct stat;
@@ -25,3 +27,10 @@ int scan_directory(const char *iso_dir, const char *iqn_prefix, struct catalog *
 /* Fills a catalog entry from what iso_inspect() found in the file at relative path rel. */
 int scan_entry_fill(struct catalog_entry *e, const char *id, const char *rel, const char *group,
 		    const char *iqn_prefix, const struct stat *st, const struct iso_info *info);
+
+/*
+ * A whole scan: the ISO folder into the catalog file (written only when it changed), with the
+ * changes and a summary logged; or the catalog to stdout. isoboot-scan's work, and
+ * isoboot-web's after it changed the folder. Errors are logged.
+ */
+int scan_update(const struct isoboot_config *cfg, bool to_stdout);

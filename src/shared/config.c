@@ -48,12 +48,18 @@ int config_init(struct isoboot_config *c)
 	    .proxydhcp_efi64_boot = strdup("snponly.efi"),
 	    .proxydhcp_efi32_boot = strdup(""),
 	    .proxydhcp_arm64_boot = strdup(""),
+	    .web_users = strdup(ISOBOOT_DEFAULT_USERS),
+	    .web_certificate = strdup(""),
+	    .web_key = strdup(""),
+	    .web_assets = strdup(ISOBOOT_WEB_ASSETS),
+	    .web_session_timeout = 60,
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
 	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
 	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret ||
 	    !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot || !c->proxydhcp_efi32_boot ||
-	    !c->proxydhcp_arm64_boot) {
+	    !c->proxydhcp_arm64_boot || !c->web_users || !c->web_certificate || !c->web_key ||
+	    !c->web_assets) {
 		config_finish(c);
 		return -ENOMEM;
 	}
@@ -77,6 +83,10 @@ void config_finish(struct isoboot_config *c)
 	free(c->proxydhcp_efi64_boot);
 	free(c->proxydhcp_efi32_boot);
 	free(c->proxydhcp_arm64_boot);
+	free(c->web_users);
+	free(c->web_certificate);
+	free(c->web_key);
+	free(c->web_assets);
 	*c = (struct isoboot_config){0};
 }
 
@@ -466,6 +476,28 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 	}
 	if (streq(section, "proxydhcp"))
 		return handle_proxydhcp_key(st, key, value);
+	if (streq(section, "web") && (streq(key, "users") || streq(key, "certificate") ||
+				      streq(key, "key") || streq(key, "assets"))) {
+		bool may_be_empty = streq(key, "certificate") || streq(key, "key");
+		if ((value[0] != '/' && !(may_be_empty && !*value)) || strlen(value) > 1024) {
+			syntax_error(st, "%s must be an absolute path%s, got '%s'", key,
+				     may_be_empty ? " or empty" : "", value);
+			return 0;
+		}
+		return set_string(streq(key, "users")	      ? &c->web_users
+				  : streq(key, "certificate") ? &c->web_certificate
+				  : streq(key, "key")	      ? &c->web_key
+							      : &c->web_assets,
+				  value);
+	}
+	if (streq(section, "web") && streq(key, "session_timeout")) {
+		if (parse_u64(value, 1, CONFIG_WEB_SESSION_TIMEOUT_MAX, &u) < 0)
+			syntax_error(st, "session_timeout must be 1 to %u minutes, got '%s'",
+				     CONFIG_WEB_SESSION_TIMEOUT_MAX, value);
+		else
+			c->web_session_timeout = (unsigned)u;
+		return 0;
+	}
 
 	if (!*section)
 		syntax_error(st, "key '%s' outside of a [section]", key);
@@ -483,7 +515,8 @@ static int handle_ini_line(void *user, const char *section, const char *key, con
 	if (!key)
 		return 1;
 	if (!streq(section, "paths") && !streq(section, "server") && !streq(section, "iscsi") &&
-	    !streq(section, "menu") && !streq(section, "proxydhcp") && *section) {
+	    !streq(section, "menu") && !streq(section, "proxydhcp") && !streq(section, "web") &&
+	    *section) {
 		syntax_error(st, "unknown section [%s]", section);
 		return 1;
 	}

@@ -54,9 +54,15 @@ struct isoboot_config {
 	char *proxydhcp_efi64_boot; /* [proxydhcp] efi64_boot: x86-64 UEFI, architectures 7 and 9 */
 	char *proxydhcp_efi32_boot; /* [proxydhcp] efi32_boot: IA32 UEFI, architecture 6 */
 	char *proxydhcp_arm64_boot; /* [proxydhcp] arm64_boot: ARM64 UEFI, architecture 11 */
+	char *web_users;	    /* [web] users: the accounts file */
+	char *web_certificate;	    /* [web] certificate: PEM; "" = generated in state_dir */
+	char *web_key;		    /* [web] key: PEM; "" = generated in state_dir */
+	char *web_assets;	    /* [web] assets: the page's static files */
+	unsigned web_session_timeout; /* [web] session_timeout: minutes of inactivity */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600
+#define CONFIG_WEB_SESSION_TIMEOUT_MAX (7 * 24 * 60)
 #define CONFIG_ISCSI_LOGIN_TIMEOUT_MAX 3600
 #define CONFIG_ISCSI_MAX_CONNECTIONS 65536
 #define CONFIG_CHAP_SECRET_MIN 12 /* RFC 7143 9.2.1: at least 96 bits */

@@ -604,7 +604,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			  : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
 			      ? " (timed out)"
 			      : " (connection closed before the end)";
-	struct log_field fields[5] = {
+	struct log_field fields[6] = {
 	    {"ISOBOOT_CLIENT", rq->client},
 	    {"ISOBOOT_HTTP_STATUS", status},
 	    {"ISOBOOT_BYTES", bytes},
