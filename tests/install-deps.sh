@@ -6,6 +6,8 @@ PKGS=(
 	# build
 	gcc meson ninja-build pkg-config scdoc
 	libsystemd-dev libinih-dev nettle-dev libmicrohttpd-dev
+	# isoboot-web: TLS (GnuTLS) and password hashes (libxcrypt)
+	libgnutls28-dev libcrypt-dev
 	# checks and fuzzing
 	clang libclang-rt-14-dev clang-format shellcheck
 	# real iSCSI peers: libiscsi's initiator tools, and the library for our test tools
@@ -20,6 +22,8 @@ PKGS=(
 	socat strace util-linux procps iproute2 python3 hyperfine ca-certificates curl openssl
 	# the boot storm benchmark's loopback baseline
 	iperf3
+	# the admin page in a real browser; crypt(3) from perl for isoboot-passwd's test
+	chromium chromium-driver python3-selenium perl
 	# crafted DHCP packets against isoboot-proxydhcp
 	python3-scapy
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)

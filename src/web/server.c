@@ -89,7 +89,6 @@ static void users_refresh(struct web_server *s)
 					s->cfg->web_users);
 	}
 	s->users_err = r;
-	users_free(&s->users);
 }
 
 /* 0 when the password is right; a failure is logged and counted against the address. */

@@ -337,6 +337,7 @@ int users_reload_if_changed(struct users *u, const char *path)
 		return 0;
 	r = users_load(&fresh, path);
 	if (r < 0) {
+		users_free(u);
 		u->id = id;
 		return r;
 	}

@@ -60,11 +60,12 @@ int users_load(struct users *u, const char *path);
 
 /*
  * Rereads path when it changed since u was loaded (another inode, size, mtime or ctime: it
- * costs one stat() when nothing changed). Returns 0 when unchanged, 1 when reloaded, or a
- * negative errno as users_load() (-ENOENT when the file was removed). On failure the accounts
- * in u stay as they were and the caller chooses to keep them or users_free() them; the failed
- * state is remembered, so the same broken file is not reread (nor its errors logged) until it
- * changes again. Not thread-safe: the caller locks around it and users_verify().
+ * costs one stat() when nothing changed). Returns 0 when unchanged since the last call, 1 when
+ * reloaded, or a negative errno as users_load() (-ENOENT when the file was removed). On failure
+ * u is left without accounts, so that every login is refused rather than served from a file
+ * that no longer says so; the failed file is remembered, so that it is not reread (nor its bad
+ * lines logged again) until it changes. Calling users_free() after a failure forgets that too.
+ * Not thread-safe: the caller locks around it and users_verify().
  */
 int users_reload_if_changed(struct users *u, const char *path);
 

@@ -15,13 +15,14 @@ fi
 ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
 	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
-	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe src/scan/isoboot-scan \
+	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe tests/fuzz/fuzz-users \
+	tests/fuzz/fuzz-web-request src/scan/isoboot-scan \
 	> "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
 ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
-	bootcfg-grub recipe"
+	bootcfg-grub recipe users web-request"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
 for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
 mkdir -p "$W/artifacts"
