@@ -7,8 +7,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd chromium chromedriver ss
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import selenium' 2>/dev/null ||
-	skip "needs python3-selenium"
+if ! /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+	skip "needs python3-selenium (Debian's python3, /usr/bin/python3)"
+fi
 WEB=$BUILD/src/web/isoboot-web
 PASSWD=$BUILD/src/web/isoboot-passwd
 MENU=$BUILD/src/menu/isoboot-menu
