@@ -21,26 +21,60 @@
 #include "web.h"
 
 #define UPLOAD_PREFIX "/api/isos/"
+/* The body is written in pieces of this size, and handed to the disk's write-back every
+ * UPLOAD_SYNC_EVERY bytes, so that the fsync() before the rename has little left to do. */
+#define UPLOAD_BUFFER (1u << 20)
+#define UPLOAD_SYNC_EVERY (32u << 20)
 #define UPLOADS_PREFIX "/api/uploads/"
 
 struct upload {
 	int dir;	/* the folder the ISO goes to */
 	int fd;		/* the hidden file, locked */
-	uint64_t at;	/* where the next byte goes */
+	uint64_t at;	/* where the next byte goes (the last UPLOAD_BUFFER may be in buf) */
 	uint64_t end;	/* where this request's bytes end (UINT64_MAX: unknown) */
 	uint64_t total; /* the whole file's size (UINT64_MAX: unknown) */
 	bool replace;
 	bool keep; /* an interrupted upload keeps its bytes, to be resumed */
+	char *buf;
+	size_t buffered;
+	uint64_t synced; /* where the last write-back started */
 	char group[WEB_NAME_MAX + 1];
 	char name[WEB_NAME_MAX + 1];
 	char hidden[WEB_NAME_MAX + 16];
 	char user[USERS_NAME_MAX + 1];
 };
 
+/* Writes out what is buffered; a negative errno when the file system refuses. */
+static int upload_flush(struct upload *u)
+{
+	uint64_t at = u->at - u->buffered;
+	const char *p = u->buf;
+
+	while (u->buffered > 0) {
+		ssize_t w = pwrite(u->fd, p, u->buffered, (off_t)at);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? neg_errno() : -EIO;
+		p += w;
+		at += (uint64_t)w;
+		u->buffered -= (size_t)w;
+	}
+	if (u->at - u->synced >= UPLOAD_SYNC_EVERY) {
+		(void)sync_file_range(u->fd, (off64_t)u->synced, (off64_t)(u->at - u->synced),
+				      SYNC_FILE_RANGE_WRITE);
+		u->synced = u->at;
+	}
+	return 0;
+}
+
 static void upload_free(void *p)
 {
 	struct upload *u = p;
 
+	if (u->fd >= 0 && u->keep && u->buffered)
+		(void)upload_flush(u); /* what arrived counts for a resume */
+	free(u->buf);
 	if (u->fd >= 0) {
 		if (!u->keep)
 			(void)unlinkat(u->dir, u->hidden, 0);
@@ -96,8 +130,10 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 	if (web_authenticate(s, rq, true, user, &ret) < 0)
 		return ret;
 	struct upload *u = calloc(1, sizeof(*u));
-	if (!u)
+	if (!u || !(u->buf = malloc(UPLOAD_BUFFER))) {
+		free(u);
 		return MHD_NO;
+	}
 	u->dir = u->fd = -1;
 	u->end = u->total = UINT64_MAX;
 	snprintf(u->user, sizeof(u->user), "%s", user);
@@ -156,7 +192,7 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 		if (!length || parse_u64(length, 0, UINT64_MAX, &n) < 0 || n != last - first + 1)
 			return refuse(rq, u, MHD_HTTP_BAD_REQUEST,
 				      "Content-Length does not match Content-Range");
-		u->at = first;
+		u->at = u->synced = first;
 		u->end = last + 1;
 	} else {
 		if (ftruncate(u->fd, 0) < 0)
@@ -189,14 +225,17 @@ int web_upload_body(void *ctx, struct http_request *rq, const char *data, size_t
 	if (u->end != UINT64_MAX && size > u->end - u->at)
 		return -EFBIG;
 	while (size > 0) {
-		ssize_t w = pwrite(u->fd, data, size, (off_t)u->at);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? neg_errno() : -EIO;
-		data += w;
-		size -= (size_t)w;
-		u->at += (uint64_t)w;
+		size_t n = UPLOAD_BUFFER - u->buffered < size ? UPLOAD_BUFFER - u->buffered : size;
+		memcpy(u->buf + u->buffered, data, n);
+		u->buffered += n;
+		u->at += n;
+		data += n;
+		size -= n;
+		if (u->buffered == UPLOAD_BUFFER) {
+			int r = upload_flush(u);
+			if (r < 0)
+				return r;
+		}
 	}
 	return 0;
 }
@@ -234,6 +273,8 @@ enum MHD_Result web_upload_end(void *ctx, struct http_request *rq, int err)
 	struct stat st;
 
 	snprintf(rel, sizeof(rel), "%s%s%s", u->group, *u->group ? "/" : "", u->name);
+	if (err == 0)
+		err = upload_flush(u);
 	if (err == -ENOSPC || err == -EDQUOT) {
 		log_warning("The upload of %s by %s ran out of space after %" PRIu64 " bytes", rel,
 			    u->user, u->at);
