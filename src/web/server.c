@@ -542,6 +542,19 @@ static enum MHD_Result status_get(void *ctx, struct http_request *rq, int err)
 	fputs(",\"addresses\":[", f);
 	char first_v4[INET6_ADDRSTRLEN + 8] = "";
 	bool any = false;
+	/* The address this client reached us on first: under PrivateNetwork= it is the only one
+	 * the service can see. */
+	struct sockaddr_storage here;
+	socklen_t here_len;
+	char here_s[INET6_ADDRSTRLEN + 8] = "";
+	http_local_address(rq, &here, &here_len);
+	if (here_len &&
+	    sockaddr_format((struct sockaddr *)&here, here_len, here_s, sizeof(here_s), 0) == 0) {
+		json_string(f, here_s);
+		any = true;
+		if (here.ss_family == AF_INET)
+			snprintf(first_v4, sizeof(first_v4), "%s", here_s);
+	}
 	if (getifaddrs(&ifs) == 0) {
 		for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
 			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK) ||
@@ -552,7 +565,8 @@ static enum MHD_Result status_get(void *ctx, struct http_request *rq, int err)
 			socklen_t l = i->ifa_addr->sa_family == AF_INET
 					  ? (socklen_t)sizeof(struct sockaddr_in)
 					  : (socklen_t)sizeof(struct sockaddr_in6);
-			if (sockaddr_format(i->ifa_addr, l, a, sizeof(a), 0) < 0)
+			if (sockaddr_format(i->ifa_addr, l, a, sizeof(a), 0) < 0 ||
+			    streq(a, here_s))
 				continue;
 			if (i->ifa_addr->sa_family == AF_INET && !first_v4[0])
 				snprintf(first_v4, sizeof(first_v4), "%s", a);

@@ -3,12 +3,16 @@
 
 #include <crypt.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include "log.h"
 #include "util.h"
+
+/* The group isoboot-web runs as (isoboot.sysusers). */
+#define USERS_GROUP "isoboot"
 
 /* After this many bad lines the rest of a file is not worth reading: it is not an accounts file. */
 #define USERS_MAX_ERRORS 20
@@ -503,6 +507,14 @@ static int write_replace(int dfd, const char *path, const char *text, size_t len
 	if (r == 0 && old && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
 	    fchown(fd, old->st_uid, old->st_gid) < 0)
 		r = neg_errno();
+	/* A new file (root's, made with sudo) goes to the daemon's group when it exists. */
+	if (r == 0 && !old) {
+		struct group gr, *found = NULL;
+		char buf[1024];
+		if (getgrnam_r(USERS_GROUP, &gr, buf, sizeof(buf), &found) == 0 && found &&
+		    found->gr_gid != getegid() && fchown(fd, (uid_t)-1, found->gr_gid) < 0)
+			r = neg_errno();
+	}
 	if (r == 0)
 		r = write_full(fd, text, len);
 	if (r == 0 && fsync(fd) < 0)

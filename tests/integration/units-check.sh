@@ -61,4 +61,9 @@ done < <(grep -ho 'man:[a-z.-]*([0-9])' "$TMP"/units/* | sort -u)
 check "isoboot-iscsi.socket is Accept=yes (one process per connection)" grep -qx 'Accept=yes' "$TMP/units/isoboot-iscsi.socket"
 check "isoboot-menu.socket is Accept=no (isoboot-menu refuses accepted sockets)" grep -qx 'Accept=no' "$TMP/units/isoboot-menu.socket"
 check "isoboot-tftp.service takes the socket on stdin (in.tftpd inetd mode)" grep -qx 'StandardInput=socket' "$TMP/units/isoboot-tftp.service"
+check "isoboot-web.socket is Accept=no (isoboot-web refuses accepted sockets)" grep -qx 'Accept=no' "$TMP/units/isoboot-web.socket"
+check "isoboot-web.socket listens on TCP port 8443" grep -qx 'ListenStream=8443' "$TMP/units/isoboot-web.socket"
+check "isoboot.target does not pull in the admin page (opt-in)" sh -c '! grep -q isoboot-web "$1"' _ "$TMP/units/isoboot.target"
+check "isoboot-web.service has no network of its own" grep -qx 'PrivateNetwork=yes' "$TMP/units/isoboot-web.service"
+check "isoboot-web.service writes only under /var/lib/isoboot" grep -qx 'ReadWritePaths=/var/lib/isoboot' "$TMP/units/isoboot-web.service"
 finish
