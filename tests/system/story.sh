@@ -232,6 +232,8 @@ for u in isoboot.target isoboot-menu.socket isoboot-iscsi.socket isoboot-tftp.so
 done
 check "isoboot-scan.service ran at start and succeeded" \
 	test "$(X systemctl show -P Result isoboot-scan.service)" = success
+check "isoboot-web.socket is not part of isoboot.target (opt-in)" \
+	test "$(X systemctl is-active isoboot-web.socket)" != active
 check "isoboot-proxydhcp.socket is not part of isoboot.target (opt-in)" \
 	test "$(X systemctl is-active isoboot-proxydhcp.socket)" != active
 check "tftpd-hpa was stopped by isoboot-tftp.socket (Conflicts=)" \
@@ -247,7 +249,7 @@ else
 	fail "systemd-analyze verify"
 fi
 for u in isoboot-menu.service isoboot-iscsi@.service isoboot-scan.service isoboot-tftp.service \
-	isoboot-proxydhcp.service; do
+	isoboot-proxydhcp.service isoboot-web.service; do
 	X systemd-analyze security --offline=true --no-pager "/lib/systemd/system/$u" >"$LOGS/security-$u.txt" 2>&1 || true
 	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$LOGS/security-$u.txt")
 	limit=2.0
@@ -402,6 +404,51 @@ check "ProxyDHCP offer: boot file pxelinux.0" grep -qx 'file pxelinux.0' "$LOGS/
 X journalctl -q --no-pager -o verbose -u isoboot-proxydhcp.service >"$LOGS/journal-proxydhcp.txt" 2>&1 || true
 check "journal: isoboot-proxydhcp logged the answer to 52:54:00:1d:00:fe" grep -qi '52:54:00:1d:00:fe' "$LOGS/journal-proxydhcp.txt"
 X systemctl disable --now isoboot-proxydhcp.socket isoboot-proxydhcp.service >>"$LOGS/enable.log" 2>&1 || true
+
+# --- The admin page, opt-in: an account made with isoboot-passwd, the socket enabled, an upload
+# over HTTPS that the menu offers without a rescan by hand, the certificate's fingerprint in the
+# journal, and the page in a real browser (log in, upload with its progress bar, see it in the
+# list and the menu, delete it).
+check "isoboot-web.socket is not active before it is enabled (opt-in)" \
+	test "$(X systemctl is-active isoboot-web.socket)" != active
+WEBPASS='story admin pass'
+printf '%s\n' "$WEBPASS" | X isoboot-passwd admin >"$LOGS/passwd.log" 2>&1 || cat "$LOGS/passwd.log"
+check "isoboot-passwd made the account (yescrypt)" grep -q '^admin:[$]y[$]' "$ROOT/etc/isoboot/users"
+check "the accounts file is 0640 and the isoboot group's" \
+	test "$(X stat -c '%a %G' /etc/isoboot/users)" = "640 isoboot"
+X systemctl enable --now isoboot-web.socket >>"$LOGS/enable.log" 2>&1 || true
+check "isoboot-web.socket is active once enabled" test "$(X systemctl is-active isoboot-web.socket)" = active
+W=https://$VM_SRV:8443
+code=$(N curl -sk -u "admin:$WEBPASS" -o "$LOGS/web-upload.json" -w '%{http_code}' -T "$RESCUE" \
+	"$W/api/isos/web/rescue-web.iso" || true)
+check "curl -T to the admin page over HTTPS: 201 ($code)" test "$code" = 201
+check "the uploaded ISO is in the catalog" wait_catalog web/rescue-web.iso
+N curl -sS -o "$LOGS/boot-web.ipxe" "http://$VM_SRV/boot.ipxe" || true
+check "the menu offers the uploaded ISO" grep -q 'rescue-web' "$LOGS/boot-web.ipxe"
+check "the uploaded bytes are the ISO's" cmp -s "$RESCUE" "$ROOT/var/lib/isoboot/iso/web/rescue-web.iso"
+X journalctl -q --no-pager -o verbose -u isoboot-web.service >"$LOGS/journal-web.txt" 2>&1 || true
+served=$(N openssl s_client -connect "$VM_SRV:8443" </dev/null 2>/dev/null |
+	openssl x509 -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//')
+check "journal: the certificate's SHA-256 fingerprint is the served one (${served:-none})" \
+	grep -q "ISOBOOT_TLS_FINGERPRINT=${served:-none}\$" "$LOGS/journal-web.txt"
+check "journal: the upload names the account" grep -q 'admin uploaded web/rescue-web.iso' "$LOGS/journal-web.txt"
+wid=$(catalog_id_of "$ROOT/var/lib/isoboot/catalog" web/rescue-web.iso)
+check "DELETE through the API: 204" \
+	test "$(N curl -sk -u "admin:$WEBPASS" -o /dev/null -w '%{http_code}' -X DELETE "$W/api/isos/$wid")" = 204
+if command -v chromium >/dev/null && /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
+	printf '%s\n' "$WEBPASS" >"$TMP/webpass"
+	cp "$RESCUE" "$TMP/lab-page.iso"
+	truncate -s 256M "$TMP/lab-page.iso"
+	rc=0
+	ip netns exec "$NS" timeout 300 /usr/bin/python3 "$SRC/tests/web/browser-test.py" --url "$W/" \
+		--user admin --password-file "$TMP/webpass" --iso "$TMP/lab-page.iso" \
+		--artefacts "$LOGS/browser" --menu-url "http://$VM_SRV/boot.ipxe" >"$LOGS/browser.txt" 2>&1 || rc=$?
+	sed 's/^/# /' "$LOGS/browser.txt"
+	check "the admin page in chromium: log in, upload, list, menu, delete, log out (exit $rc)" test "$rc" = 0
+else
+	fail "chromium and python3-selenium are needed for the admin page in a browser"
+fi
+X systemctl disable --now isoboot-web.socket isoboot-web.service >>"$LOGS/enable.log" 2>&1 || true
 
 # --- The reboot: isoboot.target enabled, tftpd-hpa still enabled by its package.
 container_poweroff
