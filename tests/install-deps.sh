@@ -7,7 +7,7 @@ PKGS=(
 	gcc meson ninja-build pkg-config scdoc
 	libsystemd-dev libinih-dev nettle-dev libmicrohttpd-dev
 	# isoboot-web: TLS (GnuTLS) and password hashes (libxcrypt)
-	libgnutls28-dev libcrypt-dev
+	libgnutls28-dev libcrypt-dev libcurl4-gnutls-dev
 	# checks and fuzzing
 	clang libclang-rt-14-dev clang-format shellcheck
 	# real iSCSI peers: libiscsi's initiator tools, and the library for our test tools
@@ -24,6 +24,8 @@ PKGS=(
 	iperf3
 	# the admin page in a real browser; crypt(3) from perl for isoboot-passwd's test
 	chromium chromium-driver python3-selenium perl
+	# test journals for isoboot-web's boot activity; a private bus for its unit states
+	systemd-journal-remote dbus-daemon
 	# crafted DHCP packets against isoboot-proxydhcp
 	python3-scapy
 	# boot files isoboot serves: syslinux's memdisk (floppy-emulation ISOs on BIOS)

@@ -54,7 +54,7 @@
     const r = await fetch(url, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
     const text = await r.text();
     if (r.status === 401 && url !== '/api/login') expired();
-    if (!r.ok) throw new Error(errorText(r.status, text));
+    if (!r.ok) { const e = new Error(errorText(r.status, text)); e.status = r.status; throw e; }
     return text ? JSON.parse(text) : null;
   }
 
@@ -94,7 +94,7 @@
     showLogin('');
   });
 
-  async function refresh() { await Promise.all([loadStatus(), loadIsos()]); }
+  async function refresh() { await Promise.all([loadStatus(), loadIsos(), loadJobs()]); }
 
   async function loadStatus() {
     let s;
@@ -122,15 +122,54 @@
     $('dhcp-box').hidden = !s.dhcp;
   }
 
+  /* What the admin pasted to compare, and which checksum boxes are open, by ISO path: kept
+   * when the list is drawn again. */
+  const pasted = new Map();
+  const opened = new Set();
+  let shownKeys = null;
+  let sumTimer = null;
+
   async function loadIsos() {
     let list;
     try { list = await api('GET', '/api/isos'); } catch (e) { say('ISO list: ' + e.message, true); return null; }
     if (!Array.isArray(list)) list = [];
+    const keys = list.map((i) => i.id + '\n' + i.path + '\n' + i.size + '\n' + i.added).join('\n\n');
+    if (keys === shownKeys && $('isos').rows.length === list.length) {
+      /* The same ISOs: only checksums that arrived change, so that a field being typed
+       * into keeps its focus. */
+      Array.from($('isos').rows).forEach((tr, k) => {
+        if (tr.dataset.sha === (list[k].sha256 || '')) return;
+        tr.replaceChild(sumCell(list[k]), tr.querySelector('td.sum'));
+        tr.dataset.sha = list[k].sha256 || '';
+      });
+    } else {
+      drawIsos(list);
+      shownKeys = keys;
+    }
+    /* Checksums are computed in the background: look again while some are missing. */
+    clearTimeout(sumTimer);
+    if (list.some((i) => !i.sha256)) sumTimer = setTimeout(() => { if (!$('app').hidden) loadIsos(); }, 3000);
+    loadBoots(list);
+    return list;
+  }
+
+  /* Recent boots from the journal (time, client, MAC, ISO, method, bytes). */
+  async function loadBoots(list) {
+    let boots = [];
+    try { boots = await api('GET', '/api/activity'); } catch (e) { boots = []; }
+    const names = new Map(list.map((i) => [i.id, i.path]));
+    const line = (b) => [when(b.time), b.client + (b.mac ? ' (' + b.mac + ')' : ''),
+      names.get(b.iso) || b.iso, b.method, b.bytes === null ? '' : bytes(b.bytes)].filter(Boolean).join(' — ');
+    $('boots').replaceChildren(...boots.slice(0, 20).map((b) => el('li', '', line(b))));
+    $('boots-box').hidden = !boots.length;
+  }
+
+  function drawIsos(list) {
     const tb = $('isos');
     tb.replaceChildren();
     if (!list.length) {
       const td = el('td', 'empty', 'No ISO images yet: upload some above, or copy them into the ISO folder.');
-      td.colSpan = 8;
+      td.colSpan = 9;
       tb.append(el('tr'));
       tb.firstChild.append(td);
     }
@@ -152,6 +191,8 @@
       const boot = iso.boot || {};
       cell('BIOS', boot.bios || 'cannot boot', boot.bios ? '' : 'no');
       cell('UEFI', boot.uefi || 'cannot boot', boot.uefi ? '' : 'no');
+      tr.append(sumCell(iso));
+      tr.dataset.sha = iso.sha256 || '';
       const b = el('button', 'danger', 'Delete');
       b.type = 'button';
       b.setAttribute('aria-label', 'Delete ' + iso.path);
@@ -160,10 +201,78 @@
       tb.append(tr);
     });
     $('iso-table').dataset.loaded = '1';
-    const boots = list.filter((i) => i.last_boot).sort((a, b) => Date.parse(b.last_boot) - Date.parse(a.last_boot));
-    $('boots').replaceChildren(...boots.slice(0, 10).map((i) => el('li', '', when(i.last_boot) + ' — ' + i.path)));
-    $('boots-box').hidden = !boots.length;
-    return list;
+  }
+
+  /* The published checksum as pasted: a bare SHA-256, or a line of a SHA256SUMS file. */
+  function pastedSum(text) {
+    const t = text.trim().toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(t)) return t;
+    const m = t.match(/(?:^|[^0-9a-z])([0-9a-f]{64})(?:$|[^0-9a-z])/);
+    return m ? m[1] : null;
+  }
+
+  /* The SHA-256 cell: the start of the checksum; opened, all of it, a copy button and a field
+   * to compare it with the distribution's. */
+  function sumCell(iso) {
+    const td = el('td', 'sum');
+    td.dataset.label = 'SHA-256';
+    const sha = iso.sha256 || '';
+    if (!sha) {
+      td.append(el('span', 'pending', 'computing…'));
+      return td;
+    }
+    const box = el('details');
+    box.open = opened.has(iso.path);
+    box.addEventListener('toggle', () => { if (box.open) opened.add(iso.path); else opened.delete(iso.path); });
+    const summary = el('summary');
+    summary.append(el('code', 'short', sha.slice(0, 12) + '…'));
+    summary.setAttribute('aria-label', 'SHA-256 of ' + iso.path + ': show, copy and compare');
+    const badge = el('span', 'verdict');
+    summary.append(' ', badge);
+    const full = el('code', 'full', sha);
+    const copy = el('button', 'small', 'Copy');
+    copy.type = 'button';
+    copy.setAttribute('aria-label', 'Copy the SHA-256 of ' + iso.path);
+    copy.addEventListener('click', async () => {
+      try {
+        await navigator.clipboard.writeText(sha);
+      } catch (e) {
+        const r = document.createRange();
+        r.selectNodeContents(full);
+        const sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(r);
+        try { document.execCommand('copy'); } catch (e2) { /* the text stays selected */ }
+      }
+      copy.textContent = 'Copied';
+      setTimeout(() => { copy.textContent = 'Copy'; }, 1500);
+    });
+    const input = el('input', 'verify');
+    input.autocomplete = 'off';
+    input.spellcheck = false;
+    input.placeholder = 'Paste the published SHA-256';
+    input.setAttribute('aria-label', 'The published SHA-256 of ' + iso.path);
+    input.value = pasted.get(iso.path) || '';
+    const show = () => {
+      const v = input.value;
+      if (v.trim()) pasted.set(iso.path, v); else pasted.delete(iso.path);
+      const want = pastedSum(v);
+      let text = '', cls = '';
+      if (!v.trim()) text = '';
+      else if (!want) { text = 'not a SHA-256 (64 hex digits)'; cls = 'bad-input'; }
+      else if (want === sha) { text = '✓ match'; cls = 'match'; }
+      else { text = '✗ MISMATCH'; cls = 'mismatch'; }
+      badge.textContent = text;
+      badge.className = 'verdict ' + cls;
+      td.dataset.verdict = cls;
+    };
+    input.addEventListener('input', show);
+    show();
+    const row = el('div', 'sum-row');
+    row.append(full, copy);
+    box.append(summary, row, input);
+    td.append(box);
+    return td;
   }
 
   /* Reload the list every second, for up to 15 s, until has(list) holds (the catalog is rescanned). */
@@ -269,6 +378,89 @@
       xhr.setRequestHeader('Content-Type', 'application/octet-stream');
       xhr.send(f);
     });
+  }
+
+  /* Fetches from a URL: the server downloads in the background; its jobs are shown with their
+   * progress, polled every second while one runs. */
+  let jobTimer = null;
+  const jobStates = new Map();
+
+  $('fetch-url').addEventListener('input', () => {
+    /* Save as: the URL's file name, until the admin types a name of their own. */
+    const p = $('fetch-path');
+    if (p.value && p.dataset.auto !== p.value) return;
+    let name = '';
+    try { name = decodeURIComponent(new URL($('fetch-url').value).pathname.split('/').pop()); } catch (e) { /* not yet a URL */ }
+    p.value = /\.iso$/i.test(name) ? name : '';
+    p.dataset.auto = p.value;
+  });
+  $('fetch-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = { url: $('fetch-url').value.trim(), path: $('fetch-path').value.trim(), sha256: $('fetch-sha').value.trim() };
+    if ($('fetch-replace').checked) form.replace = '1';
+    $('fetch-error').textContent = '';
+    try {
+      await startFetch(form);
+    } catch (e) {
+      $('fetch-error').textContent = e.message;
+      return;
+    }
+    $('fetch-url').value = '';
+    $('fetch-path').value = '';
+    $('fetch-sha').value = '';
+    $('fetch-replace').checked = false;
+  });
+  async function startFetch(form) {
+    try {
+      const j = await api('POST', '/api/fetch', new URLSearchParams(form));
+      say('Fetching ' + j.path + ' from ' + j.url + '.');
+    } catch (e) {
+      if (e.status === 409 && !form.replace && /exists/.test(e.message) &&
+          confirm('"' + form.path + '" already exists. Replace it?')) {
+        return startFetch(Object.assign({}, form, { replace: '1' }));
+      }
+      throw e;
+    }
+    await loadJobs();
+  }
+
+  async function loadJobs() {
+    clearTimeout(jobTimer);
+    let jobs;
+    try { jobs = await api('GET', '/api/jobs'); } catch (e) { say('Fetches: ' + e.message, true); return; }
+    if (!Array.isArray(jobs)) jobs = [];
+    let finished = false;
+    jobs.forEach((j) => {
+      if (jobStates.get(j.id) === 'running' && j.state !== 'running') finished = true;
+      jobStates.set(j.id, j.state);
+    });
+    $('jobs').replaceChildren(...jobs.slice().reverse().map(jobRow));
+    $('jobs-box').hidden = !jobs.length;
+    if (finished) { loadIsos(); loadStatus(); }
+    if (jobs.some((j) => j.state === 'running')) jobTimer = setTimeout(() => { if (!$('app').hidden) loadJobs(); }, 1000);
+  }
+  function jobRow(j) {
+    const li = el('li', 'job');
+    li.dataset.state = j.state;
+    li.dataset.path = j.path;
+    const bar = el('progress');
+    bar.setAttribute('aria-label', 'Fetch of ' + j.path);
+    if (typeof j.total === 'number' && j.total > 0) {
+      bar.max = j.total;
+      bar.value = j.state === 'done' ? j.total : Math.min(j.bytes, j.total);
+    } else if (j.state !== 'running') {
+      bar.max = 1;
+      bar.value = j.state === 'done' ? 1 : 0;
+    } /* else: no length known, an indeterminate bar */
+    const amount = bytes(j.bytes) + (typeof j.total === 'number' ? ' of ' + bytes(j.total) : '');
+    const pct = typeof j.total === 'number' && j.total > 0 ? Math.floor(100 * j.bytes / j.total) + ' %' : '';
+    let result;
+    if (j.state === 'running') result = 'Downloading';
+    else if (j.state === 'done') result = 'Done' + (j.sha256 ? ': SHA-256 as expected' : '');
+    else result = 'Failed: ' + (j.error || 'unknown error');
+    const r = el('span', 'result' + (j.state === 'failed' ? ' error' : ''), result);
+    li.append(el('span', 'name', j.path), el('span', 'url', j.url), bar, el('span', 'pct', pct), el('span', 'amount', amount), r);
+    return li;
   }
 
   const drop = $('drop');

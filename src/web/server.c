@@ -16,12 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "activity.h"
 #include "catalog.h"
+#include "checksum.h"
+#include "fetch.h"
 #include "ipxe.h"
 #include "listen.h"
 #include "log.h"
 #include "parse.h"
 #include "scan.h"
+#include "units.h"
 #include "url.h"
 #include "util.h"
 
@@ -60,6 +64,8 @@ void web_rescan(struct web_server *s)
 	pthread_mutex_lock(&s->scan_lock);
 	(void)scan_update(s->cfg, false);
 	pthread_mutex_unlock(&s->scan_lock);
+	/* A new or replaced ISO gets its SHA-256 computed. */
+	web_checksums_wake(s->checksums);
 }
 
 /* --- Accounts -------------------------------------------------------------------------- */
@@ -357,6 +363,14 @@ static enum MHD_Result logout(void *ctx, struct http_request *rq, int err)
 
 /* --- ISOs ------------------------------------------------------------------------------ */
 
+/* The journal's clock: microseconds of real time. */
+static uint64_t web_now_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void iso8601(int64_t t, char *out, size_t size)
 {
 	time_t tt = (time_t)t;
@@ -429,9 +443,19 @@ static enum MHD_Result isos_list(void *ctx, struct http_request *rq, int err)
 		catalog_finish(&cat);
 		return MHD_NO;
 	}
+	/* The last boot of each ISO, from the daemons' journal entries of the past 30 days. */
+	struct web_boot *boots = NULL;
+	size_t n_boots = 0;
+	(void)web_activity_read(NULL, web_now_usec() - WEB_BOOTS_WINDOW_USEC, WEB_BOOTS_MAX, &boots,
+				&n_boots);
+	/* The SHA-256 shown is the one computed for the file as it is now. */
+	_cleanup_close_ int dir = open(s->cfg->iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	fputc('[', f);
 	for (size_t i = 0; i < cat.n; i++) {
 		const struct catalog_entry *e = &cat.entries[i];
+		char sha[WEB_SHA256_HEX];
+		bool known = dir >= 0 && fstatat(dir, e->path, &st, 0) == 0 &&
+			     web_checksum_lookup(s->checksums, e->path, &st, sha);
 		iso8601(e->mtime, added, sizeof(added));
 		fputs(i ? ",\n{\"id\":" : "{\"id\":", f);
 		json_string(f, e->id);
@@ -450,9 +474,18 @@ static enum MHD_Result isos_list(void *ctx, struct http_request *rq, int err)
 		json_nullable(f, boot_words(e, true, &p, b2, sizeof(b2)));
 		fputs("},\"recipe\":", f);
 		json_nullable(f, e->recipe);
-		fprintf(f, ",\"ram\":%" PRIu64 ",\"last_boot\":null}", e->ram);
+		fprintf(f, ",\"ram\":%" PRIu64 ",\"sha256\":", e->ram);
+		json_nullable(f, known ? sha : NULL);
+		const struct web_boot *last = web_activity_last(boots, n_boots, e->id);
+		char when[32];
+		if (last)
+			iso8601((int64_t)(last->time / 1000000), when, sizeof(when));
+		fputs(",\"last_boot\":", f);
+		json_nullable(f, last ? when : NULL);
+		fputc('}', f);
 	}
 	fputs("]\n", f);
+	web_boots_free(boots, n_boots);
 	catalog_finish(&cat);
 	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
 }
@@ -586,7 +619,39 @@ static enum MHD_Result status_get(void *ctx, struct http_request *rq, int err)
 		 "Or, with no access to the DHCP server: enable isoboot-proxydhcp.socket",
 		 srv);
 	json_string(f, dhcp);
+	fputs(",\"units\":", f);
+	web_units_json(f);
 	fputs("}\n", f);
+	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
+}
+
+/* Recent boots: who booted what, when, how, from the daemons' journal entries. */
+static enum MHD_Result activity_get(void *ctx, struct http_request *rq, int err)
+{
+	struct web_server *s = ctx;
+	char user[USERS_NAME_MAX + 1];
+	enum MHD_Result ret;
+	struct web_boot *boots = NULL;
+	size_t n = 0;
+
+	(void)err;
+	if (web_authenticate(s, rq, false, user, &ret) < 0)
+		return ret;
+	snprintf(rq->what, sizeof(rq->what), "activity");
+	int r = web_activity_read(NULL, web_now_usec() - WEB_BOOTS_WINDOW_USEC, WEB_ACTIVITY_MAX,
+				  &boots, &n);
+	if (r < 0)
+		log_debug_errno(r, "Cannot read the journal for recent boots");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		web_boots_free(boots, n);
+		return MHD_NO;
+	}
+	web_activity_json(f, boots, n);
+	fputc('\n', f);
+	web_boots_free(boots, n);
 	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
 }
 
@@ -645,6 +710,13 @@ static const struct http_route web_routes[] = {
     {.method = MHD_HTTP_METHOD_DELETE, .path = "/api/isos/", .handler = iso_delete},
     {.method = MHD_HTTP_METHOD_GET, .path = "/api/uploads/", .handler = web_upload_status},
     {.method = MHD_HTTP_METHOD_GET, .path = "/api/status", .handler = status_get},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/api/activity", .handler = activity_get},
+    {.method = MHD_HTTP_METHOD_POST,
+     .path = "/api/fetch",
+     .begin = web_fetch_begin,
+     .body = web_fetch_body,
+     .handler = web_fetch_end},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/api/jobs", .handler = web_jobs_list},
 };
 
 /* On every answer: the page runs only its own files, in no frame, and sends no referrer. */
@@ -666,6 +738,9 @@ void web_server_stop(struct web_server *s)
 	if (!s)
 		return;
 	http_server_stop(s->http);
+	/* The fetches rescan and note checksums when they end: stopped first. */
+	web_fetches_stop(s->fetches);
+	web_checksums_stop(s->checksums);
 	users_free(&s->users);
 	pthread_mutex_destroy(&s->users_lock);
 	pthread_mutex_destroy(&s->scan_lock);
@@ -694,6 +769,16 @@ int web_server_start(const struct isoboot_config *cfg, const char *cert_pem, con
 	users_refresh(s);
 	pthread_mutex_unlock(&s->users_lock);
 
+	int r = web_fetches_start(&s->fetches);
+	if (r >= 0)
+		r = web_checksums_start(cfg, &s->checksums);
+	if (r < 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		web_server_stop(s);
+		return r;
+	}
+
 	s->http_opt = (struct http_options){
 	    .name = "isoboot-web",
 	    .routes = web_routes,
@@ -709,7 +794,7 @@ int web_server_start(const struct isoboot_config *cfg, const char *cert_pem, con
 	    .tls_key_pem = key_pem,
 	    .headers = web_headers,
 	};
-	int r = http_server_start(&s->http_opt, fds, n_fds, &s->http);
+	r = http_server_start(&s->http_opt, fds, n_fds, &s->http);
 	if (r < 0) {
 		web_server_stop(s);
 		return r;

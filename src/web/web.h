@@ -17,6 +17,13 @@
 #define WEB_CONNECTION_MEMORY (256u << 10)
 #define WEB_LOGIN_BODY_MAX 4096
 #define WEB_COOKIE "isoboot_session"
+/* Boots looked at: the past 30 days, at most this many for the list and the activity page. */
+#define WEB_BOOTS_WINDOW_USEC (30ull * 24 * 3600 * 1000000)
+#define WEB_BOOTS_MAX 2000
+#define WEB_ACTIVITY_MAX 100
+
+struct web_fetches;
+struct web_checksums;
 
 struct web_server {
 	const struct isoboot_config *cfg;
@@ -28,6 +35,8 @@ struct web_server {
 	char *catalog_path;
 	struct http_server *http;
 	struct http_options http_opt;
+	struct web_fetches *fetches;	 /* downloads from URLs (fetch.c) */
+	struct web_checksums *checksums; /* the ISOs' SHA-256 (checksum.c) */
 };
 
 /*

@@ -83,25 +83,39 @@ up_web() { curl -sk -u 'admin:bench password' -T "$1" -o /dev/null -w '%{http_co
 	"https://127.0.0.1:$WPORT/api/isos/bench.iso?replace=1"; }
 up_nginx() { curl -sk -T "$1" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}\n' \
 	"https://127.0.0.1:$NPORT/bench.iso"; }
+# The same, then the file synced to disk as isoboot-web does before it answers (sync FILE is an
+# fsync of that file): the baseline with the same durability.
+up_nginx_sync() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	up_nginx "$1" >"$T/nginx.out"
+	sync "$T/www/bench.iso"
+	t1=$(date +%s.%N)
+	awk -v t="$(echo "$t1 - $t0" | bc -l)" '{ print $1, $2, t }' "$T/nginx.out"
+}
 mbps() { awk '{ if ($1 !~ /^20[14]$/) { print "status " $1; exit 1 } printf "%.1f\n", $2 / $3 / 1e6 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$WPID/status"; }
 up_web "$T/small.iso" | mbps >/dev/null
 hwm_small=$(hwm)
-web=() nginx=()
+web=() nginx=() nginx_sync=()
 for _ in $(seq "$ROUNDS"); do
 	web+=("$(up_web "$T/big.iso" | mbps)")
 	nginx+=("$(up_nginx "$T/big.iso" | mbps)")
+	nginx_sync+=("$(up_nginx_sync "$T/big.iso" | mbps)")
 done
 hwm_big=$(hwm)
 cmp -s "$T/big.iso" "$T/iso/bench.iso" || { echo "isoboot-web stored different bytes"; exit 1; }
 cmp -s "$T/big.iso" "$T/www/bench.iso" || { echo "nginx stored different bytes"; exit 1; }
 w=$(printf '%s\n' "${web[@]}" | median)
 n=$(printf '%s\n' "${nginx[@]}" | median)
+ns=$(printf '%s\n' "${nginx_sync[@]}" | median)
 printf '%-34s %10s\n' "upload of ${SIZE_MIB} MiB over HTTPS" "MB/s"
 printf '%-34s %10s   (%s)\n' "isoboot-web PUT /api/isos" "$w" "${web[*]}"
 printf '%-34s %10s   (%s)\n' "nginx-light WebDAV PUT" "$n" "${nginx[*]}"
-printf 'isoboot-web / nginx: %.2fx\n' "$(echo "$w / $n" | bc -l)"
+printf '%-34s %10s   (%s)\n' "nginx-light WebDAV PUT, then fsync" "$ns" "${nginx_sync[*]}"
+printf 'isoboot-web / nginx: %.2fx; / nginx with the same fsync: %.2fx\n' "$(echo "$w / $n" | bc -l)" \
+	"$(echo "$w / $ns" | bc -l)"
 printf 'isoboot-web peak RSS: %s kB after a %s MiB upload, %s kB after %s x %s MiB\n' \
 	"$hwm_small" $((SIZE_MIB / 4)) "$hwm_big" "$ROUNDS" "$SIZE_MIB"

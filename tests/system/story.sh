@@ -432,6 +432,26 @@ served=$(N openssl s_client -connect "$VM_SRV:8443" </dev/null 2>/dev/null |
 check "journal: the certificate's SHA-256 fingerprint is the served one (${served:-none})" \
 	grep -q "ISOBOOT_TLS_FINGERPRINT=${served:-none}\$" "$LOGS/journal-web.txt"
 check "journal: the upload names the account" grep -q 'admin uploaded web/rescue-web.iso' "$LOGS/journal-web.txt"
+# The boots above, as the page shows them: read from the journal by the hardened service.
+BIG_ID=$(catalog_id_of "$ROOT/var/lib/isoboot/catalog" big.iso)
+N curl -sk -u "admin:$WEBPASS" -o "$LOGS/web-activity.json" "$W/api/activity" || true
+check "the admin page's recent boots list the VMs' iSCSI boots of big.iso" python3 - \
+	"$LOGS/web-activity.json" "$BIG_ID" <<'PY'
+import json, sys
+boots = json.load(open(sys.argv[1]))
+assert any(b["iso"] == sys.argv[2] and b["method"] == "iSCSI" and b["client"].startswith("192.0.2.")
+           for b in boots), boots
+PY
+N curl -sk -u "admin:$WEBPASS" -o "$LOGS/web-isos.json" "$W/api/isos" || true
+check "the list gives big.iso a last boot" python3 -c '
+import json, sys
+items = [i for i in json.load(open(sys.argv[1])) if i["path"] == "big.iso"]
+assert items and items[0]["last_boot"], items' "$LOGS/web-isos.json"
+N curl -sk -u "admin:$WEBPASS" -o "$LOGS/web-status.json" "$W/api/status" || true
+check "the status panel has systemd's unit states (isoboot-menu.socket active)" python3 -c '
+import json, sys
+units = {u["name"]: u["state"] for u in json.load(open(sys.argv[1]))["units"]}
+assert units.get("isoboot-menu.socket") == "active", units' "$LOGS/web-status.json"
 wid=$(catalog_id_of "$ROOT/var/lib/isoboot/catalog" web/rescue-web.iso)
 check "DELETE through the API: 204" \
 	test "$(N curl -sk -u "admin:$WEBPASS" -o /dev/null -w '%{http_code}' -X DELETE "$W/api/isos/$wid")" = 204
