@@ -197,7 +197,11 @@
       b.type = 'button';
       b.setAttribute('aria-label', 'Delete ' + iso.path);
       b.addEventListener('click', () => remove(iso));
-      cell('', '', 'act').append(b);
+      const mv = el('button', '', 'Move');
+      mv.type = 'button';
+      mv.setAttribute('aria-label', 'Rename or move ' + iso.path);
+      mv.addEventListener('click', () => move(iso));
+      cell('', '', 'act').append(mv, ' ', b);
       tb.append(tr);
     });
     $('iso-table').dataset.loaded = '1';
@@ -282,6 +286,22 @@
       if (!list || has(list)) return;
       await sleep(1000);
     }
+  }
+
+  /* Rename, or move to another group: "group/name.iso" or "name.iso". */
+  async function move(iso) {
+    const to = prompt('New name for "' + iso.path + '" (GROUP/NAME.iso or NAME.iso):', iso.path);
+    if (to === null || to.trim() === '' || to.trim() === iso.path) return;
+    let moved;
+    try {
+      moved = await api('POST', '/api/isos/' + encodeURIComponent(iso.id) + '/move',
+        new URLSearchParams({ to: to.trim() }));
+    } catch (e) {
+      say('Could not move ' + iso.path + ': ' + e.message, true);
+      return;
+    }
+    say('Moved ' + iso.path + ' to ' + moved.path + '.');
+    await pollIsos((l) => l.some((i) => i.path === moved.path));
   }
 
   async function remove(iso) {

@@ -490,6 +490,105 @@ static enum MHD_Result isos_list(void *ctx, struct http_request *rq, int err)
 	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
 }
 
+/* The folder of a group by descriptors, never through a symlink; made when create is set. */
+static int group_dir(const char *iso_dir, const char *group, bool create)
+{
+	_cleanup_close_ int top = open(iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return neg_errno();
+	if (!*group)
+		return take_fd(&top);
+	int fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(top, group, 0755) < 0 && errno != EEXIST)
+			return neg_errno();
+		fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	return fd < 0 ? neg_errno() : fd;
+}
+
+/*
+ * POST /api/isos/ID/move with "to=[GROUP/]NAME.iso": renames an ISO or moves it to another
+ * group, in one rename (a client booting it keeps reading its file), never over another ISO.
+ */
+static enum MHD_Result iso_move(void *ctx, struct http_request *rq, int err)
+{
+	struct web_server *s = ctx;
+	struct login_body *b = rq->data;
+	char user[USERS_NAME_MAX + 1], to[WEB_FORM_VALUE_MAX], id[CATALOG_ID_MAX];
+	char group[WEB_NAME_MAX + 1], name[WEB_NAME_MAX + 1];
+	struct catalog cat;
+	unsigned line = 0;
+	enum MHD_Result ret;
+
+	if (web_authenticate(s, rq, true, user, &ret) < 0)
+		return ret;
+	if (err == -E2BIG)
+		return web_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "Form too large");
+	const char *rest = rq->url + strlen("/api/isos/");
+	const char *slash = strchr(rest, '/');
+	if (!slash || !streq(slash, "/move") || (size_t)(slash - rest) >= sizeof(id))
+		return web_reply_error(rq, MHD_HTTP_NOT_FOUND, "Not found");
+	memcpy(id, rest, (size_t)(slash - rest));
+	id[slash - rest] = '\0';
+	if (!menu_id_valid(id))
+		return web_reply_error(rq, MHD_HTTP_NOT_FOUND, "No such ISO");
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "move %s", id);
+	if (web_form_value(b->buf, b->len, "to", to, sizeof(to)) < 0 ||
+	    web_iso_path_check(to, group, name) < 0)
+		return web_reply_error(rq, MHD_HTTP_BAD_REQUEST,
+				       "Bad name: NAME.iso or GROUP/NAME.iso, no leading dot, no "
+				       "control characters");
+	int r = catalog_load(&cat, s->catalog_path, &line);
+	if (r < 0 && r != -ENOENT)
+		return web_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "The catalog cannot be read");
+	if (r == -ENOENT)
+		catalog_init(&cat);
+	const struct catalog_entry *e = catalog_find_id(&cat, id);
+	_cleanup_free_ char *from = e ? strdup(e->path) : NULL;
+	catalog_finish(&cat);
+	if (!e)
+		return web_reply_error(rq, MHD_HTTP_NOT_FOUND, "No such ISO");
+	if (!from)
+		return MHD_NO;
+	char *fslash = strrchr(from, '/');
+	if (fslash)
+		*fslash = '\0';
+	_cleanup_close_ int src = group_dir(s->cfg->iso_dir, fslash ? from : "", false);
+	_cleanup_close_ int dst = group_dir(s->cfg->iso_dir, group, true);
+	const char *base = fslash ? fslash + 1 : from;
+	if (src < 0 || dst < 0 || renameat2(src, base, dst, name, RENAME_NOREPLACE) < 0) {
+		r = src < 0 ? src : dst < 0 ? dst : neg_errno();
+		if (r == -EEXIST)
+			return web_reply_error(rq, MHD_HTTP_CONFLICT, "An ISO of that name exists");
+		log_error_errno(r, "%s could not move the ISO %s to %s", user, id, to);
+		return web_reply_error(
+		    rq, r == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "The ISO could not be moved");
+	}
+	(void)fsync(src);
+	(void)fsync(dst);
+	char rel[2 * WEB_NAME_MAX + 2], new_id[CATALOG_ID_MAX] = "";
+	snprintf(rel, sizeof(rel), "%s%s%s", group, *group ? "/" : "", name);
+	(void)catalog_make_id(rel, new_id);
+	log_notice("%s moved the ISO %s (%s%s%s) to %s", user, id, fslash ? from : "",
+		   fslash ? "/" : "", base, rel);
+	web_rescan(s);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return MHD_NO;
+	fputs("{\"path\":", f);
+	json_string(f, rel);
+	fputs(",\"id\":", f);
+	json_string(f, new_id);
+	fputs("}\n", f);
+	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
+}
+
 static enum MHD_Result iso_delete(void *ctx, struct http_request *rq, int err)
 {
 	struct web_server *s = ctx;
@@ -708,6 +807,11 @@ static const struct http_route web_routes[] = {
      .body = web_upload_body,
      .handler = web_upload_end},
     {.method = MHD_HTTP_METHOD_DELETE, .path = "/api/isos/", .handler = iso_delete},
+    {.method = MHD_HTTP_METHOD_POST,
+     .path = "/api/isos/",
+     .begin = login_begin,
+     .body = login_body,
+     .handler = iso_move},
     {.method = MHD_HTTP_METHOD_GET, .path = "/api/uploads/", .handler = web_upload_status},
     {.method = MHD_HTTP_METHOD_GET, .path = "/api/status", .handler = status_get},
     {.method = MHD_HTTP_METHOD_GET, .path = "/api/activity", .handler = activity_get},

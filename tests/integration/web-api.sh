@@ -2,7 +2,7 @@
 # isoboot-web's API with curl, over HTTPS on a free loopback port (--listen): the generated
 # certificate and its logged fingerprint; authentication everywhere (401), wrong passwords
 # (logged, then 429), the cookie session and its CSRF token (403 without), cross-site
-# requests; names that must be refused; uploads compared by SHA-256, refused bodies that leave
+# requests; names that must be refused; uploads compared by SHA-256, rename and move, refused bodies that leave
 # nothing behind, an interrupted and a resumed upload, a full file system (507, a tmpfs the
 # test mounts), two uploads of one name at once, replace and delete while clients read the ISO
 # over HTTP (isoboot-menu) and iSCSI (isoboot-iscsi), and the menu seeing each change.
@@ -218,6 +218,20 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/iso/full" && mount -t tmpfs -o size=8m i
 else
 	fail "cannot mount a tmpfs for the full file system case (needs root)"
 fi
+
+# --- Rename and move between groups.
+LID=$(catalog_id_of "$TMP/state/catalog" lab/small.iso)
+mv_code() { acode --data-urlencode "to=$2" "$W/api/isos/$1/move"; }
+check "moving onto an existing ISO: 409" test "$(mv_code "$LID" cut.iso)" = 409
+check "moving to a bad name: 400" test "$(mv_code "$LID" ../x.iso)" = 400
+check "moving an unknown id: 404" test "$(mv_code nosuch-0123 x.iso)" = 404
+check "move lab/small.iso to moved/renamed.iso: 200" test "$(mv_code "$LID" moved/renamed.iso)" = 200
+check "the old name is gone" test ! -e "$TMP/iso/lab/small.iso"
+check "the new one has the same bytes" \
+	test "$(iso_sha256 "$TMP/iso/moved/renamed.iso")" = "$(iso_sha256 "$SMALL")"
+check "the catalog has the new path" grep -qx 'path moved/renamed.iso' "$TMP/state/catalog"
+MVID=$(catalog_id_of "$TMP/state/catalog" moved/renamed.iso)
+check "the menu offers it under its new id" bash -c "curl -s --max-time 10 '$M/boot.ipxe' | grep -q '$MVID'"
 
 # --- Replace and delete while clients read the ISO over HTTP and iSCSI.
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
