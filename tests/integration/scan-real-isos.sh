@@ -70,7 +70,7 @@ check "IQNs are valid and carry the id" grep -qx "iqn iqn.2025-01.org.isoboot:$i
 
 # Ids survive a rescan, and other ISOs coming and going.
 before=$(grep '^iso ' "$CAT")
-rm "$TMP/iso/grub-rescue-cdrom.iso"
+guard_mv "$TMP/iso/grub-rescue-cdrom.iso" "$TMP/removed.iso"
 cp "$(third_party_iso grub-rescue-cdrom.iso)" "$TMP/iso/tools/another.iso"
 "$SCAN" --config "$TMP/c.conf" 2> "$TMP/rescan.log"
 check "memtest86+ keeps its id" grep -qx "iso $mt" "$CAT"
