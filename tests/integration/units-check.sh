@@ -63,7 +63,8 @@ check "isoboot-menu.socket is Accept=no (isoboot-menu refuses accepted sockets)"
 check "isoboot-tftp.service takes the socket on stdin (in.tftpd inetd mode)" grep -qx 'StandardInput=socket' "$TMP/units/isoboot-tftp.service"
 check "isoboot-web.socket is Accept=no (isoboot-web refuses accepted sockets)" grep -qx 'Accept=no' "$TMP/units/isoboot-web.socket"
 check "isoboot-web.socket listens on TCP port 8443" grep -qx 'ListenStream=8443' "$TMP/units/isoboot-web.socket"
-check "isoboot.target does not pull in the admin page (opt-in)" sh -c '! grep -q isoboot-web "$1"' _ "$TMP/units/isoboot.target"
+check "isoboot.target does not pull in the admin page (opt-in)" \
+	bash -c "! grep -q isoboot-web '$TMP/units/isoboot.target'"
 check "isoboot-web.service opens only the sockets it needs" \
 	grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' "$TMP/units/isoboot-web.service"
 check "isoboot-web.service writes only under /var/lib/isoboot" grep -qx 'ReadWritePaths=/var/lib/isoboot' "$TMP/units/isoboot-web.service"
