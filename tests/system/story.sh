@@ -455,6 +455,22 @@ assert units.get("isoboot-menu.socket") == "active", units' "$LOGS/web-status.js
 wid=$(catalog_id_of "$ROOT/var/lib/isoboot/catalog" web/rescue-web.iso)
 check "DELETE through the API: 204" \
 	test "$(N curl -sk -u "admin:$WEBPASS" -o /dev/null -w '%{http_code}' -X DELETE "$W/api/isos/$wid")" = 204
+# An ISO uploaded through the page's API boots: big.iso replaced by an upload of itself
+# (a new file renamed over the old one), then a PXE client boots it. The site's DHCP server
+# comes back for it (the ProxyDHCP part above stopped it).
+t0=$(vm_ms)
+code=$(ip netns exec "$NS" timeout 300 curl -sk -u "admin:$WEBPASS" -o /dev/null -w '%{http_code}' \
+	-T "$BIG" "$W/api/isos/big.iso?replace=1" || true)
+log "upload of the 4.5 GiB big.iso over HTTPS: $(vm_secs "$t0") s"
+check "big.iso uploaded over itself through the API: 201 ($code)" test "$code" = 201
+vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq-web.log" || { cat "$LOGS/dnsmasq-web.log"; fail "dnsmasq"; }
+rc=0
+VM_BOOT_NIC='' vm_boot story-web bios "$BIOS_MAC" "$BOOT_TIMEOUT" "$LOGS/vm-web" \
+	ISOBOOT-TEST-BOOT-pc ISOBOOT-TEST-HIGH-BEGIN "$MARK" ISOBOOT-TEST-DONE || rc=$?
+log "SeaBIOS -> menu -> the uploaded big.iso over iSCSI: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s"
+check "a PXE client boots the ISO uploaded through the admin page" test "$rc" = 0
+[ "$rc" = 0 ] || vm_serial_tail "$LOGS/vm-web/serial.log"
+vm_stop "$VM_DNSMASQ_PID"
 if command -v chromium >/dev/null && /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
 	printf '%s\n' "$WEBPASS" >"$TMP/webpass"
 	cp "$RESCUE" "$TMP/lab-page.iso"
