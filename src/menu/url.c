@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "http.h"
 #include "util.h"
+
+_Static_assert(MENU_URL_MAX == HTTP_PATH_MAX, "a menu URL is checked as any request path");
 
 bool menu_id_valid(const char *s)
 {
@@ -24,36 +27,20 @@ int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID
 	char path[MENU_URL_MAX + 1];
 	const char *seg[4];
 	size_t file_at = 0; /* offset in path of the fourth segment */
-	size_t o = 0, n_seg = 0;
+	size_t n_seg = 0;
 
-	if (!raw || raw[0] != '/')
+	/* Decoded, with what can only be an attack or a broken client refused, as every request
+	 * is before it reaches a route. */
+	if (http_path_check(raw, path) < 0)
 		return -EINVAL;
-	/* Decode, refusing what can only be an attack or a broken client. */
-	for (size_t i = 0; raw[i]; i++) {
-		unsigned char c = (unsigned char)raw[i];
-		if (o >= MENU_URL_MAX)
-			return -EINVAL;
-		if (c == '%') {
-			int hi = unhexchar(raw[i + 1]), lo = hi < 0 ? -1 : unhexchar(raw[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			c = (unsigned char)(hi * 16 + lo);
-			i += 2;
-		}
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			return -EINVAL;
-		path[o++] = (char)c;
-	}
-	path[o] = '\0';
+	size_t o = strlen(path);
 
-	/* Split into segments; a trailing '/' is allowed, other empty segments are not. */
+	/* Split into segments (the check let no empty one through, but a trailing '/'). */
 	char *p = path + 1;
 	while (*p) {
 		char *slash = strchr(p, '/');
 		if (slash)
 			*slash = '\0';
-		if (!*p || streq(p, ".") || streq(p, ".."))
-			return -EINVAL;
 		if (n_seg < ARRAY_SIZE(seg))
 			seg[n_seg] = p;
 		if (n_seg == 3)

@@ -562,24 +562,6 @@ int web_fetch_body(void *ctx, struct http_request *rq, const char *data, size_t 
 	return 0;
 }
 
-/* The folder for group (made when missing), by descriptors, never through a symlink; as
- * upload.c opens it. */
-static int open_group(const char *iso_dir, const char *group)
-{
-	_cleanup_close_ int top = open(iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (top < 0)
-		return neg_errno();
-	if (!*group)
-		return take_fd(&top);
-	int fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdirat(top, group, 0755) < 0 && errno != EEXIST)
-			return neg_errno();
-		fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	return fd < 0 ? neg_errno() : fd;
-}
-
 /* Whether an upload of name holds its hidden file in dir right now. */
 static bool upload_running(int dir, const char *name)
 {
@@ -712,7 +694,7 @@ enum MHD_Result web_fetch_end(void *ctx, struct http_request *rq, int err)
 
 	unsigned status = 0;
 	const char *text = NULL;
-	j->dir = open_group(s->cfg->iso_dir, group);
+	j->dir = web_group_dir(s->cfg->iso_dir, group, true);
 	if (j->dir < 0) {
 		log_error_errno(j->dir, "Cannot open the folder for a fetch of %s", j->rel);
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;

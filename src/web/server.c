@@ -48,10 +48,9 @@ enum MHD_Result web_reply_error(struct http_request *rq, unsigned status, const 
 }
 
 /* Finishes a JSON body built in a memstream and answers it. */
-static enum MHD_Result reply_json(struct http_request *rq, unsigned status, FILE *f, char *buf_ptr,
-				  char **buf, size_t *len)
+static enum MHD_Result reply_json(struct http_request *rq, unsigned status, FILE *f, char **buf,
+				  size_t *len)
 {
-	(void)buf_ptr;
 	if (fclose(f) != 0) {
 		free(*buf);
 		return MHD_NO;
@@ -487,24 +486,7 @@ static enum MHD_Result isos_list(void *ctx, struct http_request *rq, int err)
 	fputs("]\n", f);
 	web_boots_free(boots, n_boots);
 	catalog_finish(&cat);
-	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
-}
-
-/* The folder of a group by descriptors, never through a symlink; made when create is set. */
-static int group_dir(const char *iso_dir, const char *group, bool create)
-{
-	_cleanup_close_ int top = open(iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (top < 0)
-		return neg_errno();
-	if (!*group)
-		return take_fd(&top);
-	int fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(top, group, 0755) < 0 && errno != EEXIST)
-			return neg_errno();
-		fd = openat(top, group, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	return fd < 0 ? neg_errno() : fd;
+	return reply_json(rq, MHD_HTTP_OK, f, &buf, &len);
 }
 
 /*
@@ -556,8 +538,8 @@ static enum MHD_Result iso_move(void *ctx, struct http_request *rq, int err)
 	char *fslash = strrchr(from, '/');
 	if (fslash)
 		*fslash = '\0';
-	_cleanup_close_ int src = group_dir(s->cfg->iso_dir, fslash ? from : "", false);
-	_cleanup_close_ int dst = group_dir(s->cfg->iso_dir, group, true);
+	_cleanup_close_ int src = web_group_dir(s->cfg->iso_dir, fslash ? from : "", false);
+	_cleanup_close_ int dst = web_group_dir(s->cfg->iso_dir, group, true);
 	const char *base = fslash ? fslash + 1 : from;
 	if (src < 0 || dst < 0 || renameat2(src, base, dst, name, RENAME_NOREPLACE) < 0) {
 		r = src < 0 ? src : dst < 0 ? dst : neg_errno();
@@ -586,7 +568,7 @@ static enum MHD_Result iso_move(void *ctx, struct http_request *rq, int err)
 	fputs(",\"id\":", f);
 	json_string(f, new_id);
 	fputs("}\n", f);
-	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
+	return reply_json(rq, MHD_HTTP_OK, f, &buf, &len);
 }
 
 static enum MHD_Result iso_delete(void *ctx, struct http_request *rq, int err)
@@ -621,17 +603,13 @@ static enum MHD_Result iso_delete(void *ctx, struct http_request *rq, int err)
 
 	/* Through the folder by descriptors, never following a link on the way; a client
 	 * reading the ISO keeps its open file to the end. */
-	_cleanup_close_ int dir = open(s->cfg->iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	char *slash = strrchr(path, '/');
-	_cleanup_close_ int sub = -1;
-	if (dir >= 0 && slash) {
+	if (slash)
 		*slash = '\0';
-		sub = openat(dir, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	}
-	int where = slash ? sub : dir;
+	_cleanup_close_ int where = web_group_dir(s->cfg->iso_dir, slash ? path : "", false);
 	const char *base = slash ? slash + 1 : path;
 	if (where < 0 || unlinkat(where, base, 0) < 0) {
-		r = neg_errno();
+		r = where < 0 ? where : neg_errno();
 		log_error_errno(r, "%s could not delete the ISO %s", user, id);
 		return web_reply_error(
 		    rq, r == -ENOENT ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -721,7 +699,7 @@ static enum MHD_Result status_get(void *ctx, struct http_request *rq, int err)
 	fputs(",\"units\":", f);
 	web_units_json(f);
 	fputs("}\n", f);
-	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
+	return reply_json(rq, MHD_HTTP_OK, f, &buf, &len);
 }
 
 /* Recent boots: who booted what, when, how, from the daemons' journal entries. */
@@ -751,7 +729,7 @@ static enum MHD_Result activity_get(void *ctx, struct http_request *rq, int err)
 	web_activity_json(f, boots, n);
 	fputc('\n', f);
 	web_boots_free(boots, n);
-	return reply_json(rq, MHD_HTTP_OK, f, NULL, &buf, &len);
+	return reply_json(rq, MHD_HTTP_OK, f, &buf, &len);
 }
 
 /* --- The page -------------------------------------------------------------------------- */

@@ -85,8 +85,7 @@ static void upload_free(void *p)
 	free(u);
 }
 
-/* The folder for group (made when missing), by descriptors, never through a symlink. */
-static int open_group(const char *iso_dir, const char *group, bool create)
+int web_group_dir(const char *iso_dir, const char *group, bool create)
 {
 	_cleanup_close_ int top = open(iso_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (top < 0)
@@ -149,7 +148,7 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 	u->replace = replace && streq(replace, "1");
 	snprintf(u->hidden, sizeof(u->hidden), ".%s.upload", u->name);
 
-	u->dir = open_group(s->cfg->iso_dir, u->group, true);
+	u->dir = web_group_dir(s->cfg->iso_dir, u->group, true);
 	if (u->dir < 0) {
 		log_error_errno(u->dir, "Cannot open the folder for an upload of %s", rq->what + 7);
 		return refuse(rq, NULL, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -363,7 +362,7 @@ enum MHD_Result web_upload_status(void *ctx, struct http_request *rq, int err)
 	if (upload_target(rq, UPLOADS_PREFIX, group, name) < 0)
 		return web_reply_error(rq, MHD_HTTP_BAD_REQUEST, "Bad name");
 	snprintf(hidden, sizeof(hidden), ".%s.upload", name);
-	_cleanup_close_ int dir = open_group(s->cfg->iso_dir, group, false);
+	_cleanup_close_ int dir = web_group_dir(s->cfg->iso_dir, group, false);
 	if (dir < 0 || fstatat(dir, hidden, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return web_reply_error(rq, MHD_HTTP_NOT_FOUND, "No upload of that name");
 	char *buf = NULL;

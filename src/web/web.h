@@ -59,6 +59,12 @@ int web_authenticate(struct web_server *s, struct http_request *rq, bool changes
 /* A JSON answer {"error": text} with status. */
 enum MHD_Result web_reply_error(struct http_request *rq, unsigned status, const char *text);
 
+/*
+ * The folder of a group ("" = the ISO folder itself) by descriptors, never through a symlink;
+ * made when missing with create. An fd, or a negative errno.
+ */
+int web_group_dir(const char *iso_dir, const char *group, bool create);
+
 /* Rescans the ISO folder into the catalog, as isoboot-scan does. */
 void web_rescan(struct web_server *s);
 
