@@ -13,6 +13,10 @@
 #define MAX_WORDS 64
 #define MAX_VARS 64
 #define MAX_NEST 64 /* GRUB blocks inside blocks; deeper ones are read as the enclosing one */
+/* "set a=$a$a" doubles a value; a few dozen such lines would take all memory and time. What
+ * "$var" expands to is cut beyond these (real configurations expand a few KiB in all). */
+#define MAX_EXPANDED_WORD 8192u /* bytes a word grows to by expansions */
+#define MAX_EXPANDED (1u << 20) /* bytes all expansions of one configuration produce */
 
 void bootcfg_entry_finish(struct bootcfg_entry *e)
 {
@@ -487,8 +491,9 @@ struct g_state {
 	size_t n_vars;
 	struct g_entry entries[BOOTCFG_MAX_ENTRIES];
 	size_t n;
-	int n_top;     /* top-level items so far */
-	unsigned nest; /* blocks open */
+	int n_top;	 /* top-level items so far */
+	unsigned nest;	 /* blocks open */
+	size_t expanded; /* bytes produced by "$var" so far */
 };
 
 struct g_lexer {
@@ -566,7 +571,7 @@ static int g_put(struct g_word *w, const char *s, size_t n)
 }
 
 /* Expands "$name" or "${name}" at *pp (which points at '$'). */
-static int g_expand(const struct g_state *st, struct g_lexer *lx, struct g_word *w)
+static int g_expand(struct g_state *st, struct g_lexer *lx, struct g_word *w)
 {
 	char name[64];
 	size_t n = 0;
@@ -598,14 +603,22 @@ static int g_expand(const struct g_state *st, struct g_lexer *lx, struct g_word 
 		return 0;
 	name[n] = '\0';
 	const char *v = g_var_get(st, name);
-	return v ? g_put(w, v, strlen(v)) : 0;
+	if (!v || w->len >= MAX_EXPANDED_WORD || st->expanded >= MAX_EXPANDED)
+		return 0;
+	size_t vl = strlen(v);
+	if (vl > MAX_EXPANDED_WORD - w->len)
+		vl = MAX_EXPANDED_WORD - w->len;
+	if (vl > MAX_EXPANDED - st->expanded)
+		vl = MAX_EXPANDED - st->expanded;
+	st->expanded += vl;
+	return g_put(w, v, vl);
 }
 
 /*
  * Reads one command: words up to a newline, ';' or a "{" word. Returns 1 with a command, 0 at
  * the end of the input, or a negative errno.
  */
-static int g_next(const struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
+static int g_next(struct g_state *st, struct g_lexer *lx, struct g_cmd *c)
 {
 	*c = (struct g_cmd){0};
 	for (;;) {

@@ -53,6 +53,7 @@ int config_init(struct isoboot_config *c)
 	    .web_key = strdup(""),
 	    .web_assets = strdup(ISOBOOT_WEB_ASSETS),
 	    .web_session_timeout = 60,
+	    .web_keep_interrupted = 7,
 	};
 	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
 	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
@@ -489,6 +490,14 @@ static int handle_key(struct parse_state *st, const char *section, const char *k
 				  : streq(key, "key")	      ? &c->web_key
 							      : &c->web_assets,
 				  value);
+	}
+	if (streq(section, "web") && streq(key, "keep_interrupted")) {
+		if (parse_u64(value, 0, CONFIG_WEB_KEEP_INTERRUPTED_MAX, &u) < 0)
+			syntax_error(st, "keep_interrupted must be 0 to %u days, got '%s'",
+				     CONFIG_WEB_KEEP_INTERRUPTED_MAX, value);
+		else
+			c->web_keep_interrupted = (unsigned)u;
+		return 0;
 	}
 	if (streq(section, "web") && streq(key, "session_timeout")) {
 		if (parse_u64(value, 1, CONFIG_WEB_SESSION_TIMEOUT_MAX, &u) < 0)

@@ -58,11 +58,13 @@ struct isoboot_config {
 	char *web_certificate;	    /* [web] certificate: PEM; "" = generated in state_dir */
 	char *web_key;		    /* [web] key: PEM; "" = generated in state_dir */
 	char *web_assets;	    /* [web] assets: the page's static files */
-	unsigned web_session_timeout; /* [web] session_timeout: minutes of inactivity */
+	unsigned web_session_timeout;  /* [web] session_timeout: minutes of inactivity */
+	unsigned web_keep_interrupted; /* [web] keep_interrupted: days; 0 = for ever */
 };
 
 #define CONFIG_MENU_TIMEOUT_MAX 3600
 #define CONFIG_WEB_SESSION_TIMEOUT_MAX (7 * 24 * 60)
+#define CONFIG_WEB_KEEP_INTERRUPTED_MAX 3650
 #define CONFIG_ISCSI_LOGIN_TIMEOUT_MAX 3600
 #define CONFIG_ISCSI_MAX_CONNECTIONS 65536
 #define CONFIG_CHAP_SECRET_MIN 12 /* RFC 7143 9.2.1: at least 96 bits */

@@ -562,20 +562,6 @@ int web_fetch_body(void *ctx, struct http_request *rq, const char *data, size_t 
 	return 0;
 }
 
-/* Whether an upload of name holds its hidden file in dir right now. */
-static bool upload_running(int dir, const char *name)
-{
-	char hidden[WEB_NAME_MAX + 16];
-	snprintf(hidden, sizeof(hidden), ".%s.upload", name);
-	_cleanup_close_ int fd =
-	    openat(dir, hidden, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK;
-	return false; /* an interrupted upload, kept for a resume; closing drops our lock */
-}
-
 /* "sha256" as given: "" (none), or 64 hex digits in any case, spaces around. */
 static int sha256_arg(const char *in, char out[WEB_SHA256_HEX])
 {
@@ -702,7 +688,7 @@ enum MHD_Result web_fetch_end(void *ctx, struct http_request *rq, int err)
 	} else if (!repl && fstatat(j->dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		status = MHD_HTTP_CONFLICT;
 		text = "An ISO of that name exists: add replace=1 to replace it";
-	} else if (upload_running(j->dir, name)) {
+	} else if (web_hidden_busy(j->dir, name, ".upload")) {
 		status = MHD_HTTP_CONFLICT;
 		text = "An upload of that name is in progress";
 	} else if ((j->fd = openat(j->dir, j->hidden, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
@@ -716,7 +702,9 @@ enum MHD_Result web_fetch_end(void *ctx, struct http_request *rq, int err)
 		j->fd = -1;
 		status = MHD_HTTP_CONFLICT;
 		text = "A fetch of that name is in progress";
-	} else if (fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(j->fd, 0) < 0) {
+	} else if (fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink == 0 ||
+		   ftruncate(j->fd, 0) < 0) {
+		/* (No link: swept by web_partials_sweep() between our open and our lock.) */
 		log_error_errno(neg_errno(), "Cannot prepare %s for a fetch", j->hidden);
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		text = "The ISO folder cannot be written to";

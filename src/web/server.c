@@ -826,6 +826,7 @@ void web_server_stop(struct web_server *s)
 	users_free(&s->users);
 	pthread_mutex_destroy(&s->users_lock);
 	pthread_mutex_destroy(&s->scan_lock);
+	pthread_mutex_destroy(&s->sweep_lock);
 	web_auth_finish(&s->auth);
 	free(s->catalog_path);
 	free(s);
@@ -846,11 +847,13 @@ int web_server_start(const struct isoboot_config *cfg, const char *cert_pem, con
 	s->users_err = 1;
 	pthread_mutex_init(&s->users_lock, NULL);
 	pthread_mutex_init(&s->scan_lock, NULL);
+	pthread_mutex_init(&s->sweep_lock, NULL);
 	web_auth_init(&s->auth, cfg->web_session_timeout * 60u);
 	pthread_mutex_lock(&s->users_lock);
 	users_refresh(s);
 	pthread_mutex_unlock(&s->users_lock);
 
+	web_partials_sweep_maybe(s);
 	int r = web_fetches_start(&s->fetches);
 	if (r >= 0)
 		r = web_checksums_start(cfg, &s->checksums);

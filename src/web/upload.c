@@ -7,6 +7,7 @@
  * PUT with "Content-Range: bytes N-LAST/TOTAL" continues it from N (GET /api/uploads/PATH says
  * how far it got). Every refusal and failure removes what the upload wrote.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/file.h>
@@ -101,6 +102,120 @@ int web_group_dir(const char *iso_dir, const char *group, bool create)
 	return fd < 0 ? neg_errno() : fd;
 }
 
+bool web_hidden_busy(int dir, const char *name, const char *suffix)
+{
+	char hidden[WEB_NAME_MAX + 16];
+
+	snprintf(hidden, sizeof(hidden), ".%s%s", name, suffix);
+	_cleanup_close_ int fd =
+	    openat(dir, hidden, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	return false; /* left by an interrupted request; closing drops our lock */
+}
+
+/* Whether file is the hidden file of an ISO's upload or fetch: ".x.iso" suffix. */
+static bool partial_name(const char *file, const char *suffix)
+{
+	size_t n = strlen(file), sl = strlen(suffix);
+
+	return file[0] == '.' && n > sl + 5 && streq(file + n - sl, suffix) &&
+	       strncasecmp(file + n - sl - 4, ".iso", 4) == 0;
+}
+
+/* A stream over dir from its start (a dup shares the position with dir). */
+static DIR *dir_stream(int dir)
+{
+	int fd = dup(dir);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
+static unsigned sweep_dir(int dir, const char *group, unsigned days, time_t now)
+{
+	_cleanup_closedir_ DIR *d = dir_stream(dir);
+	unsigned removed = 0;
+	struct dirent *de;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		bool upload = partial_name(de->d_name, ".upload");
+		if (!upload && !partial_name(de->d_name, ".fetch"))
+			continue;
+		_cleanup_close_ int fd =
+		    openat(dir, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		double age = difftime(now, st.st_mtime) / 86400.0;
+		if (upload && (days == 0 || age < days))
+			continue;
+		/* A request writing it holds its lock; ours keeps a new request out while we
+		 * unlink (it finds the file gone once it has the lock, see web_upload_begin). */
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		if (unlinkat(dir, de->d_name, 0) < 0) {
+			log_warning_errno(neg_errno(), "Cannot remove %s%s%s", group,
+					  *group ? "/" : "", de->d_name);
+			continue;
+		}
+		removed++;
+		if (upload)
+			log_info("Removed %s%s%s: an upload interrupted %.0f days ago, %" PRIu64
+				 " bytes ([web] keep_interrupted = %u)",
+				 group, *group ? "/" : "", de->d_name, age, (uint64_t)st.st_size,
+				 days);
+		else
+			log_info("Removed %s%s%s: what an interrupted fetch left, %" PRIu64
+				 " bytes",
+				 group, *group ? "/" : "", de->d_name, (uint64_t)st.st_size);
+	}
+	return removed;
+}
+
+void web_partials_sweep_maybe(struct web_server *s)
+{
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&s->sweep_lock);
+	if (s->swept == 0 || difftime(now, s->swept) >= 3600 || difftime(now, s->swept) < 0) {
+		s->swept = now;
+		(void)web_partials_sweep(s->cfg, now);
+	}
+	pthread_mutex_unlock(&s->sweep_lock);
+}
+
+unsigned web_partials_sweep(const struct isoboot_config *cfg, time_t now)
+{
+	_cleanup_close_ int top = web_group_dir(cfg->iso_dir, "", false);
+	unsigned removed;
+
+	if (top < 0)
+		return 0;
+	removed = sweep_dir(top, "", cfg->web_keep_interrupted, now);
+	_cleanup_closedir_ DIR *d = dir_stream(top);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_close_ int g =
+		    openat(top, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (g >= 0)
+			removed += sweep_dir(g, de->d_name, cfg->web_keep_interrupted, now);
+	}
+	return removed;
+}
+
 /* The decoded path after prefix; -EINVAL when it is not a place an ISO may go. */
 static int upload_target(const struct http_request *rq, const char *prefix, char *group, char *name)
 {
@@ -136,6 +251,7 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 	u->dir = u->fd = -1;
 	u->end = u->total = UINT64_MAX;
 	snprintf(u->user, sizeof(u->user), "%s", user);
+	web_partials_sweep_maybe(s);
 	rq->data = u;
 	rq->data_free = upload_free;
 	if (upload_target(rq, UPLOAD_PREFIX, u->group, u->name) < 0)
@@ -157,6 +273,8 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 	if (!u->replace && fstatat(u->dir, u->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return refuse(rq, NULL, MHD_HTTP_CONFLICT,
 			      "An ISO of that name exists: add ?replace=1 to replace it");
+	if (web_hidden_busy(u->dir, u->name, ".fetch"))
+		return refuse(rq, NULL, MHD_HTTP_CONFLICT, "A fetch of that name is in progress");
 
 	u->fd = openat(u->dir, u->hidden, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (u->fd < 0) {
@@ -172,6 +290,13 @@ enum MHD_Result web_upload_begin(void *ctx, struct http_request *rq)
 	}
 	if (fstat(u->fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return refuse(rq, u, MHD_HTTP_INTERNAL_SERVER_ERROR, "Cannot examine the upload");
+	if (st.st_nlink == 0) {
+		/* Swept by web_partials_sweep() between our open and our lock: the name is no
+		 * longer ours to remove. */
+		u->keep = true;
+		return web_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "The interrupted upload was just removed: try again");
+	}
 
 	const char *range = http_header(rq, MHD_HTTP_HEADER_CONTENT_RANGE);
 	const char *length = http_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -37,6 +37,8 @@ struct web_server {
 	struct http_options http_opt;
 	struct web_fetches *fetches;	 /* downloads from URLs (fetch.c) */
 	struct web_checksums *checksums; /* the ISOs' SHA-256 (checksum.c) */
+	pthread_mutex_t sweep_lock;
+	time_t swept; /* the last web_partials_sweep() */
 };
 
 /*
@@ -64,6 +66,16 @@ enum MHD_Result web_reply_error(struct http_request *rq, unsigned status, const 
  * made when missing with create. An fd, or a negative errno.
  */
 int web_group_dir(const char *iso_dir, const char *group, bool create);
+/* Whether another request or job holds the hidden file "." name suffix in dir right now. */
+bool web_hidden_busy(int dir, const char *name, const char *suffix);
+/*
+ * Removes what interrupted uploads left in the ISO folder and its groups once no request holds
+ * it: ".NAME.iso.upload" files untouched for [web] keep_interrupted days (0: kept for ever),
+ * and ".NAME.iso.fetch" files at once (a fetch is never resumed). Returns how many it removed.
+ */
+unsigned web_partials_sweep(const struct isoboot_config *cfg, time_t now);
+/* web_partials_sweep() when the last one is an hour old: on start, and before an upload. */
+void web_partials_sweep_maybe(struct web_server *s);
 
 /* Rescans the ISO folder into the catalog, as isoboot-scan does. */
 void web_rescan(struct web_server *s);

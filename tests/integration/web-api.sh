@@ -279,5 +279,46 @@ if [ -n "${spid:-}" ]; then
 		test "$storm_rc" = 0
 fi
 check "deleting an unknown id: 404" test "$(acode -X DELETE "$W/api/isos/nosuch-0123")" = 404
+
+# --- What interrupted uploads and fetches leave: a running fetch keeps uploads of its name out;
+# an upload's hidden file older than [web] keep_interrupted (7 days) goes when the service starts,
+# unless a request holds it; a fetch's goes at once; anything else stays.
+# hold FILE: locks FILE as a request would, in a process whose PID is $! (the lock goes with it)
+hold() { (exec 9>>"$1" && flock -x 9 && exec sleep 30) & }
+hold "$TMP/iso/.busy.iso.fetch"
+fpid=$!
+for _ in $(seq 50); do [ -e "$TMP/iso/.busy.iso.fetch" ] && break; sleep 0.1; done
+check "an upload of a name being fetched: 409" test "$(acode -T "$SMALL" "$W/api/isos/busy.iso")" = 409
+check "and the fetch's file is untouched" test -e "$TMP/iso/.busy.iso.fetch" -a ! -e "$TMP/iso/busy.iso"
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null || true
+head -c 1048576 "$SMALL" >"$TMP/iso/.old.iso.upload"
+head -c 4096 "$SMALL" >"$TMP/iso/lab/.gold.iso.upload"
+head -c 4096 "$SMALL" >"$TMP/iso/.new.iso.upload"
+head -c 4096 "$SMALL" >"$TMP/iso/.held.iso.upload"
+: >"$TMP/iso/.notes"
+touch -d '10 days ago' "$TMP/iso/.old.iso.upload" "$TMP/iso/lab/.gold.iso.upload" \
+	"$TMP/iso/.held.iso.upload" "$TMP/iso/.notes"
+touch -d '6 days ago' "$TMP/iso/.new.iso.upload"
+hold "$TMP/iso/.held.iso.upload"
+fpid=$!
+sleep 0.5
+W2PORT=$(free_port $((IPORT + 1)))
+start web2 "$W2PORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$W2PORT"
+for _ in $(seq 100); do # the port is bound before the sweep: its end is this line
+	grep -q 'Serving the admin page' "$TMP/web2.log" && break
+	sleep 0.1
+done
+check "an upload interrupted 10 days ago is removed on start" test ! -e "$TMP/iso/.old.iso.upload"
+check "so is one in a group" test ! -e "$TMP/iso/lab/.gold.iso.upload"
+check "and what an interrupted fetch left" test ! -e "$TMP/iso/.busy.iso.fetch"
+check "one interrupted 6 days ago is kept" test -e "$TMP/iso/.new.iso.upload"
+check "one that a request holds is kept" test -e "$TMP/iso/.held.iso.upload"
+check "other hidden files are not touched" test -e "$TMP/iso/.notes"
+check "the removal is logged, with its age and size" \
+	grep -q 'Removed .old.iso.upload: an upload interrupted 10 days ago, 1048576 bytes' "$TMP/web2.log"
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null || true
+rm -f "$TMP/iso/.new.iso.upload" "$TMP/iso/.held.iso.upload" "$TMP/iso/.notes"
 check "the daemons are still running" kill -0 "${PIDS[@]}"
 finish

@@ -1697,6 +1697,34 @@ static void test_hostile_sizes(void)
 	mfs_add(&m, "g.cfg", vars);
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "g.cfg"), 0);
 	mfs_finish(&m);
+
+	/* "set a=$a$a" 60 times would make a value of 2^60 bytes: expansions are cut at 8 KiB a
+	 * word and 1 MiB a configuration, and the entry after them is still found. */
+	char *dbl = mfs_keep(&m, malloc(60 * 16 + 200));
+	o = (size_t)sprintf(dbl, "set a=0123456789\n");
+	for (int i = 0; i < 60; i++)
+		o += (size_t)sprintf(dbl + o, "set a=$a$a\n");
+	sprintf(dbl + o, "set k=/kd\nmenuentry d { linux $k \"$a\" ; }\n");
+	mfs_add(&m, "g.cfg", dbl);
+	struct bootcfg_entry de;
+	CHECK_EQ_INT(parse(&m, GRUB, "g.cfg", &de), 0);
+	CHECK_STR(de.kernel, "kd");
+	CHECK(de.append && strlen(de.append) <= 8192 + 2 &&
+	      strncmp(de.append, "0123456789", 10) == 0);
+	bootcfg_entry_finish(&de);
+	mfs_finish(&m);
+	/* A 200 KiB value referred to 20000 times (and the file sourced again and again). */
+	char *fan = mfs_keep(&m, malloc(BOOTCFG_MAX_FILE));
+	o = (size_t)sprintf(fan, "set b='");
+	memset(fan + o, 'b', 200000);
+	o += 200000;
+	o += (size_t)sprintf(fan + o, "'\n");
+	for (int i = 0; i < 20000 && o < BOOTCFG_MAX_FILE - 200; i++)
+		o += (size_t)sprintf(fan + o, "$b\n");
+	sprintf(fan + o, "source /g.cfg\nmenuentry f { linux /kf ; }\n");
+	mfs_add(&m, "g.cfg", fan);
+	CHECK_ENTRY(&m, GRUB, "g.cfg", "kf", "", "");
+	mfs_finish(&m);
 }
 
 static void test_hostile_garbage(void)

@@ -18,6 +18,7 @@ static void test_defaults(void)
 	CHECK_EQ_INT(c.menu_timeout, 10);
 	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_ISCSI);
 	CHECK_STR(c.menu_memdisk, ISOBOOT_DEFAULT_MEMDISK);
+	CHECK_EQ_INT(c.web_keep_interrupted, 7);
 	CHECK_STR(c.chap_user, "");
 	CHECK_STR(c.chap_secret, "");
 	CHECK_STR(c.chap_mutual_user, "");
@@ -58,7 +59,10 @@ static void test_full_file(void)
 			   "default = debian-12\n"
 			   "timeout = 0\n"
 			   "uefi_boot = http\n"
-			   "memdisk = /opt/syslinux/memdisk\n";
+			   "memdisk = /opt/syslinux/memdisk\n"
+			   "[web]\n"
+			   "session_timeout = 480\n"
+			   "keep_interrupted = 0\n";
 
 	config_init(&c);
 	CHECK_EQ_INT(config_load_string(&c, "t.conf", text), 0);
@@ -76,6 +80,8 @@ static void test_full_file(void)
 	CHECK_EQ_INT(c.menu_timeout, 0);
 	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_HTTP);
 	CHECK_STR(c.menu_memdisk, "/opt/syslinux/memdisk");
+	CHECK_EQ_INT(c.web_session_timeout, 480);
+	CHECK_EQ_INT(c.web_keep_interrupted, 0);
 	config_finish(&c);
 }
 
@@ -116,6 +122,10 @@ static void test_errors(void)
 	expect_error("[menu]\nthis line has no equals sign\n", "bad.conf:2: syntax error");
 	expect_error("[menu]\nuefi_boot = tftp\n", "bad.conf:2: uefi_boot must be");
 	expect_error("[menu]\nmemdisk = memdisk\n", "bad.conf:2: memdisk must be an absolute");
+	expect_error("[web]\nkeep_interrupted = 3651\n",
+		     "bad.conf:2: keep_interrupted must be 0 to");
+	expect_error("[web]\nkeep_interrupted = -1\n", "bad.conf:2: keep_interrupted must be 0 to");
+	expect_error("[web]\nsession_timeout = 0\n", "bad.conf:2: session_timeout must be 1 to");
 	/* A line longer than inih's buffer is one error, and its tail is not parsed as a key. */
 	char longline[600];
 	memset(longline, 'a', sizeof(longline));

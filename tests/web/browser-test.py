@@ -3,10 +3,13 @@
 """The isoboot-web admin page in a real browser: headless Chromium driven by Selenium.
 
     browser-test.py --url https://127.0.0.1:PORT/ --user admin --password-file FILE \\
-        --iso PATH --artefacts DIR [--menu-url http://127.0.0.1:PORT2/boot.ipxe]
+        --iso PATH --artefacts DIR [--menu-url http://127.0.0.1:PORT2/boot.ipxe] [--hold DIR]
 
 Logs in (a wrong password first), uploads --iso through the page's file input, waits for it in
 the ISO list (and in the iPXE menu with --menu-url), deletes it with its Delete button, logs out.
+With --hold, once the ISO is listed it writes DIR/ready and waits (up to 10 min) for DIR/go
+before deleting it, so that the caller can use the uploaded ISO (the story test PXE-boots it);
+a DIR/go that does not say "ok" is a failed check.
 Prints one TAP line per check ("ok N - ..." / "not ok N - ..."), exits 1 if any failed.
 Screenshots (login, list, uploading, uploaded, and one per failed check), the browser's console
 log and a summary go to --artefacts. Debian packages: chromium chromium-driver python3-selenium.
@@ -27,6 +30,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 WAIT = 30        # s, for the page to react
 UPLOAD_WAIT = 60  # s, for the upload to finish
+HOLD_WAIT = 600  # s, for the caller's step with --hold
 LIST_WAIT = 20   # s, for the catalog and the menu to follow an upload or a delete
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,6 +40,7 @@ ap.add_argument("--password-file", required=True)
 ap.add_argument("--iso", required=True)
 ap.add_argument("--artefacts", required=True)
 ap.add_argument("--menu-url")
+ap.add_argument("--hold")
 args = ap.parse_args()
 
 with open(args.password_file, encoding="utf-8") as f:
@@ -55,6 +60,8 @@ checks = ["the login form is shown", "a wrong password shows an error",
           "the ISO appears in the list"]
 if args.menu_url:
     checks.append("the ISO appears in the iPXE menu")
+if args.hold:
+    checks.append("the caller's step with the uploaded ISO succeeded (--hold)")
 checks.append("Delete removes the ISO from the list")
 if args.menu_url:
     checks.append("the ISO leaves the iPXE menu")
@@ -238,6 +245,19 @@ try:
         def c_in_menu():
             if not poll(LIST_WAIT, menu_has_name):
                 raise Fail("%r not in %s after %d s" % (iso_name, args.menu_url, LIST_WAIT))
+
+    if args.hold:
+        @check(needs=[c_in_list])
+        def c_hold():
+            go = os.path.join(args.hold, "go")
+            with open(os.path.join(args.hold, "ready"), "w", encoding="utf-8") as f:
+                f.write(iso_file + "\n")
+            if not poll(HOLD_WAIT, lambda: os.path.exists(go)):
+                raise Fail("no %s after %d s" % (go, HOLD_WAIT))
+            with open(go, encoding="utf-8") as f:
+                said = f.read().strip()
+            if said != "ok":
+                raise Fail("the caller said %r" % said)
 
     @check(needs=[c_in_list])
     def c_delete():
