@@ -191,6 +191,13 @@
       const boot = iso.boot || {};
       cell('BIOS', boot.bios || 'cannot boot', boot.bios ? '' : 'no');
       cell('UEFI', boot.uefi || 'cannot boot', boot.uefi ? '' : 'no');
+      if (iso.hidden) {
+        /* Its settings file (NAME.iso.isoboot) keeps it out of the menu. */
+        for (const td of tr.querySelectorAll('td[data-label="BIOS"], td[data-label="UEFI"]')) {
+          td.textContent = 'hidden from the menu';
+          td.className = 'no';
+        }
+      }
       tr.append(sumCell(iso));
       tr.dataset.sha = iso.sha256 || '';
       const b = el('button', 'danger', 'Delete');

@@ -20,6 +20,10 @@ enum menu_boot menu_entry_boot(const struct catalog_entry *e, bool efi, const st
 {
 	bool emulated = false;
 
+	/* The sidecar's "method = memdisk": memdisk on BIOS for any ISO that boots there. */
+	if (!efi && e->method == CATALOG_METHOD_MEMDISK &&
+	    catalog_entry_boots(e, ISO_PLATFORM_BIOS, NULL))
+		return p->memdisk ? MENU_BOOT_MEMDISK : MENU_BOOT_NEEDS_MEMDISK;
 	for (size_t i = 0; i < e->n_boot; i++) {
 		const struct iso_boot_entry *b = &e->boot[i];
 		if (efi && b->platform == ISO_PLATFORM_UEFI)
@@ -202,11 +206,55 @@ static const char *san_suffix(enum menu_boot how)
 	return how == MENU_BOOT_MEMDISK ? " (memdisk)" : " (boot from SAN)";
 }
 
+/* The recipe's item; its label suffix ("") when it can be chosen, NULL when it cannot. */
+static const char *emit_recipe_item(FILE *f, const struct catalog_entry *e,
+				    const struct menu_params *p, const char *fw, const char *text)
+{
+	char need[32], have[32];
+
+	if (ram_too_small(e, p)) {
+		format_gib(e->ram, need, sizeof(need));
+		format_gib(p->memsize_mib << 20, have, sizeof(have));
+		fprintf(f, "item --gap -- %s: needs %s of RAM, this machine has %s\n", text, need,
+			have);
+		return NULL;
+	}
+	fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
+	return "";
+}
+
+/* The item of the ISO's own boot loader (SAN or memdisk), or a line saying why there is none;
+ * its label suffix when it can be chosen. */
+static const char *emit_own_item(FILE *f, const struct catalog_entry *e, const char *fw,
+				 const char *text, enum menu_boot how, bool recipe, bool efi,
+				 const char *other)
+{
+	switch (how) {
+	case MENU_BOOT_NONE:
+		if (!recipe)
+			fprintf(f, "item --gap -- %s (%s)\n", text,
+				catalog_entry_boots(e, efi ? ISO_PLATFORM_BIOS : ISO_PLATFORM_UEFI,
+						    NULL)
+				    ? other
+				    : "not bootable");
+		return NULL;
+	case MENU_BOOT_NEEDS_MEMDISK:
+		fprintf(f, "item --gap -- %s (needs memdisk on the server)\n", text);
+		return NULL;
+	default:
+		if (recipe) {
+			fprintf(f, "item -- %s-%s-san %s%s\n", fw, e->id, text, san_suffix(how));
+			return "-san";
+		}
+		fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
+		return "";
+	}
+}
+
 static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params *p, bool efi)
 {
 	const char *fw = efi ? "efi" : "bios", *other = efi ? "BIOS only" : "UEFI only";
 	char title[MENU_TEXT_MAX + 1], text[MENU_TEXT_MAX + 1], group[MENU_TEXT_MAX + 1];
-	char need[32], have[32];
 	const char *cur_group = "", *first = NULL, *first_sfx = "";
 	const char *def = NULL, *def_sfx = "";
 	size_t bootable = 0;
@@ -216,7 +264,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 		efi ? "UEFI" : "BIOS");
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		if (!entry_usable(e))
+		if (!entry_usable(e) || e->hidden)
 			continue;
 		const char *g = e->group ? e->group : "";
 		if (!streq(g, cur_group)) {
@@ -226,43 +274,20 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 		}
 		display_name(e, text, sizeof(text));
 		enum menu_boot how = menu_entry_boot(e, efi, p);
-		/* The ISO's own kernel over HTTP comes first: it is what boots to userland. */
-		const char *sfx = NULL;
-		if (menu_recipe_usable(e, efi)) {
-			if (ram_too_small(e, p)) {
-				format_gib(e->ram, need, sizeof(need));
-				format_gib(p->memsize_mib << 20, have, sizeof(have));
-				fprintf(f,
-					"item --gap -- %s: needs %s of RAM, this machine has %s\n",
-					text, need, have);
-			} else {
-				fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
-				sfx = "";
-			}
-		}
-		switch (how) {
-		case MENU_BOOT_NONE:
-			if (!menu_recipe_usable(e, efi))
-				fprintf(f, "item --gap -- %s (%s)\n", text,
-					catalog_entry_boots(
-					    e, efi ? ISO_PLATFORM_BIOS : ISO_PLATFORM_UEFI, NULL)
-					    ? other
-					    : "not bootable");
-			break;
-		case MENU_BOOT_NEEDS_MEMDISK:
-			fprintf(f, "item --gap -- %s (needs memdisk on the server)\n", text);
-			break;
-		default:
-			if (menu_recipe_usable(e, efi)) {
-				fprintf(f, "item -- %s-%s-san %s%s\n", fw, e->id, text,
-					san_suffix(how));
-				if (!sfx)
-					sfx = "-san";
-			} else {
-				fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
-				sfx = "";
-			}
-			break;
+		bool recipe = menu_recipe_usable(e, efi);
+		/* The ISO's own kernel over HTTP comes first: it is what boots to userland; unless
+		 * the ISO's settings file asks for its own boot loader (method sanboot, memdisk).
+		 */
+		bool own_first =
+		    e->method == CATALOG_METHOD_SANBOOT || e->method == CATALOG_METHOD_MEMDISK;
+		const char *sfx = NULL, *s;
+		for (int pass = 0; pass < 2; pass++) {
+			if ((pass == 0) == own_first)
+				s = emit_own_item(f, e, fw, text, how, recipe, efi, other);
+			else
+				s = recipe ? emit_recipe_item(f, e, p, fw, text) : NULL;
+			if (!sfx)
+				sfx = s; /* the first item that can be chosen is the entry's */
 		}
 		if (!sfx)
 			continue;
@@ -349,6 +374,10 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 		fprintf(f, " initrd=%s", base_name(e->initrd[i]));
 	fputc(' ', f);
 	put_append(f, e->append, files, iso, p->iscsi_host);
+	if (!str_empty(e->extra)) { /* the ISO's settings file: after the recipe's, so they win */
+		fputc(' ', f);
+		put_append(f, e->extra, files, iso, p->iscsi_host);
+	}
 	fprintf(f, " || goto failed\n");
 	for (size_t i = 0; i < e->n_initrd; i++) {
 		_cleanup_free_ char *initrd = menu_path_encode(e->initrd[i]);
@@ -367,7 +396,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		if (!entry_usable(e))
+		if (!entry_usable(e) || e->hidden)
 			continue;
 		enum menu_boot how = menu_entry_boot(e, efi, p);
 		bool recipe = menu_recipe_usable(e, efi);

@@ -17,12 +17,18 @@
 struct recipe {
 	const char *family;
 	const char *const *marks;
+	/* Or: the default entry's kernel is in this folder (Ubuntu's GRUB entries carry no
+	 * boot=casper: its initrd boots casper by default). */
+	const char *kernel_dir;
 	/* The file the initrd fetches into RAM: in directory dir (from dir_param, else
 	 * dir_default), named by file_param, else file_default, else the largest file of the
 	 * directory ending in file_suffix. */
 	const char *dir_param, *dir_default;
+	const char *dir_sub; /* a folder inside that one (archiso's architecture) */
 	const char *file_param, *file_default;
 	const char *file_suffix;
+	/* The initrd downloads the whole image ({iso}) instead of a file from inside it. */
+	bool whole_iso;
 	/* Parameters that point at the local medium or fetch it some other way: replaced. */
 	const char *const *drop;
 	/* Added; each also replaces the ISO's own parameter of the same key. {fetch} is the
@@ -62,6 +68,36 @@ static const char *const dracut_drop[] = {
     "initrd=", "BOOT_IMAGE=",	"rd.live.dir=", "rd.live.squashimg=", NULL,
 };
 
+static const char *const casper_marks[] = {"boot=casper", NULL};
+static const char *const casper_drop[] = {
+    "iso-scan/filename=",
+    "findiso=",
+    "toram",
+    "toram=",
+    "netboot=",
+    "url=",
+    "iso-url=",
+    "nfsroot=",
+    "initrd=",
+    "BOOT_IMAGE=",
+    "live-media=",
+    "cdrom-detect/try-usb=",
+    NULL,
+};
+
+static const char *const archiso_marks[] = {
+    "archisobasedir=", "archisolabel=", "archisosearchuuid=", "archisosearchfilename=", NULL,
+};
+static const char *const archiso_drop[] = {
+    "archisolabel=",	  "archisodevice=",
+    "archisosearchuuid=", "archisosearchfilename=",
+    "img_dev=",		  "img_loop=",
+    "archiso_nbd_srv=",	  "archiso_nfs_srv=",
+    "archiso_http_srv=",  "cow_label=",
+    "cow_device=",	  "initrd=",
+    "BOOT_IMAGE=",	  NULL,
+};
+
 static const struct recipe recipes[] = {
     {
 	/* Debian live-boot: Debian live, Kali, Grml, Tails. live-boot's fetch= downloads the
@@ -87,6 +123,32 @@ static const struct recipe recipes[] = {
 	.file_default = "squashfs.img",
 	.drop = dracut_drop,
 	.add = "root=live:{files}/{fetch} ip=dhcp",
+	.ram_base_mib = 768,
+    },
+    {
+	/* casper (Ubuntu and its flavours, Mint, Pop!_OS): with netboot=url, the initrd
+	 * downloads the whole ISO into RAM and mounts it as its medium, so layered squashfs
+	 * images (minimal.*.squashfs) work as from a disk. */
+	.family = "casper",
+	.marks = casper_marks,
+	.kernel_dir = "casper/",
+	.whole_iso = true,
+	.drop = casper_drop,
+	.add = "netboot=url url={iso} ip=dhcp",
+	.ram_base_mib = 1024,
+    },
+    {
+	/* archiso (Arch Linux and its derivatives): the archiso_pxe_http hook downloads
+	 * ARCHISO_HTTP_SRV/<archisobasedir>/<arch>/airootfs.sfs into RAM. */
+	.family = "archiso",
+	.marks = archiso_marks,
+	.dir_param = "archisobasedir=",
+	.dir_default = "arch",
+	.dir_sub = "x86_64",
+	.file_default = "airootfs.sfs",
+	.file_suffix = ".sfs",
+	.drop = archiso_drop,
+	.add = "archiso_http_srv={files}/ ip=dhcp",
 	.ram_base_mib = 768,
     },
 };
@@ -240,11 +302,18 @@ static int find_fetched(const struct iso_volume *v, const struct recipe *rc, con
 {
 	_cleanup_free_ char *dir_arg = param_value(append, rc->dir_param);
 	_cleanup_free_ char *file_arg = param_value(append, rc->file_param);
-	_cleanup_free_ char *dir =
+	_cleanup_free_ char *base =
 	    bootcfg_path("", dir_arg && *dir_arg ? dir_arg : rc->dir_default);
+	_cleanup_free_ char *dir = NULL;
 	char *path = NULL;
 	int r;
 
+	if (base && rc->dir_sub) {
+		if (asprintf(&dir, "%s/%s", base, rc->dir_sub) < 0)
+			return -ENOMEM;
+	} else {
+		dir = TAKE_PTR(base);
+	}
 	if (!dir) {
 		*why = "the live medium's folder is not a path in the ISO";
 		return 0;
@@ -353,7 +422,10 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(recipes) && !rc; i++)
-		if (has_mark(&recipes[i], be->append))
+		if (has_mark(&recipes[i], be->append) ||
+		    (recipes[i].kernel_dir && be->kernel &&
+		     strncmp(be->kernel, recipes[i].kernel_dir, strlen(recipes[i].kernel_dir)) ==
+			 0))
 			rc = &recipes[i];
 	if (!rc) {
 		*why = "its default entry belongs to no known family";
@@ -380,10 +452,17 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		*why = "its default entry has no initrd";
 		return 0;
 	}
-	r = find_fetched(v, rc, be->append, &fetched, &f, why);
-	if (r <= 0)
-		return r;
-	if (!catalog_iso_path_valid(fetched) || !url_path_ok(fetched)) {
+	if (rc->whole_iso) {
+		fetched = strdup("");
+		if (!fetched)
+			return -ENOMEM;
+		f = (struct iso_file){.size = e->size};
+	} else {
+		r = find_fetched(v, rc, be->append, &fetched, &f, why);
+		if (r <= 0)
+			return r;
+	}
+	if (!rc->whole_iso && (!catalog_iso_path_valid(fetched) || !url_path_ok(fetched))) {
 		*why = "the file its initrd would fetch has an unusable name";
 		return 0;
 	}
@@ -415,7 +494,8 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		/* An initrd is held twice for a while: as loaded and unpacked. */
 		total += 2 * inf.size;
 	}
-	if (add_fetch(e, fetched, f.size) < 0)
+	/* What the initrd downloads is held in RAM: a file of the ISO, or the whole image. */
+	if (!rc->whole_iso && add_fetch(e, fetched, f.size) < 0)
 		goto nomem;
 	total += f.size;
 	e->ram = (uint64_t)rc->ram_base_mib * MIB + total;

@@ -12,6 +12,7 @@
 #include "iso9660.h"
 #include "log.h"
 #include "recipe.h"
+#include "sidecar.h"
 #include "util.h"
 
 struct walk {
@@ -130,6 +131,77 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 	return 0;
 }
 
+/* The sidecar's text: 0, 1 with problems filled in, or -ENOMEM. */
+static int read_sidecar(int dfd, const char *file, const char *sc_rel, char **text, size_t *len,
+			char problems[SIDECAR_PROBLEMS_MAX])
+{
+	struct stat st;
+	_cleanup_close_ int fd =
+	    openat(dfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(problems, SIDECAR_PROBLEMS_MAX, "%s: cannot be read: %s", sc_rel,
+			 strerror(errno));
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(problems, SIDECAR_PROBLEMS_MAX, "%s: not a regular file", sc_rel);
+		return 1;
+	}
+	if ((uint64_t)st.st_size > SIDECAR_MAX_BYTES) {
+		snprintf(problems, SIDECAR_PROBLEMS_MAX, "%s: larger than %u bytes", sc_rel,
+			 SIDECAR_MAX_BYTES);
+		return 1;
+	}
+	*len = (size_t)st.st_size;
+	if (!(*text = malloc(*len + 1)))
+		return -ENOMEM;
+	ssize_t n = pread_full(fd, *text, *len, 0);
+	if (n < 0 || (size_t)n != *len) {
+		snprintf(problems, SIDECAR_PROBLEMS_MAX, "%s: cannot be read: %s", sc_rel,
+			 n < 0 ? strerror((int)-n) : "it changed while being read");
+		return 1;
+	}
+	(*text)[*len] = '\0';
+	return 0;
+}
+
+/* Reads NAME.iso.isoboot beside the ISO into e, when there is one; only -ENOMEM is an error. */
+static int add_sidecar(int dfd, const char *name, const char *rel, struct catalog_entry *e)
+{
+	_cleanup_free_ char *file = NULL, *sc_rel = NULL, *text = NULL;
+	char problems[SIDECAR_PROBLEMS_MAX];
+	struct sidecar sc;
+	struct stat st;
+	size_t len = 0;
+
+	if (asprintf(&file, "%s%s", name, SIDECAR_SUFFIX) < 0 ||
+	    asprintf(&sc_rel, "%s%s", rel, SIDECAR_SUFFIX) < 0)
+		return -ENOMEM;
+	if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return 0;
+	int r = read_sidecar(dfd, file, sc_rel, &text, &len, problems);
+	if (r == 0)
+		r = sidecar_parse(sc_rel, text, len, &sc, problems);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0) {
+		sidecar_apply(&sc, e);
+		sidecar_finish(&sc);
+		log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
+			 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {NULL, NULL}},
+			 "%s: settings from %s (method %s%s%s%s)", rel, sc_rel,
+			 catalog_method_to_string(e->method), e->hidden ? ", hidden" : "",
+			 e->extra ? ", adds " : "", e->extra ? e->extra : "");
+		return 0;
+	}
+	log_full(LOG_WARNING, 0, MSGID_SCAN_ISO,
+		 (const struct log_field[]){
+		     {"ISOBOOT_ISO", rel}, {"ISOBOOT_SIDECAR", sc_rel}, {NULL, NULL}},
+		 "%s is catalogued without its settings file: %s", rel, problems);
+	return 0;
+}
+
 static int scan_file(struct walk *w, int dfd, const char *name, const char *rel, const char *group,
 		     const char *open_path)
 {
@@ -173,7 +245,11 @@ static int scan_file(struct walk *w, int dfd, const char *name, const char *rel,
 		skip(w, rel, why);
 		return 0;
 	}
-	return fill_entry(w, rel, group, &st, &info, &src.src);
+	size_t before = w->cat->n;
+	r = fill_entry(w, rel, group, &st, &info, &src.src);
+	if (r == 0 && w->cat->n > before)
+		r = add_sidecar(dfd, name, rel, &w->cat->entries[w->cat->n - 1]);
+	return r;
 }
 
 /* Resolves a symlink and checks that it stays inside the ISO folder. */
@@ -228,6 +304,17 @@ static int walk_dir(struct walk *w, int dfd, const char *group, unsigned depth)
 		struct stat st;
 		if (!rel)
 			return -ENOMEM;
+		if (de->d_name[0] != '.' && str_endswith(de->d_name, SIDECAR_SUFFIX)) {
+			/* Read with its ISO; alone, it is worth a word. */
+			size_t n = strlen(de->d_name) - strlen(SIDECAR_SUFFIX);
+			_cleanup_free_ char *iso = strndup(de->d_name, n);
+			if (!iso)
+				return -ENOMEM;
+			struct stat ist;
+			if (fstatat(dirfd(d), iso, &ist, AT_SYMLINK_NOFOLLOW) < 0)
+				skip(w, rel, "settings file without an ISO of that name beside it");
+			continue;
+		}
 		if (de->d_name[0] == '.') {
 			skip(w, rel,
 			     "hidden file (rsync and other tools write their temporary files "

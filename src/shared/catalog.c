@@ -39,6 +39,7 @@ void catalog_entry_finish(struct catalog_entry *e)
 	free(e->group);
 	free(e->name);
 	free(e->label);
+	free(e->extra);
 	catalog_entry_clear_recipe(e);
 	*e = (struct catalog_entry){0};
 }
@@ -175,6 +176,39 @@ static void put_kv(FILE *f, const char *key, const char *value)
 	fputc('\n', f);
 }
 
+static const char *const method_names[] = {
+    [CATALOG_METHOD_AUTO] = "auto",
+    [CATALOG_METHOD_LIVE] = "live",
+    [CATALOG_METHOD_SANBOOT] = "sanboot",
+    [CATALOG_METHOD_MEMDISK] = "memdisk",
+};
+
+const char *catalog_method_to_string(enum catalog_method m)
+{
+	return (size_t)m < ARRAY_SIZE(method_names) ? method_names[m] : "auto";
+}
+
+int catalog_method_from_string(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(method_names); i++)
+		if (streq(s, method_names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+bool catalog_param_char_ok(char c)
+{
+	return c >= 0x20 && c < 0x7f && !strchr("$|&;#\\\"'`", c);
+}
+
+static bool params_valid(const char *s)
+{
+	for (; *s; s++)
+		if (!catalog_param_char_ok(*s))
+			return false;
+	return true;
+}
+
 static void put_platform(FILE *f, const struct iso_boot_entry *b)
 {
 	if (b->platform == ISO_PLATFORM_OTHER)
@@ -213,6 +247,12 @@ int catalog_format(const struct catalog *c, FILE *f)
 		for (unsigned bit = 1; bit; bit <<= 1)
 			if ((e->layouts & bit) && iso_layout_to_string(bit))
 				fprintf(f, "layout %s\n", iso_layout_to_string(bit));
+		if (e->extra)
+			put_kv(f, "extra", e->extra);
+		if (e->method != CATALOG_METHOD_AUTO)
+			put_kv(f, "method", catalog_method_to_string(e->method));
+		if (e->hidden)
+			put_kv(f, "hidden", "yes");
 		if (!e->recipe)
 			continue;
 		put_kv(f, "recipe", e->recipe);
@@ -475,6 +515,23 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 		if (parse_u64(v, 0, INT64_MAX, &u) < 0)
 			return -EBADMSG;
 		e->ram = u;
+		return 0;
+	}
+	if (KEY("extra")) {
+		if (e->extra || !params_valid(v))
+			return -EBADMSG;
+		e->extra = TAKE_PTR(v);
+		return 0;
+	}
+	if (KEY("method")) {
+		int m = catalog_method_from_string(v);
+		if (m < 0)
+			return -EBADMSG;
+		e->method = (enum catalog_method)m;
+		return 0;
+	}
+	if (KEY("hidden")) {
+		e->hidden = streq(v, "yes");
 		return 0;
 	}
 	if (KEY("layout")) {

@@ -17,6 +17,14 @@
 #define CATALOG_MAX_INITRDS 8
 #define CATALOG_MAX_FETCH 16 /* kernel, initrds and the files the initrd fetches */
 
+/* How the menu offers an ISO first (and by default): its sidecar file's "method". */
+enum catalog_method {
+	CATALOG_METHOD_AUTO,	/* the recipe when there is one, else the ISO's own boot */
+	CATALOG_METHOD_LIVE,	/* the recipe (as auto; says what the admin wants) */
+	CATALOG_METHOD_SANBOOT, /* the ISO's own boot loader over iSCSI or HTTP */
+	CATALOG_METHOD_MEMDISK, /* on BIOS, memdisk even when the ISO boots without emulation */
+};
+
 /* A file of the ISO that a recipe's boot fetches over HTTP. */
 struct catalog_fetch {
 	char *path; /* in the ISO, no leading '/' */
@@ -47,6 +55,10 @@ struct catalog_entry {
 	struct catalog_fetch fetch[CATALOG_MAX_FETCH];
 	size_t n_fetch;
 	uint64_t ram; /* bytes of RAM the client needs for this boot */
+	/* From the sidecar file (isoboot-scan's sidecar.h); name above is its "name" too. */
+	char *extra; /* kernel parameters added to the recipe's (placeholders as in append) */
+	enum catalog_method method;
+	bool hidden; /* left out of the menu */
 };
 
 struct catalog {
@@ -71,6 +83,14 @@ bool catalog_iso_path_valid(const char *s);
  * its URL's last segment, and "initrd=NAME" on the kernel's command line must match it exactly.
  */
 bool catalog_image_name_valid(const char *path);
+
+/* "auto", "live", "sanboot", "memdisk" and back (-EINVAL for anything else). */
+const char *catalog_method_to_string(enum catalog_method m);
+int catalog_method_from_string(const char *s);
+
+/* Whether c may be in kernel parameters that the menu writes into an iPXE script: printable
+ * ASCII but what iPXE would read as syntax or expand ($ | & ; # \ " ' `). */
+bool catalog_param_char_ok(char c);
 
 /* Appends a zeroed entry and returns it, or NULL on ENOMEM. */
 struct catalog_entry *catalog_add(struct catalog *c);

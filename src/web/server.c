@@ -382,11 +382,16 @@ static void iso8601(int64_t t, char *out, size_t size)
 static const char *boot_words(const struct catalog_entry *e, bool efi, const struct menu_params *p,
 			      char *buf, size_t size)
 {
-	if (menu_recipe_usable(e, efi)) {
+	enum menu_boot how = menu_entry_boot(e, efi, p);
+	bool own_first =
+	    (e->method == CATALOG_METHOD_SANBOOT || e->method == CATALOG_METHOD_MEMDISK) &&
+	    how != MENU_BOOT_NONE && how != MENU_BOOT_NEEDS_MEMDISK;
+
+	if (menu_recipe_usable(e, efi) && !own_first) {
 		snprintf(buf, size, "%s over HTTP", e->recipe);
 		return buf;
 	}
-	switch (menu_entry_boot(e, efi, p)) {
+	switch (how) {
 	case MENU_BOOT_SAN:
 		return "iSCSI";
 	case MENU_BOOT_HTTP:
@@ -481,6 +486,7 @@ static enum MHD_Result isos_list(void *ctx, struct http_request *rq, int err)
 			iso8601((int64_t)(last->time / 1000000), when, sizeof(when));
 		fputs(",\"last_boot\":", f);
 		json_nullable(f, last ? when : NULL);
+		fprintf(f, ",\"hidden\":%s", e->hidden ? "true" : "false");
 		fputc('}', f);
 	}
 	fputs("]\n", f);

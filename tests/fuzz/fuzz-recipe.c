@@ -38,6 +38,12 @@ static void build(void)
 	    {"Other/rootfs.img", NULL, 100, NULL},
 	    {"isolinux/vmlinuz", kernel, sizeof(kernel), NULL},
 	    {"isolinux/initrd.img", NULL, 100, NULL},
+	    {"casper/vmlinuz", kernel, sizeof(kernel), NULL},
+	    {"casper/initrd", NULL, 100, NULL},
+	    {"arch/boot/x86_64/vmlinuz-linux", kernel, sizeof(kernel), NULL},
+	    {"arch/boot/x86_64/initramfs-linux.img", NULL, 100, NULL},
+	    {"arch/x86_64/airootfs.sfs", NULL, 7000, NULL},
+	    {"lab/x86_64/big.sfs", NULL, 700, NULL},
 	};
 	const char *problem;
 	if (tiso_build(&image, "FUZZ", files, sizeof(files) / sizeof(files[0])) < 0)
@@ -45,6 +51,16 @@ static void build(void)
 	source = (struct iso_source){.read = tiso_read, .userdata = &image, .size = image.size};
 	if (iso_volume_open(&volume, &source, &problem) < 0)
 		abort();
+}
+
+/* The length of the menu's placeholder at p, or 0 when p is no placeholder. */
+static size_t placeholder(const char *p)
+{
+	static const char *const ph[] = {"{files}", "{iso}", "{server}"};
+	for (size_t i = 0; i < sizeof(ph) / sizeof(ph[0]); i++)
+		if (strncmp(p, ph[i], strlen(ph[i])) == 0)
+			return strlen(ph[i]);
+	return 0;
 }
 
 /* Every token printable ASCII, nothing iPXE or the kernel reads as syntax. */
@@ -59,12 +75,14 @@ static void check_append(const char *a)
 			abort();
 		for (size_t i = 0; i < n; i++) {
 			unsigned char c = (unsigned char)t[i];
-			if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '$')
+			if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '$' || c == '}')
 				abort();
-			if (c == '{' && strncmp(t + i, "{files}", 7) != 0)
-				abort();
-			if (c == '}' && (i < 6 || strncmp(t + i - 6, "{files}", 7) != 0))
-				abort();
+			if (c == '{') {
+				size_t l = placeholder(t + i);
+				if (l == 0 || i + l > n)
+					abort();
+				i += l - 1; /* its '}' is part of it */
+			}
 		}
 		t += n;
 		if (*t == ' ' && !*++t)
@@ -159,8 +177,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == 0 && (e.recipe || e.n_fetch || !why))
 		abort();
 	if (r == 1) {
+		/* The kernel, the initrds and the file the initrd fetches; or the kernel and the
+		 * initrds when the initrd downloads the whole image ({iso}: casper). */
+		size_t fetched = e.append && strstr(e.append, "{iso}") ? 0 : 1;
+		uint64_t total = 0;
+		for (size_t i = 0; i < e.n_fetch; i++)
+			total += e.fetch[i].size;
 		if (!e.recipe || !e.kernel || !e.append || e.n_initrd == 0 ||
-		    e.n_fetch != e.n_initrd + 2 || e.ram < e.fetch[e.n_fetch - 1].size)
+		    e.n_fetch != e.n_initrd + 1 + fetched || e.ram < total)
 			abort();
 		check_append(e.append);
 		check_name(e.kernel);

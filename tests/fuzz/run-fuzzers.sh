@@ -16,13 +16,13 @@ ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-is
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
 	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
 	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe tests/fuzz/fuzz-users \
-	tests/fuzz/fuzz-web-request src/scan/isoboot-scan \
+	tests/fuzz/fuzz-web-request tests/fuzz/fuzz-sidecar src/scan/isoboot-scan \
 	> "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
 ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
-	bootcfg-grub recipe users web-request"
+	bootcfg-grub recipe users web-request sidecar"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
 for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
 mkdir -p "$W/artifacts"
@@ -93,6 +93,8 @@ printf 'set default="1"\nfunction load_video {\n  insmod all_video\n}\nmenuentry
 	> "$W/seeds-bootcfg-grub/fedora"
 printf 'boot=live components quiet findiso=/x.iso\nlive/vmlinuz\nlive/initrd.img\n' > "$W/seeds-recipe/live"
 printf 'root=live:CDLABEL=F rd.live.image rd.live.check\nlive/vmlinuz\nlive/initrd.img\n' > "$W/seeds-recipe/dracut"
+printf -- '--- quiet splash iso-scan/filename=/x.iso\ncasper/vmlinuz\ncasper/initrd\n' > "$W/seeds-recipe/casper"
+printf 'archisobasedir=arch archisosearchuuid=2024-11-01\narch/boot/x86_64/vmlinuz-linux\narch/boot/x86_64/initramfs-linux.img\n' > "$W/seeds-recipe/archiso"
 
 status=0
 for t in $TARGETS; do

@@ -280,6 +280,19 @@ if [ -n "${spid:-}" ]; then
 fi
 check "deleting an unknown id: 404" test "$(acode -X DELETE "$W/api/isos/nosuch-0123")" = 404
 
+# --- An ISO's settings file (cut.iso.isoboot) as the list shows it: its name, hidden.
+printf '[iso]\nname = Cut and resumed\nhidden = yes\n' >"$TMP/iso/cut.iso.isoboot"
+"$SCAN" --config "$TMP/c.conf" 2>/dev/null
+"${A[@]}" -o "$TMP/isos-hidden.json" "$W/api/isos"
+check "the list gives the settings file's name and hidden: true" python3 -c '
+import json, sys
+isos = json.load(open(sys.argv[1]))
+items = [i for i in isos if i["path"] == "cut.iso"]
+assert items and items[0]["name"] == "Cut and resumed" and items[0]["hidden"] is True, items
+assert all(i["hidden"] is False for i in isos if i["path"] != "cut.iso"), isos
+' "$TMP/isos-hidden.json"
+rm -f "$TMP/iso/cut.iso.isoboot"
+
 # --- What interrupted uploads and fetches leave: a running fetch keeps uploads of its name out;
 # an upload's hidden file older than [web] keep_interrupted (7 days) goes when the service starts,
 # unless a request holds it; a fetch's goes at once; anything else stays.

@@ -890,6 +890,104 @@ static void test_script_recipe_refused(void)
 	catalog_finish(&c);
 }
 
+/* The settings of an ISO's sidecar file: extra parameters, the method first, hidden. */
+static void test_script_settings(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024], a[256], b[256];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *live = add(&c, "a-live.iso", "", "Lab live");
+	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(live, "boot=live fetch={files}/live/filesystem.squashfs", 1);
+	live->extra = strdup("nomodeset preseed/url={files}/preseed.cfg srv={server}");
+	struct catalog_entry *san = add(&c, "b-san.iso", "", "b-san");
+	boot(san, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(san, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(san, "boot=live", 1);
+	san->extra = strdup("not-for-sanboot");
+	san->method = CATALOG_METHOD_SANBOOT;
+	struct catalog_entry *md = add(&c, "c-md.iso", "", "c-md");
+	boot(md, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(md, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	md->method = CATALOG_METHOD_MEMDISK;
+	struct catalog_entry *hid = add(&c, "d-hidden.iso", "hidden-group", "d-hidden");
+	boot(hid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	hid->hidden = true;
+	catalog_sort(&c);
+	live = by_name(&c, "Lab live");
+	san = by_name(&c, "b-san");
+	md = by_name(&c, "c-md");
+	hid = by_name(&c, "d-hidden");
+
+	struct menu_params p = {
+	    .title = "Lab",
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_ISCSI,
+	    .memdisk = true,
+	    .memsize_asked = true,
+	    .memsize_mib = 4096,
+	    .default_entry = "b-san.iso",
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	char *bm = section(s, "bios-menu"), *em = section(s, "efi-menu");
+	/* The display name; the recipe first (auto). */
+	snprintf(a, sizeof(a), "item -- bios-%s Lab live", live->id);
+	snprintf(b, sizeof(b), "item -- bios-%s-san Lab live (boot from SAN)", live->id);
+	CHECK(lines_follow(bm, a, b));
+	/* The extra parameters after the recipe's, with the placeholders filled in. */
+	snprintf(line, sizeof(line), "bios-%s", live->id);
+	char *sec = section(s, line);
+	snprintf(line, sizeof(line),
+		 "kernel http://192.0.2.1/iso/%s/files/live/vmlinuz initrd=initrd.img boot=live "
+		 "fetch=http://192.0.2.1/iso/%s/files/live/filesystem.squashfs nomodeset "
+		 "preseed/url=http://192.0.2.1/iso/%s/files/preseed.cfg srv=192.0.2.1 || goto "
+		 "failed",
+		 live->id, live->id, live->id);
+	CHECK_LINE(sec, line);
+	free(sec);
+	/* method = sanboot: the SAN item first, and it is what the default starts. */
+	snprintf(a, sizeof(a), "item -- bios-%s-san b-san (boot from SAN)", san->id);
+	snprintf(b, sizeof(b), "item -- bios-%s b-san", san->id);
+	CHECK(lines_follow(bm, a, b));
+	snprintf(line, sizeof(line), "choose --default bios-%s-san isoboot-target || goto start",
+		 san->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line), "choose --default efi-%s-san isoboot-target || goto start",
+		 san->id);
+	CHECK_LINE(em, line);
+	/* method = memdisk: memdisk on BIOS although the ISO boots without emulation; SAN on
+	 * UEFI, where memdisk does not run. */
+	snprintf(line, sizeof(line), "item -- bios-%s c-md", md->id);
+	CHECK_LINE(bm, line);
+	snprintf(line, sizeof(line), "bios-%s", md->id);
+	sec = section(s, line);
+	CHECK(strstr(sec, "kernel http://192.0.2.1/boot/memdisk iso raw") != NULL);
+	free(sec);
+	snprintf(line, sizeof(line), "efi-%s", md->id);
+	sec = section(s, line);
+	snprintf(line, sizeof(line), "sanboot iscsi:192.0.2.1::::%s || goto failed", md->iqn);
+	CHECK_LINE(sec, line);
+	free(sec);
+	/* hidden: not in the menu, nor its group, nor a label of its own. */
+	CHECK(strstr(s, hid->id) == NULL);
+	CHECK(strstr(s, "hidden-group") == NULL);
+	free(bm);
+	free(em);
+	free(s);
+	/* Without memdisk on the server, method = memdisk says so on BIOS. */
+	p.memdisk = false;
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	bm = section(s, "bios-menu");
+	CHECK_LINE(bm, "item --gap -- c-md (needs memdisk on the server)");
+	free(bm);
+	free(s);
+	catalog_finish(&c);
+}
+
 int main(void)
 {
 	RUN(test_range_basic);
@@ -904,5 +1002,6 @@ int main(void)
 	RUN(test_script_urls_accepted);
 	RUN(test_script_recipe);
 	RUN(test_script_recipe_refused);
+	RUN(test_script_settings);
 	return tap_done();
 }

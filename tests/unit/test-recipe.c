@@ -448,20 +448,43 @@ static void test_no_recipe(void)
 	};
 	CHECK_NO_RECIPE(no_dracut_img, "the file its initrd would fetch is not in the ISO");
 
-	/* A family not in the table: Ubuntu's casper. */
-	static const char casper_cfg[] = "default live\n"
-					 "label live\n"
-					 "  kernel /casper/vmlinuz\n"
-					 "  append file=/cdrom/preseed/ubuntu.seed boot=casper "
-					 "initrd=/casper/initrd quiet splash ---\n";
-	const struct tiso_file casper[] = {
-	    CFG("isolinux/txt.cfg", casper_cfg),
-	    CFG("isolinux/isolinux.cfg", casper_cfg),
-	    KERNEL("casper/vmlinuz"),
-	    BLOB("casper/initrd", 100),
-	    BLOB("casper/filesystem.squashfs", 100),
+	/* A family not in the table: Alpine's. */
+	static const char alpine_cfg[] =
+	    "default lts\n"
+	    "label lts\n"
+	    "  kernel /boot/vmlinuz-lts\n"
+	    "  initrd /boot/initramfs-lts\n"
+	    "  append modules=loop,squashfs,sd-mod,usb-storage quiet\n";
+	const struct tiso_file alpine[] = {
+	    CFG("boot/syslinux/syslinux.cfg", alpine_cfg),
+	    KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 100),
+	    BLOB("boot/modloop-lts", 100),
 	};
-	CHECK_NO_RECIPE(casper, "its default entry belongs to no known family");
+	CHECK_NO_RECIPE(alpine, "its default entry belongs to no known family");
+	/* A kernel in a folder merely called like casper's is not casper's. */
+	static const char not_casper_cfg[] = "label x\n"
+					     "  kernel /casperx/vmlinuz\n"
+					     "  initrd /casperx/initrd\n"
+					     "  append quiet\n";
+	const struct tiso_file not_casper[] = {
+	    CFG("isolinux/isolinux.cfg", not_casper_cfg),
+	    KERNEL("casperx/vmlinuz"),
+	    BLOB("casperx/initrd", 100),
+	};
+	CHECK_NO_RECIPE(not_casper, "its default entry belongs to no known family");
+	/* archiso without its root image. */
+	static const char arch_cfg[] = "label arch\n"
+				       "  linux /arch/boot/x86_64/vmlinuz-linux\n"
+				       "  initrd /arch/boot/x86_64/initramfs-linux.img\n"
+				       "  append archisobasedir=arch archisolabel=ARCH_202411\n";
+	const struct tiso_file arch_no_sfs[] = {
+	    CFG("syslinux/syslinux.cfg", arch_cfg),
+	    KERNEL("arch/boot/x86_64/vmlinuz-linux"),
+	    BLOB("arch/boot/x86_64/initramfs-linux.img", 100),
+	    BLOB("arch/x86_64/airootfs.erofs", 100),
+	};
+	CHECK_NO_RECIPE(arch_no_sfs, "the file its initrd would fetch is not in the ISO");
 	/* "boot=live" must be a whole parameter. */
 	static const char almost_cfg[] = "label live\n"
 					 "  linux /live/vmlinuz\n"
@@ -515,6 +538,123 @@ static void test_no_recipe(void)
 }
 
 /* A configuration that gives no recipe does not stop the next one from giving one. */
+/* Ubuntu (casper): the whole ISO is downloaded into RAM, also from GRUB entries without
+ * boot=casper (its initrd boots casper by default). */
+static void test_casper(void)
+{
+	static const char grub[] =
+	    "set timeout=30\n"
+	    "menuentry \"Try or Install Ubuntu\" {\n"
+	    "\tset gfxpayload=keep\n"
+	    "\tlinux\t/casper/vmlinuz  iso-scan/filename=${iso_path} --- quiet "
+	    "splash\n"
+	    "\tinitrd\t/casper/initrd\n"
+	    "}\n";
+	const struct tiso_file files[] = {
+	    CFG("boot/grub/grub.cfg", grub),
+	    KERNEL("casper/vmlinuz"),
+	    BLOB("casper/initrd", 30000),
+	    BLOB("casper/minimal.squashfs", 50000),
+	    BLOB("casper/minimal.standard.squashfs", 60000),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "casper");
+	CHECK_STR(b.e.kernel, "casper/vmlinuz");
+	CHECK_STR(b.e.initrd[0], "casper/initrd");
+	/* iso-scan/filename= would look for the ISO on a local disk: dropped. */
+	CHECK_STR(b.e.append, "--- quiet splash netboot=url url={iso} ip=dhcp");
+	/* The kernel and initrd come from inside the ISO; the ISO itself is not a file of it. */
+	CHECK_EQ_INT(b.e.n_fetch, 2);
+	built_finish(&b);
+
+	/* isolinux (older releases): boot=casper, and the ISO's own url= replaced. The RAM:
+	 * 1 GiB, the whole image, the kernel and the initrd twice. */
+	static const char isolinux[] = "default live\n"
+				       "label live\n"
+				       "  kernel /casper/vmlinuz\n"
+				       "  append file=/cdrom/preseed/ubuntu.seed boot=casper "
+				       "initrd=/casper/initrd url=http://example.org/x.iso toram "
+				       "quiet splash ---\n";
+	const struct tiso_file old[] = {
+	    CFG("isolinux/isolinux.cfg", isolinux),
+	    KERNEL("casper/vmlinuz"),
+	    BLOB("casper/initrd", 30000),
+	    BLOB("casper/filesystem.squashfs", 50000),
+	};
+	const char *problem;
+	b = (struct built){0};
+	if (tiso_build(&b.t, "UBU", old, ARRAY_SIZE(old)) < 0)
+		abort();
+	b.src = (struct iso_source){.read = tiso_read, .userdata = &b.t, .size = b.t.size};
+	CHECK_EQ_INT(iso_volume_open(&b.v, &b.src, &problem), 0);
+	b.e.size = 3ull << 30; /* scan_entry_fill() sets the file's size before the recipe */
+	b.r = recipe_derive(&b.v, &b.e, &b.why);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "casper");
+	CHECK_STR(b.e.append, "file=/cdrom/preseed/ubuntu.seed boot=casper quiet splash --- "
+			      "netboot=url url={iso} ip=dhcp");
+	CHECK_EQ_INT(b.e.ram, 1024 * MIB + (3ull << 30) + KERNEL_SIZE + 2 * 30000);
+	built_finish(&b);
+}
+
+/* Arch (archiso): the root image fetched by the archiso_pxe_http hook from the ISO's tree. */
+static void test_archiso(void)
+{
+	static const char sys[] =
+	    "LABEL arch64\n"
+	    "MENU LABEL Arch Linux install medium (x86_64, BIOS)\n"
+	    "LINUX /arch/boot/x86_64/vmlinuz-linux\n"
+	    "INITRD /arch/boot/intel-ucode.img,/arch/boot/amd-ucode.img,"
+	    "/arch/boot/x86_64/initramfs-linux.img\n"
+	    "APPEND archisobasedir=arch archisosearchuuid=2024-11-01-10-00-00-00\n";
+	const struct tiso_file files[] = {
+	    CFG("syslinux/syslinux.cfg", sys),
+	    KERNEL("arch/boot/x86_64/vmlinuz-linux"),
+	    BLOB("arch/boot/intel-ucode.img", 1000),
+	    BLOB("arch/boot/amd-ucode.img", 2000),
+	    BLOB("arch/boot/x86_64/initramfs-linux.img", 30000),
+	    BLOB("arch/x86_64/airootfs.sfs", 90000),
+	    BLOB("arch/x86_64/airootfs.sha512", 200),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "archiso");
+	CHECK_EQ_INT(b.e.n_initrd, 3);
+	CHECK_STR(b.e.append, "archisobasedir=arch archiso_http_srv={files}/ ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 5);
+	if (b.e.n_fetch == 5)
+		CHECK_STR(b.e.fetch[4].path, "arch/x86_64/airootfs.sfs");
+	CHECK_EQ_INT(b.e.ram, 768 * MIB + KERNEL_SIZE + 2 * (1000 + 2000 + 30000) + 90000);
+	built_finish(&b);
+
+	/* Another base folder, named by archisobasedir=; the largest *.sfs when the usual name
+	 * is absent. */
+	static const char other[] = "LABEL x\n"
+				    "LINUX /lab/boot/x86_64/vmlinuz-linux\n"
+				    "INITRD /lab/boot/x86_64/initramfs-linux.img\n"
+				    "APPEND archisobasedir=lab archisolabel=LAB cow_spacesize=4G\n";
+	const struct tiso_file lab[] = {
+	    CFG("syslinux/syslinux.cfg", other),
+	    KERNEL("lab/boot/x86_64/vmlinuz-linux"),
+	    BLOB("lab/boot/x86_64/initramfs-linux.img", 30000),
+	    BLOB("lab/x86_64/small.sfs", 100),
+	    BLOB("lab/x86_64/root.sfs", 9000),
+	};
+	DERIVE(&b, lab);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.append,
+		  "archisobasedir=lab cow_spacesize=4G archiso_http_srv={files}/ ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "lab/x86_64/root.sfs");
+	built_finish(&b);
+}
+
 static void test_next_config(void)
 {
 	static const char casper_cfg[] = "label live\n"
@@ -684,6 +824,8 @@ int main(void)
 	RUN(test_dracut_grub);
 	RUN(test_several_initrds);
 	RUN(test_no_recipe);
+	RUN(test_casper);
+	RUN(test_archiso);
 	RUN(test_next_config);
 	RUN(test_parameters);
 	return tap_done();

@@ -25,9 +25,16 @@
 #                   its boot recipe, kernel and initrd over HTTP from inside the ISO, live-boot's
 #                   fetch= of the squashfs, to userland (the ISO's marker once multi-user.target
 #                   is reached); the kernel's command line must carry the recipe's fetch= URL
+#                   and the parameter the ISO's settings file (NAME.iso.isoboot) adds
 #   h efi-debian-live   the same on OVMF (own PXE -> snponly.efi)
 #   i bios-dracut-live  as g for a dracut LiveOS ISO in the Fedora layout: root=live:URL
 #   j efi-dracut-live   the same on OVMF
+#   k bios-casper-layout  BIOS chain -> the menu's default entry for an ISO with Ubuntu 24.04's
+#                   layout and GRUB menu (tests/tools/mk-layout-iso.sh, with the Debian live
+#                   ISO's kernel): the casper recipe's kernel and initrd over HTTP from inside
+#                   the ISO; the started kernel's command line (on serial) must carry the
+#                   recipe's url= of the whole ISO. Its initrd is filler: the kernel stops there.
+#   l efi-archiso-layout  the same on OVMF for Arch's layout: archiso_http_srv= of its tree
 # The live cells need tests/build-live-isos.sh's ISOs (ISOBOOT_LIVE_CACHE); their guests get
 # 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
 # initrd and the squashfs from inside the ISO to the VM, and that nothing was written in the ISO
@@ -48,7 +55,7 @@
 # Environment:
 #   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j"; the test command's
+#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l"; the test command's
 #                     sanitizer run boots only "g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
 #   OCR_EVERY         seconds between two screendumps in OCR cells (default 4)
@@ -64,7 +71,7 @@ MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j}}
+CELLS=${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # The TFTP root: file in the root, and where it comes from.
 TFTP_FILES=(
@@ -109,7 +116,21 @@ for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso
 	{ [[ " $CELLS " == *" ${c%%:*} "* ]] && [ ! -e "$TMP/iso/live/$f" ]; } || continue
 	[ -s "$LIVE_DIR/$f" ] || skip "$LIVE_DIR/$f missing (run tests/build-live-isos.sh)"
 	place "$LIVE_DIR/$f" "$TMP/iso/live/$f"
+	# A settings file beside each: a kernel parameter of its own, which the booted kernel's
+	# command line must carry after the recipe's (checked below).
+	printf '[iso]\nappend = isoboot.sidecar=%s\n' "${f%.iso}" >"$TMP/iso/live/$f.isoboot"
 done
+# The layout ISOs of families not buildable here, with a real kernel (the Debian live ISO's).
+if [[ " $CELLS " == *" k "* || " $CELLS " == *" l "* ]]; then
+	[ -s "$LIVE_DIR/debian-live.iso" ] || skip "$LIVE_DIR/debian-live.iso missing (run tests/build-live-isos.sh)"
+	xorriso -osirrox on -indev "$LIVE_DIR/debian-live.iso" -extract /live/vmlinuz "$TMP/vmlinuz" \
+		>"$LOGS/extract-kernel.log" 2>&1 || { cat "$LOGS/extract-kernel.log"; fail "xorriso -extract"; finish; }
+	mkdir -p "$TMP/iso/layout"
+	bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/iso/layout/ubuntu-24.04.1-desktop-amd64.iso" "$TMP/vmlinuz"
+	bash "$SRC/tests/tools/mk-layout-iso.sh" archiso "$TMP/iso/layout/archlinux-2024.11.01-x86_64.iso" "$TMP/vmlinuz"
+	# Ubuntu's "quiet" would keep the kernel's command line off the console.
+	printf '[iso]\nappend = loglevel=7\n' >"$TMP/iso/layout/ubuntu-24.04.1-desktop-amd64.iso.isoboot"
+fi
 # Nothing may ever be written in the ISO folder: the SHA-256 of each file before the boots
 # (finish compares), and the folder's listing with sizes and modification times (to the
 # nanosecond). Not ctime: the ISOs are hard links to the caches, whose link count (and so
@@ -148,13 +169,16 @@ CELL_DEFS=(
 	"h|efi-debian-live|efi|live/debian-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=live-boot"
 	"i|bios-dracut-live|bios|live/dracut-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=dracut"
 	"j|efi-dracut-live|efi|live/dracut-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=dracut"
+	"k|bios-casper-layout|bios|layout/ubuntu-24.04.1-desktop-amd64.iso|kernel|serial|Kernel command line: |netboot=url url=http://$VM_SRV/iso/"
+	"l|efi-archiso-layout|efi|layout/archlinux-2024.11.01-x86_64.iso|kernel|serial|Kernel command line: |archiso_http_srv=http://$VM_SRV/iso/"
 )
 mac_of() { printf '52:54:00:1c:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
 for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r id _ _ iso how _ <<<"$def"
 	[[ " $CELLS " == *" $id "* ]] || continue
 	[ -n "$(catalog_id_of "$CAT" "$iso")" ] || fail "$iso is not in the catalog"
-	[ "$how" != recipe ] || [ -n "$(catalog_field "$CAT" "$(catalog_id_of "$CAT" "$iso")" recipe)" ] ||
+	[ "$how" != recipe ] && [ "$how" != kernel ] ||
+		[ -n "$(catalog_field "$CAT" "$(catalog_id_of "$CAT" "$iso")" recipe)" ] ||
 		fail "$iso has no boot recipe in the catalog"
 done
 [ "$FAILS" = 0 ] || finish
@@ -302,6 +326,8 @@ for def in "${CELL_DEFS[@]}"; do
 	tmo=$CELL_TIMEOUT
 	if [ "$how" = recipe ]; then
 		VM_BOOT_MEM=2048 VM_BOOT_SMP=2 tmo=$LIVE_TIMEOUT
+	elif [ "$how" = kernel ]; then
+		VM_BOOT_MEM=2048 # casper's recipe asks for 1 GiB and the ISO
 	fi
 	if [ "$fw" = efi ]; then
 		VM_BOOT_NIC="virtio-net-pci,romfile="
@@ -382,6 +408,20 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "the booted kernel's command line fetches from inside the ISO" \
 			grep -qF "$VM_SRV/iso/$isoid/files/" <(vm_serial_text "$dir/serial.log" |
 				grep -a 'ISOBOOT-LIVE-USERLAND')
+		sc=${iso##*/}
+		ck "the booted kernel's command line has the ISO's settings file's parameter" \
+			grep -qE "[ =]isoboot.sidecar=${sc%.iso}( |\$)" <(vm_serial_text "$dir/serial.log" |
+				grep -a 'ISOBOOT-LIVE-USERLAND' | tr -d '\r')
+		;;
+	kernel)
+		# The kernel and each initrd from inside the ISO; the kernel's own command line.
+		while read -r key path; do
+			ck "isoboot-menu served $key $path from inside $iso to $ip" \
+				menu_has "file $isoid/$path " 200
+		done < <(awk -v id="$isoid" '$1 == "iso" { cur = $2 } cur == id && ($1 == "kernel" || $1 == "initrd")' "$CAT")
+		ck "the started kernel's command line names this ISO ($isoid) over HTTP" \
+			grep -qF "$VM_SRV/iso/$isoid/" <(vm_serial_text "$dir/serial.log" |
+				grep -a 'Kernel command line: ')
 		;;
 	iscsi)
 		for _ in $(seq 30); do

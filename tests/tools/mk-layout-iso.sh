@@ -1,0 +1,131 @@
+#!/bin/bash
+# mk-layout-iso.sh FAMILY OUT.iso [KERNEL]: an ISO with the tree and boot configuration of a
+# family that cannot be built on Debian (casper: Ubuntu 24.04's GRUB menu, casper/ with layered
+# squashfs images; archiso: Arch's syslinux hand-over and GRUB menu, arch/boot and
+# arch/x86_64/airootfs.sfs), with
+# BIOS and UEFI El Torito entries. KERNEL is a real Linux kernel to put in it (a VM then starts
+# it); without it, a stand-in with the x86 boot header. The initrd and root images are filler:
+# what the tests check is the recipe, the menu's lines and the kernel's command line.
+# Every entry also passes console=ttyS0,115200 so that the kernel prints its command line on the
+# serial console.
+set -euo pipefail
+family=$1 out=$2 kernel=${3:-}
+W=$(mktemp -d /tmp/isoboot-layout-XXXXXX)
+trap 'rm -rf "$W"' EXIT
+T=$W/tree
+
+put_kernel() { # DEST
+	mkdir -p "$(dirname "$1")"
+	if [ -n "$kernel" ]; then
+		cp "$kernel" "$1"
+	else
+		head -c 16384 /dev/zero >"$1"
+		printf 'HdrS' | dd of="$1" bs=1 seek=514 conv=notrunc status=none
+	fi
+}
+filler() { # DEST BYTES
+	mkdir -p "$(dirname "$1")"
+	head -c "$2" /dev/urandom >"$1"
+}
+
+mkdir -p "$T/boot/grub/i386-pc" "$T/EFI/boot"
+head -c 2048 /dev/zero >"$T/boot/grub/i386-pc/eltorito.img"
+head -c 65536 /dev/zero >"$T/EFI/boot/efiboot.img"
+case $family in
+casper)
+	put_kernel "$T/casper/vmlinuz"
+	filler "$T/casper/initrd" 4096
+	filler "$T/casper/minimal.squashfs" 1048576
+	filler "$T/casper/minimal.standard.squashfs" 524288
+	mkdir -p "$T/.disk"
+	printf 'Ubuntu 24.04.1 LTS "Noble Numbat" - Release amd64 (20240827)\n' >"$T/.disk/info"
+	# As Ubuntu 24.04's: no boot=casper (the initrd boots casper by default), and the local
+	# ISO's path for loopback boots.
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+set timeout=30
+
+loadfont unicode
+
+set menu_color_normal=white/black
+set menu_color_highlight=black/light-gray
+
+menuentry "Try or Install Ubuntu" {
+	set gfxpayload=keep
+	linux	/casper/vmlinuz  iso-scan/filename=${iso_path} --- quiet splash console=ttyS0,115200
+	initrd	/casper/initrd
+}
+menuentry "Ubuntu (safe graphics)" {
+	set gfxpayload=keep
+	linux	/casper/vmlinuz  nomodeset  --- quiet splash
+	initrd	/casper/initrd
+}
+grub_platform
+if [ "$grub_platform" = "efi" ]; then
+menuentry 'Boot from next volume' {
+	exit 1
+}
+fi
+EOF
+	label=Ubuntu-24.04.1-amd64
+	;;
+archiso)
+	put_kernel "$T/arch/boot/x86_64/vmlinuz-linux"
+	filler "$T/arch/boot/x86_64/initramfs-linux.img" 4096
+	filler "$T/arch/boot/intel-ucode.img" 2048
+	filler "$T/arch/boot/amd-ucode.img" 2048
+	filler "$T/arch/x86_64/airootfs.sfs" 1048576
+	filler "$T/arch/x86_64/airootfs.sha512" 128
+	mkdir -p "$T/boot/syslinux"
+	# As archiso's releng profile: syslinux.cfg hands over to whichsys.c32 (no Linux entry of
+	# its own); GRUB's menu has the entries, "default=archlinux" naming the second by id.
+	cat >"$T/boot/syslinux/syslinux.cfg" <<'EOF'
+DEFAULT select
+
+LABEL select
+COM32 whichsys.c32
+APPEND -pxe- pxe -sys- sys -iso- sys
+
+LABEL pxe
+CONFIG archiso_pxe.cfg
+
+LABEL sys
+CONFIG archiso_sys.cfg
+EOF
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+insmod part_gpt
+insmod iso9660
+if [ "${grub_platform}" == 'efi' ]; then
+    archiso_platform='UEFI'
+elif [ "${grub_platform}" == 'pc' ]; then
+    archiso_platform='BIOS'
+fi
+default=archlinux
+timeout=15
+timeout_style=menu
+
+menuentry "Arch Linux install medium (x86_64, ${archiso_platform}, speech)" --class arch --id 'archlinux-accessibility' {
+    set gfxpayload=keep
+    linux /arch/boot/x86_64/vmlinuz-linux archisobasedir=arch archisosearchuuid=2024-11-01-10-00-00-00 accessibility=on
+    initrd /arch/boot/intel-ucode.img /arch/boot/amd-ucode.img /arch/boot/x86_64/initramfs-linux.img
+}
+
+menuentry "Arch Linux install medium (x86_64, ${archiso_platform})" --class arch --id 'archlinux' {
+    set gfxpayload=keep
+    linux /arch/boot/x86_64/vmlinuz-linux archisobasedir=arch archisosearchuuid=2024-11-01-10-00-00-00 console=ttyS0,115200
+    initrd /arch/boot/intel-ucode.img /arch/boot/amd-ucode.img /arch/boot/x86_64/initramfs-linux.img
+}
+EOF
+	label=ARCH_202411
+	;;
+*)
+	echo "mk-layout-iso.sh: unknown family $family" >&2
+	exit 2
+	;;
+esac
+xorriso -as mkisofs -R -J -V "$label" -o "$out" \
+	-b boot/grub/i386-pc/eltorito.img -no-emul-boot -boot-load-size 4 \
+	-eltorito-alt-boot -e EFI/boot/efiboot.img -no-emul-boot "$T" >"$W/xorriso.log" 2>&1 ||
+	{
+		cat "$W/xorriso.log" >&2
+		exit 1
+	}
