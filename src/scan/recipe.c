@@ -20,6 +20,8 @@ struct recipe {
 	/* Or: the default entry's kernel is in this folder (Ubuntu's GRUB entries carry no
 	 * boot=casper: its initrd boots casper by default). */
 	const char *kernel_dir;
+	/* And, when set: one of these files is in the ISO (an installer's package repository). */
+	const char *const *requires;
 	/* The file the initrd fetches into RAM: in directory dir (from dir_param, else
 	 * dir_default), named by file_param, else file_default, else the largest file of the
 	 * directory ending in file_suffix. */
@@ -98,6 +100,17 @@ static const char *const archiso_drop[] = {
     "BOOT_IMAGE=",	  NULL,
 };
 
+static const char *const anaconda_marks[] = {"inst.stage2=", "inst.repo=", NULL};
+static const char *const anaconda_drop[] = {
+    "inst.stage2=",  "inst.repo=", "stage2=",	  "repo=",
+    "rd.live.check", "initrd=",	   "BOOT_IMAGE=", NULL,
+};
+static const char *const anaconda_repos[] = {
+    "repodata/repomd.xml",
+    "BaseOS/repodata/repomd.xml",
+    NULL,
+};
+
 static const struct recipe recipes[] = {
     {
 	/* Debian live-boot: Debian live, Kali, Grml, Tails. live-boot's fetch= downloads the
@@ -150,6 +163,30 @@ static const struct recipe recipes[] = {
 	.drop = archiso_drop,
 	.add = "archiso_http_srv={files}/ ip=dhcp",
 	.ram_base_mib = 768,
+    },
+    {
+	/* anaconda, from a DVD (Fedora Server/Everything, RHEL, Alma, Rocky) with its own
+	 * package repository: inst.repo= is the ISO's tree, which gives the installer its
+	 * stage 2 (images/install.img, downloaded into RAM) and its packages. */
+	.family = "anaconda",
+	.marks = anaconda_marks,
+	.requires = anaconda_repos,
+	.dir_default = "images",
+	.file_default = "install.img",
+	.drop = anaconda_drop,
+	.add = "inst.repo={files} ip=dhcp",
+	.ram_base_mib = 1536,
+    },
+    {
+	/* anaconda from a netinstall ISO: only its stage 2 from the ISO; the packages come
+	 * from the distribution's mirrors, as when the ISO boots from a disk. */
+	.family = "anaconda",
+	.marks = anaconda_marks,
+	.dir_default = "images",
+	.file_default = "install.img",
+	.drop = anaconda_drop,
+	.add = "inst.stage2={files} ip=dhcp",
+	.ram_base_mib = 1536,
     },
 };
 
@@ -401,6 +438,19 @@ static char *make_append(const struct recipe *rc, const char *own, const char *f
 	return out;
 }
 
+/* Whether the ISO has one of the files the family requires (or it requires none). */
+static bool has_required(const struct iso_volume *v, const struct recipe *rc)
+{
+	struct iso_file f;
+
+	if (!rc->requires)
+		return true;
+	for (const char *const *p = rc->requires; *p; p++)
+		if (iso_lookup_file(v, *p, false, &f) == 0)
+			return true;
+	return false;
+}
+
 static int add_fetch(struct catalog_entry *e, const char *path, uint64_t size)
 {
 	if (e->n_fetch >= CATALOG_MAX_FETCH)
@@ -422,10 +472,11 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 	int r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(recipes) && !rc; i++)
-		if (has_mark(&recipes[i], be->append) ||
-		    (recipes[i].kernel_dir && be->kernel &&
-		     strncmp(be->kernel, recipes[i].kernel_dir, strlen(recipes[i].kernel_dir)) ==
-			 0))
+		if ((has_mark(&recipes[i], be->append) ||
+		     (recipes[i].kernel_dir && be->kernel &&
+		      strncmp(be->kernel, recipes[i].kernel_dir, strlen(recipes[i].kernel_dir)) ==
+			  0)) &&
+		    has_required(v, &recipes[i]))
 			rc = &recipes[i];
 	if (!rc) {
 		*why = "its default entry belongs to no known family";

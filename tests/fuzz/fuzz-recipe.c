@@ -44,6 +44,10 @@ static void build(void)
 	    {"arch/boot/x86_64/initramfs-linux.img", NULL, 100, NULL},
 	    {"arch/x86_64/airootfs.sfs", NULL, 7000, NULL},
 	    {"lab/x86_64/big.sfs", NULL, 700, NULL},
+	    {"images/pxeboot/vmlinuz", kernel, sizeof(kernel), NULL},
+	    {"images/pxeboot/initrd.img", NULL, 100, NULL},
+	    {"images/install.img", NULL, 9000, NULL},
+	    {"repodata/repomd.xml", NULL, 10, NULL},
 	};
 	const char *problem;
 	if (tiso_build(&image, "FUZZ", files, sizeof(files) / sizeof(files[0])) < 0)

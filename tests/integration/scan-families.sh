@@ -1,8 +1,8 @@
 #!/bin/bash
 # The families that cannot be built on Debian, from ISOs with their layout and boot configuration
 # (tests/tools/mk-layout-iso.sh): casper (Ubuntu 24.04's GRUB menu without boot=casper, layered
-# squashfs images) and archiso (syslinux handing over to whichsys.c32, GRUB's menu with
-# "default=archlinux"). Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
+# squashfs images), archiso (syslinux handing over to whichsys.c32, GRUB's menu with
+# "default=archlinux") and anaconda (Fedora's Server DVD, its media check the default). Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
 # and the menu's script line by line, with every URL it names fetched back from isoboot-menu.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -18,13 +18,16 @@ bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/iso/linux/ubuntu-24.04.1-d
 	{ fail "mk-layout-iso.sh casper"; finish; }
 bash "$SRC/tests/tools/mk-layout-iso.sh" archiso "$TMP/iso/linux/archlinux-2024.11.01-x86_64.iso" ||
 	{ fail "mk-layout-iso.sh archiso"; finish; }
+bash "$SRC/tests/tools/mk-layout-iso.sh" anaconda "$TMP/iso/linux/Fedora-Server-dvd-x86_64-41.iso" ||
+	{ fail "mk-layout-iso.sh anaconda"; finish; }
 guard_isos "$TMP/iso"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" >"$TMP/scan.log" 2>&1
 CAT=$TMP/state/catalog
 UBU=$(catalog_id_of "$CAT" linux/ubuntu-24.04.1-desktop-amd64.iso)
 ARCH=$(catalog_id_of "$CAT" linux/archlinux-2024.11.01-x86_64.iso)
-check "both ISOs are catalogued" test -n "$UBU" -a -n "$ARCH"
+FED=$(catalog_id_of "$CAT" linux/Fedora-Server-dvd-x86_64-41.iso)
+check "the three ISOs are catalogued" test -n "$UBU" -a -n "$ARCH" -a -n "$FED"
 # entry ID KEY: every value of KEY in the entry, one a line
 entry() { awk -v id="$1" -v k="$2" '$1 == "iso" { cur = $2 } cur == id && $1 == k { sub(/^[^ ]+ /, ""); print }' "$CAT"; }
 check "Ubuntu: the casper recipe (its GRUB entry has no boot=casper)" test "$(entry "$UBU" recipe)" = casper
@@ -43,6 +46,12 @@ check "Arch: archisosearchuuid= dropped, the ISO's tree over HTTP added" \
 check "Arch: the root image is fetched from inside the ISO" \
 	test "$(entry "$ARCH" fetch | tail -n1)" = "1048576 arch/x86_64/airootfs.sfs"
 
+check "Fedora DVD: the anaconda recipe" test "$(entry "$FED" recipe)" = anaconda
+check "Fedora DVD: the media check and the local stage 2 dropped, the ISO's tree as the repository" \
+	test "$(entry "$FED" append)" = "quiet console=ttyS0,115200 inst.repo={files} ip=dhcp"
+check "Fedora DVD: stage 2 fetched from inside the ISO" \
+	test "$(entry "$FED" fetch | tail -n1)" = "1048576 images/install.img"
+
 PORT=$(free_port 48800)
 timeout 600 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
 	>"$TMP/menu.log" 2>&1 &
@@ -50,12 +59,14 @@ MENU_PID=$!
 for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
 B=http://127.0.0.1:$PORT
 curl -s --max-time 30 -o "$TMP/menu.ipxe" "$B/boot.ipxe?memsize=8192"
+code() { curl -s --max-time 30 -o /dev/null -w '%{http_code}' "$1"; }
 # shellcheck disable=SC2317  # called by check
 has() { grep -qxF -- "$1" "$TMP/menu.ipxe"; }
 for fw in bios efi; do
 	check "$fw: Ubuntu's kernel line" has "kernel $B/iso/$UBU/files/casper/vmlinuz initrd=initrd --- quiet splash console=ttyS0,115200 netboot=url url=$B/iso/$UBU/ubuntu-24.04.1-desktop-amd64.iso ip=dhcp || goto failed"
 	check "$fw: Arch's kernel line" has "kernel $B/iso/$ARCH/files/arch/boot/x86_64/vmlinuz-linux initrd=intel-ucode.img initrd=amd-ucode.img initrd=initramfs-linux.img archisobasedir=arch console=ttyS0,115200 archiso_http_srv=$B/iso/$ARCH/files/ ip=dhcp || goto failed"
 	check "$fw: Ubuntu first as its recipe" has "item -- $fw-$UBU ubuntu-24.04.1-desktop-amd64"
+	check "$fw: Fedora's kernel line" has "kernel $B/iso/$FED/files/images/pxeboot/vmlinuz initrd=initrd.img quiet console=ttyS0,115200 inst.repo=$B/iso/$FED/files ip=dhcp || goto failed"
 done
 check "Arch's initrds in their order" bash -c "grep -A3 '^kernel $B/iso/$ARCH/' '$TMP/menu.ipxe' | head -4 | tail -3 | sed 's/ || goto failed//; s|.*/||' | tr '\n' ' ' | grep -qx 'intel-ucode.img amd-ucode.img initramfs-linux.img '"
 # What the clients' initrds would fetch, from the menu: the whole Ubuntu ISO, and Arch's
@@ -64,6 +75,10 @@ check "the Ubuntu ISO by its url= is the file, whole" \
 	cmp -s <(curl -s --max-time 60 "$B/iso/$UBU/ubuntu-24.04.1-desktop-amd64.iso") "$TMP/iso/linux/ubuntu-24.04.1-desktop-amd64.iso"
 check "Arch's airootfs.sfs by archiso_http_srv= and archisobasedir=" \
 	test "$(curl -s --max-time 60 "$B/iso/$ARCH/files/arch/x86_64/airootfs.sfs" | wc -c)" = 1048576
+# What anaconda reads from inst.repo=: .treeinfo, stage 2, the repository's metadata, a package.
+for f in .treeinfo images/install.img repodata/repomd.xml Packages/b/bash-5.2.26-4.fc41.x86_64.rpm; do
+	check "anaconda's $f from the repository URL" test "$(code "$B/iso/$FED/files/$f")" = 200
+done
 check "a client with 1 GiB of RAM is told Ubuntu needs more" bash -c \
 	"curl -s --max-time 30 '$B/boot.ipxe?memsize=1024' | grep -q '^item --gap -- ubuntu-24.04.1-desktop-amd64: needs 1.1 GiB of RAM, this machine has 1 GiB'"
 check "isoboot-menu is still running" kill -0 "$MENU_PID"

@@ -2,7 +2,8 @@
 # mk-layout-iso.sh FAMILY OUT.iso [KERNEL]: an ISO with the tree and boot configuration of a
 # family that cannot be built on Debian (casper: Ubuntu 24.04's GRUB menu, casper/ with layered
 # squashfs images; archiso: Arch's syslinux hand-over and GRUB menu, arch/boot and
-# arch/x86_64/airootfs.sfs), with
+# arch/x86_64/airootfs.sfs; anaconda: Fedora's DVD, GRUB menu, images/install.img and a
+# package repository), with
 # BIOS and UEFI El Torito entries. KERNEL is a real Linux kernel to put in it (a VM then starts
 # it); without it, a stand-in with the x86 boot header. The initrd and root images are filler:
 # what the tests check is the recipe, the menu's lines and the kernel's command line.
@@ -116,6 +117,44 @@ menuentry "Arch Linux install medium (x86_64, ${archiso_platform})" --class arch
 }
 EOF
 	label=ARCH_202411
+	;;
+anaconda)
+	# As Fedora 41 Server's DVD: GRUB's default is the media check, stage 2 in images/, a
+	# package repository at the top.
+	put_kernel "$T/images/pxeboot/vmlinuz"
+	filler "$T/images/pxeboot/initrd.img" 4096
+	filler "$T/images/install.img" 1048576
+	mkdir -p "$T/repodata" "$T/Packages/b" "$T/EFI/BOOT"
+	printf '<?xml version="1.0"?>\n<repomd/>\n' >"$T/repodata/repomd.xml"
+	filler "$T/Packages/b/bash-5.2.26-4.fc41.x86_64.rpm" 8192
+	printf '[general]\nfamily = Fedora\nversion = 41\n' >"$T/.treeinfo"
+	cat >"$T/EFI/BOOT/grub.cfg" <<'EOF'
+set default="1"
+
+function load_video {
+  insmod all_video
+}
+
+load_video
+set gfxpayload=keep
+insmod gzio
+insmod part_gpt
+insmod ext2
+insmod chain
+
+set timeout=60
+search --no-floppy --set=root -l 'Fedora-S-dvd-x86_64-41'
+
+menuentry 'Install Fedora 41' --class fedora --class gnu-linux --class gnu --class os {
+	linux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 quiet console=ttyS0,115200
+	initrd /images/pxeboot/initrd.img
+}
+menuentry 'Test this media & install Fedora 41' --class fedora --class gnu-linux --class gnu --class os {
+	linux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 rd.live.check quiet console=ttyS0,115200
+	initrd /images/pxeboot/initrd.img
+}
+EOF
+	label=Fedora-S-dvd-x86_64-41
 	;;
 *)
 	echo "mk-layout-iso.sh: unknown family $family" >&2

@@ -655,6 +655,74 @@ static void test_archiso(void)
 	built_finish(&b);
 }
 
+/* anaconda: the DVD's tree as inst.repo= (stage 2 and packages), a netinstall's as inst.stage2=. */
+static void test_anaconda(void)
+{
+	static const char grub[] =
+	    "set default=\"1\"\n"
+	    "function load_video {\n  insmod all_video\n}\n"
+	    "menuentry 'Install Fedora 41' --class fedora --class gnu-linux --class gnu --class os "
+	    "{\n"
+	    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 quiet\n"
+	    "\tinitrd /images/pxeboot/initrd.img\n"
+	    "}\n"
+	    "menuentry 'Test this media & install Fedora 41' --class fedora {\n"
+	    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 "
+	    "rd.live.check quiet\n"
+	    "\tinitrd /images/pxeboot/initrd.img\n"
+	    "}\n";
+	const struct tiso_file dvd[] = {
+	    CFG("EFI/BOOT/grub.cfg", grub),	      KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 30000), BLOB("images/install.img", 80000),
+	    BLOB("repodata/repomd.xml", 300),	      BLOB("Packages/b/bash-5.2.rpm", 3000),
+	};
+	struct built b;
+
+	DERIVE(&b, dvd);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "anaconda");
+	/* The media check is dropped with the local stage 2: the ISO is not a local medium. */
+	CHECK_STR(b.e.append, "quiet inst.repo={files} ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "images/install.img");
+	CHECK_EQ_INT(b.e.ram, 1536 * MIB + KERNEL_SIZE + 2 * 30000 + 80000);
+	built_finish(&b);
+
+	/* RHEL's layout: BaseOS/ and AppStream/, the repository found through .treeinfo. */
+	const struct tiso_file rhel[] = {
+	    CFG("EFI/BOOT/grub.cfg", grub),	      KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 30000), BLOB("images/install.img", 80000),
+	    BLOB("BaseOS/repodata/repomd.xml", 300),  BLOB("AppStream/repodata/repomd.xml", 300),
+	};
+	DERIVE(&b, rhel);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.append, "quiet inst.repo={files} ip=dhcp");
+	built_finish(&b);
+
+	/* A netinstall ISO has no packages: only its stage 2 from the ISO. */
+	const struct tiso_file netinst[] = {
+	    CFG("EFI/BOOT/grub.cfg", grub),
+	    KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 30000),
+	    BLOB("images/install.img", 80000),
+	};
+	DERIVE(&b, netinst);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "anaconda");
+	CHECK_STR(b.e.append, "quiet inst.stage2={files} ip=dhcp");
+	built_finish(&b);
+
+	/* Without images/install.img, no recipe. */
+	const struct tiso_file no_stage2[] = {
+	    CFG("EFI/BOOT/grub.cfg", grub),
+	    KERNEL("images/pxeboot/vmlinuz"),
+	    BLOB("images/pxeboot/initrd.img", 30000),
+	    BLOB("repodata/repomd.xml", 300),
+	};
+	CHECK_NO_RECIPE(no_stage2, "the file its initrd would fetch is not in the ISO");
+}
+
 static void test_next_config(void)
 {
 	static const char casper_cfg[] = "label live\n"
@@ -826,6 +894,7 @@ int main(void)
 	RUN(test_no_recipe);
 	RUN(test_casper);
 	RUN(test_archiso);
+	RUN(test_anaconda);
 	RUN(test_next_config);
 	RUN(test_parameters);
 	return tap_done();
