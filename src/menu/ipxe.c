@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "url.h"
 #include "util.h"
@@ -115,7 +116,14 @@ char *menu_path_encode(const char *in)
  */
 static char *url_file_name(const struct catalog_entry *e)
 {
-	_cleanup_free_ char *clean = strdup(e->name);
+	/* The file's own name (without ".iso"), not the display name, which may be the ISO's
+	 * own or its settings file's. */
+	const char *base = e->path ? strrchr(e->path, '/') : NULL;
+	base = base ? base + 1 : e->path ? e->path : e->name;
+	size_t n = strlen(base);
+	if (n > 4 && strcasecmp(base + n - 4, ".iso") == 0)
+		n -= 4;
+	_cleanup_free_ char *clean = strndup(base, n);
 
 	if (!clean)
 		return NULL;

@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "ident.h"
 #include "iso9660.h"
 #include "log.h"
 #include "recipe.h"
@@ -77,15 +78,26 @@ int scan_entry_fill(struct catalog_entry *e, const char *id, const char *rel, co
 	return 0;
 }
 
-/* The boot recipe from the ISO's own boot configuration, when its family is known. */
-static int add_recipe(struct catalog_entry *e, const struct iso_source *src, const char *rel)
+/* The name the ISO gives itself, instead of its file name, and the boot recipe from its own
+ * boot configuration, when its family is known. */
+static int add_from_tree(struct catalog_entry *e, const struct iso_source *src, const char *rel)
 {
 	struct iso_volume v;
 	const char *problem, *why = NULL;
 	int r = iso_volume_open(&v, src, &problem);
+	bool readable = r == 0;
 
-	if (r == 0)
+	if (readable) {
+		char *name = NULL;
+		r = ident_name(&v, &name);
+		if (r == -ENOMEM)
+			return r;
+		if (r > 0) {
+			free(e->name);
+			e->name = name;
+		}
 		r = recipe_derive(&v, e, &why);
+	}
 	if (r == -ENOMEM)
 		return r;
 	if (r > 0)
@@ -120,7 +132,7 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 		return -ENOMEM;
 	r = scan_entry_fill(e, id, rel, group, w->iqn_prefix, st, info);
 	if (r == 0)
-		r = add_recipe(e, src, rel);
+		r = add_from_tree(e, src, rel);
 	if (r < 0)
 		return r;
 	w->stats->isos++;

@@ -16,15 +16,19 @@ ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-is
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
 	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
 	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe tests/fuzz/fuzz-users \
-	tests/fuzz/fuzz-web-request tests/fuzz/fuzz-sidecar src/scan/isoboot-scan \
+	tests/fuzz/fuzz-web-request tests/fuzz/fuzz-sidecar tests/fuzz/fuzz-ident src/scan/isoboot-scan \
 	> "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
 W=$CACHE/fuzz
+# The corpora grow from run to run outside the checkout (CI clones afresh each time), so that a
+# short run per target starts where the last one stopped.
+CORPUS=${ISOBOOT_FUZZ_CORPUS:-/var/cache/isoboot-tests/fuzz}
+mkdir -p "$CORPUS" 2>/dev/null && [ -w "$CORPUS" ] || CORPUS=$W
 ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
-	bootcfg-grub recipe users web-request sidecar"
+	bootcfg-grub recipe users web-request sidecar ident"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
-for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$W/corpus-$t"; done
+for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$CORPUS/corpus-$t"; done
 mkdir -p "$W/artifacts"
 # ISO seeds: blocks 16 to 63 of every real and built image: descriptors, directories, catalogs.
 for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
@@ -102,7 +106,7 @@ for t in $TARGETS; do
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout $((SECS + 120)) "$B/tests/fuzz/fuzz-$t" -max_total_time="$SECS" -max_len=131072 \
 		-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-		-artifact_prefix="$W/artifacts/$t-" "$W/corpus-$t" "$W/seeds-$t" "$SRC/tests/fuzz/seeds/$t" \
+		-artifact_prefix="$W/artifacts/$t-" "$CORPUS/corpus-$t" "$W/seeds-$t" "$SRC/tests/fuzz/seeds/$t" \
 		> "$W/$t.log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$W/$t.log" | tail -n1)
 	if [ "$rc" = 0 ]; then

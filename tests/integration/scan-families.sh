@@ -38,6 +38,9 @@ check "Ubuntu: iso-scan/filename= dropped, the whole ISO over HTTP added" \
 usize=$(stat -c %s "$TMP/iso/linux/ubuntu-24.04.1-desktop-amd64.iso")
 check "Ubuntu: RAM for 1 GiB, the whole ISO, the kernel and twice the initrd" \
 	test "$(entry "$UBU" ram)" = $((1024 * 1048576 + usize + 16384 + 2 * 4096))
+check "Ubuntu: the name from its .disk/info, without the build stamp" \
+	test "$(entry "$UBU" name)" = 'Ubuntu 24.04.1 LTS "Noble Numbat" - Release amd64'
+check "Arch: no name of its own, its file name" test "$(entry "$ARCH" name)" = archlinux-2024.11.01-x86_64
 check "Arch: the archiso recipe (GRUB's default=archlinux)" test "$(entry "$ARCH" recipe)" = archiso
 check "Arch: three initrds in their order" test "$(entry "$ARCH" initrd | tr '\n' ' ')" = \
 	"arch/boot/intel-ucode.img arch/boot/amd-ucode.img arch/boot/x86_64/initramfs-linux.img "
@@ -65,7 +68,9 @@ has() { grep -qxF -- "$1" "$TMP/menu.ipxe"; }
 for fw in bios efi; do
 	check "$fw: Ubuntu's kernel line" has "kernel $B/iso/$UBU/files/casper/vmlinuz initrd=initrd --- quiet splash console=ttyS0,115200 netboot=url url=$B/iso/$UBU/ubuntu-24.04.1-desktop-amd64.iso ip=dhcp || goto failed"
 	check "$fw: Arch's kernel line" has "kernel $B/iso/$ARCH/files/arch/boot/x86_64/vmlinuz-linux initrd=intel-ucode.img initrd=amd-ucode.img initrd=initramfs-linux.img archisobasedir=arch console=ttyS0,115200 archiso_http_srv=$B/iso/$ARCH/files/ ip=dhcp || goto failed"
-	check "$fw: Ubuntu first as its recipe" has "item -- $fw-$UBU ubuntu-24.04.1-desktop-amd64"
+	check "$fw: Ubuntu first as its recipe, by the name in its .disk/info" \
+		has "item -- $fw-$UBU Ubuntu 24.04.1 LTS \"Noble Numbat\" - Release amd64"
+	check "$fw: Fedora by the name in its .treeinfo" has "item -- $fw-$FED Fedora 41"
 	check "$fw: Fedora's kernel line" has "kernel $B/iso/$FED/files/images/pxeboot/vmlinuz initrd=initrd.img quiet console=ttyS0,115200 inst.repo=$B/iso/$FED/files ip=dhcp || goto failed"
 done
 check "Arch's initrds in their order" bash -c "grep -A3 '^kernel $B/iso/$ARCH/' '$TMP/menu.ipxe' | head -4 | tail -3 | sed 's/ || goto failed//; s|.*/||' | tr '\n' ' ' | grep -qx 'intel-ucode.img amd-ucode.img initramfs-linux.img '"
@@ -80,6 +85,6 @@ for f in .treeinfo images/install.img repodata/repomd.xml Packages/b/bash-5.2.26
 	check "anaconda's $f from the repository URL" test "$(code "$B/iso/$FED/files/$f")" = 200
 done
 check "a client with 1 GiB of RAM is told Ubuntu needs more" bash -c \
-	"curl -s --max-time 30 '$B/boot.ipxe?memsize=1024' | grep -q '^item --gap -- ubuntu-24.04.1-desktop-amd64: needs 1.1 GiB of RAM, this machine has 1 GiB'"
+	"curl -s --max-time 30 '$B/boot.ipxe?memsize=1024' | grep -q '^item --gap -- Ubuntu 24.04.1 LTS \"Noble Numbat\" - Release amd64: needs 1.1 GiB of RAM, this machine has 1 GiB'"
 check "isoboot-menu is still running" kill -0 "$MENU_PID"
 finish

@@ -591,9 +591,10 @@ static void test_script_urls_accepted(void)
 
 	catalog_init(&c);
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		/* The URL carries the file's name; the display name is another. */
 		char path[64];
-		snprintf(path, sizeof(path), "n%zu.iso", i);
-		struct catalog_entry *e = add(&c, path, "", names[i]);
+		snprintf(path, sizeof(path), "%s.iso", names[i]);
+		struct catalog_entry *e = add(&c, path, "", "display name");
 		boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440); /* memdisk: the URL is used */
 		boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
 	}
