@@ -28,7 +28,10 @@ struct recipe {
 	const char *dir_param, *dir_default;
 	const char *dir_sub; /* a folder inside that one (archiso's architecture) */
 	const char *file_param, *file_default;
-	const char *file_suffix;
+	const char *file_suffix, *file_prefix; /* else the largest whose name has these */
+	/* Before those: file_prefix and the kernel's flavour, the rest of its name after this
+	 * ("vmlinuz-lts": "modloop-lts"). */
+	const char *kernel_flavour;
 	/* The initrd downloads the whole image ({iso}) instead of a file from inside it. */
 	bool whole_iso;
 	/* Parameters that point at the local medium or fetch it some other way: replaced. */
@@ -111,6 +114,12 @@ static const char *const anaconda_repos[] = {
     NULL,
 };
 
+static const char *const alpine_marks[] = {"modules=", "alpine_dev=", NULL};
+static const char *const alpine_drop[] = {
+    "alpine_dev=", "modloop=", "alpine_repo=", "apkovl=", "initrd=", "BOOT_IMAGE=", NULL,
+};
+static const char *const alpine_release[] = {".alpine-release", NULL};
+
 static const struct recipe recipes[] = {
     {
 	/* Debian live-boot: Debian live, Kali, Grml, Tails. live-boot's fetch= downloads the
@@ -163,6 +172,19 @@ static const struct recipe recipes[] = {
 	.drop = archiso_drop,
 	.add = "archiso_http_srv={files}/ ip=dhcp",
 	.ram_base_mib = 768,
+    },
+    {
+	/* Alpine: its initramfs boots from the network with the kernel's modules (modloop)
+	 * and the packages (the ISO's apks/ repository) over HTTP; the system runs from RAM. */
+	.family = "alpine",
+	.marks = alpine_marks,
+	.requires = alpine_release,
+	.dir_default = "boot",
+	.file_prefix = "modloop-",
+	.kernel_flavour = "vmlinuz-",
+	.drop = alpine_drop,
+	.add = "modloop={files}/{fetch} alpine_repo={files}/apks ip=dhcp",
+	.ram_base_mib = 256,
     },
     {
 	/* anaconda, from a DVD (Fedora Server/Everything, RHEL, Alma, Rocky) with its own
@@ -315,7 +337,7 @@ static int is_linux_kernel(const struct iso_volume *v, const struct iso_file *f)
 }
 
 struct largest {
-	const char *suffix;
+	const char *suffix, *prefix;
 	char name[256];
 	uint64_t size;
 };
@@ -328,15 +350,28 @@ static int largest_cb(void *ud, const char *name, const struct iso_dirent *d)
 	if (d->directory || n <= sl || n >= sizeof(l->name) ||
 	    strcasecmp(name + n - sl, l->suffix) != 0 || (l->name[0] && d->size <= l->size))
 		return 0;
+	if (l->prefix && strncmp(name, l->prefix, strlen(l->prefix)) != 0)
+		return 0;
 	memcpy(l->name, name, n + 1);
 	l->size = d->size;
 	return 0;
 }
 
 /* Finds the file that the initrd fetches; its path in *out. */
-static int find_fetched(const struct iso_volume *v, const struct recipe *rc, const char *append,
-			char **out, struct iso_file *f, const char **why)
+static int find_fetched(const struct iso_volume *v, const struct recipe *rc,
+			const struct bootcfg_entry *be, char **out, struct iso_file *f,
+			const char **why)
 {
+	const char *append = be->append;
+	_cleanup_free_ char *flavoured = NULL;
+	if (rc->kernel_flavour && rc->file_prefix) {
+		const char *kb = strrchr(be->kernel, '/');
+		kb = kb ? kb + 1 : be->kernel;
+		size_t kl = strlen(rc->kernel_flavour);
+		if (strncmp(kb, rc->kernel_flavour, kl) == 0 && kb[kl] &&
+		    asprintf(&flavoured, "%s%s", rc->file_prefix, kb + kl) < 0)
+			return -ENOMEM;
+	}
 	_cleanup_free_ char *dir_arg = param_value(append, rc->dir_param);
 	_cleanup_free_ char *file_arg = param_value(append, rc->file_param);
 	_cleanup_free_ char *base =
@@ -355,7 +390,8 @@ static int find_fetched(const struct iso_volume *v, const struct recipe *rc, con
 		*why = "the live medium's folder is not a path in the ISO";
 		return 0;
 	}
-	const char *names[] = {file_arg && *file_arg ? file_arg : NULL, rc->file_default};
+	const char *names[] = {file_arg && *file_arg ? file_arg : NULL, flavoured,
+			       rc->file_default};
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!names[i])
 			continue;
@@ -375,8 +411,9 @@ static int find_fetched(const struct iso_volume *v, const struct recipe *rc, con
 		if (r == -ENOMEM)
 			return r;
 	}
-	if (!path && rc->file_suffix) {
-		struct largest l = {.suffix = rc->file_suffix};
+	if (!path && (rc->file_suffix || rc->file_prefix)) {
+		struct largest l = {.suffix = rc->file_suffix ? rc->file_suffix : "",
+				    .prefix = rc->file_prefix};
 		r = iso_list_dir(v, dir, false, largest_cb, &l);
 		if (r == -ENOMEM)
 			return r;
@@ -509,7 +546,7 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 			return -ENOMEM;
 		f = (struct iso_file){.size = e->size};
 	} else {
-		r = find_fetched(v, rc, be->append, &fetched, &f, why);
+		r = find_fetched(v, rc, be, &fetched, &f, why);
 		if (r <= 0)
 			return r;
 	}

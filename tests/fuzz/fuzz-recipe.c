@@ -48,6 +48,11 @@ static void build(void)
 	    {"images/pxeboot/initrd.img", NULL, 100, NULL},
 	    {"images/install.img", NULL, 9000, NULL},
 	    {"repodata/repomd.xml", NULL, 10, NULL},
+	    {"boot/vmlinuz-lts", kernel, sizeof(kernel), NULL},
+	    {"boot/initramfs-lts", NULL, 100, NULL},
+	    {"boot/modloop-lts", NULL, 3000, NULL},
+	    {"boot/modloop-virt", NULL, 4000, NULL},
+	    {".alpine-release", NULL, 7, NULL},
 	};
 	const char *problem;
 	if (tiso_build(&image, "FUZZ", files, sizeof(files) / sizeof(files[0])) < 0)

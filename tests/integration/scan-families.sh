@@ -2,7 +2,8 @@
 # The families that cannot be built on Debian, from ISOs with their layout and boot configuration
 # (tests/tools/mk-layout-iso.sh): casper (Ubuntu 24.04's GRUB menu without boot=casper, layered
 # squashfs images), archiso (syslinux handing over to whichsys.c32, GRUB's menu with
-# "default=archlinux") and anaconda (Fedora's Server DVD, its media check the default). Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
+# "default=archlinux"), anaconda (Fedora's Server DVD, its media check the default), Alpine
+# (modloop and apks/) and openSUSE's kiwi live ISOs (GRUB commands in variables; dracut). Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
 # and the menu's script line by line, with every URL it names fetched back from isoboot-menu.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -20,6 +21,10 @@ bash "$SRC/tests/tools/mk-layout-iso.sh" archiso "$TMP/iso/linux/archlinux-2024.
 	{ fail "mk-layout-iso.sh archiso"; finish; }
 bash "$SRC/tests/tools/mk-layout-iso.sh" anaconda "$TMP/iso/linux/Fedora-Server-dvd-x86_64-41.iso" ||
 	{ fail "mk-layout-iso.sh anaconda"; finish; }
+bash "$SRC/tests/tools/mk-layout-iso.sh" alpine "$TMP/iso/linux/alpine-standard-3.20.3-x86_64.iso" ||
+	{ fail "mk-layout-iso.sh alpine"; finish; }
+bash "$SRC/tests/tools/mk-layout-iso.sh" kiwi "$TMP/iso/linux/openSUSE-Tumbleweed-KDE-Live-x86_64.iso" ||
+	{ fail "mk-layout-iso.sh kiwi"; finish; }
 guard_isos "$TMP/iso"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" >"$TMP/scan.log" 2>&1
@@ -27,7 +32,9 @@ CAT=$TMP/state/catalog
 UBU=$(catalog_id_of "$CAT" linux/ubuntu-24.04.1-desktop-amd64.iso)
 ARCH=$(catalog_id_of "$CAT" linux/archlinux-2024.11.01-x86_64.iso)
 FED=$(catalog_id_of "$CAT" linux/Fedora-Server-dvd-x86_64-41.iso)
-check "the three ISOs are catalogued" test -n "$UBU" -a -n "$ARCH" -a -n "$FED"
+ALP=$(catalog_id_of "$CAT" linux/alpine-standard-3.20.3-x86_64.iso)
+SUSE=$(catalog_id_of "$CAT" linux/openSUSE-Tumbleweed-KDE-Live-x86_64.iso)
+check "the five ISOs are catalogued" test -n "$UBU" -a -n "$ARCH" -a -n "$FED" -a -n "$ALP" -a -n "$SUSE"
 # entry ID KEY: every value of KEY in the entry, one a line
 entry() { awk -v id="$1" -v k="$2" '$1 == "iso" { cur = $2 } cur == id && $1 == k { sub(/^[^ ]+ /, ""); print }' "$CAT"; }
 check "Ubuntu: the casper recipe (its GRUB entry has no boot=casper)" test "$(entry "$UBU" recipe)" = casper
@@ -54,6 +61,13 @@ check "Fedora DVD: the media check and the local stage 2 dropped, the ISO's tree
 	test "$(entry "$FED" append)" = "quiet console=ttyS0,115200 inst.repo={files} ip=dhcp"
 check "Fedora DVD: stage 2 fetched from inside the ISO" \
 	test "$(entry "$FED" fetch | tail -n1)" = "1048576 images/install.img"
+check "Alpine: the alpine recipe" test "$(entry "$ALP" recipe)" = alpine
+check "Alpine: the lts kernel's modloop and the ISO's repository" \
+	test "$(entry "$ALP" append)" = "modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 console=ttyS0,115200 modloop={files}/boot/modloop-lts alpine_repo={files}/apks ip=dhcp"
+check "openSUSE (kiwi): the dracut recipe, its LiveOS image over HTTP" \
+	test "$(entry "$SUSE" recipe) $(entry "$SUSE" append)" = "dracut splash=silent rd.live.image rd.live.overlay.persistent rd.live.overlay.cowfs=ext4 quiet systemd.show_status=yes console=ttyS0,115200 root=live:{files}/LiveOS/squashfs.img ip=dhcp"
+check "openSUSE (kiwi): kernel and initrd on (\$root) as paths of the ISO" \
+	test "$(entry "$SUSE" kernel) $(entry "$SUSE" initrd)" = "boot/x86_64/loader/linux boot/x86_64/loader/initrd"
 
 PORT=$(free_port 48800)
 timeout 600 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
@@ -80,6 +94,9 @@ check "the Ubuntu ISO by its url= is the file, whole" \
 	cmp -s <(curl -s --max-time 60 "$B/iso/$UBU/ubuntu-24.04.1-desktop-amd64.iso") "$TMP/iso/linux/ubuntu-24.04.1-desktop-amd64.iso"
 check "Arch's airootfs.sfs by archiso_http_srv= and archisobasedir=" \
 	test "$(curl -s --max-time 60 "$B/iso/$ARCH/files/arch/x86_64/airootfs.sfs" | wc -c)" = 1048576
+# What Alpine's initramfs fetches: the modloop, and the repository's index by alpine_repo=.
+check "Alpine's modloop from inside the ISO" test "$(code "$B/iso/$ALP/files/boot/modloop-lts")" = 200
+check "Alpine's APKINDEX under alpine_repo=" test "$(code "$B/iso/$ALP/files/apks/x86_64/APKINDEX.tar.gz")" = 200
 # What anaconda reads from inst.repo=: .treeinfo, stage 2, the repository's metadata, a package.
 for f in .treeinfo images/install.img repodata/repomd.xml Packages/b/bash-5.2.26-4.fc41.x86_64.rpm; do
 	check "anaconda's $f from the repository URL" test "$(code "$B/iso/$FED/files/$f")" = 200

@@ -3,7 +3,8 @@
 # family that cannot be built on Debian (casper: Ubuntu 24.04's GRUB menu, casper/ with layered
 # squashfs images; archiso: Arch's syslinux hand-over and GRUB menu, arch/boot and
 # arch/x86_64/airootfs.sfs; anaconda: Fedora's DVD, GRUB menu, images/install.img and a
-# package repository), with
+# package repository; alpine: syslinux and GRUB, modloop and apks/; kiwi: openSUSE's live
+# GRUB menu and LiveOS image), with
 # BIOS and UEFI El Torito entries. KERNEL is a real Linux kernel to put in it (a VM then starts
 # it); without it, a stand-in with the x86 boot header. The initrd and root images are filler:
 # what the tests check is the recipe, the menu's lines and the kernel's command line.
@@ -155,6 +156,69 @@ menuentry 'Test this media & install Fedora 41' --class fedora --class gnu-linux
 }
 EOF
 	label=Fedora-S-dvd-x86_64-41
+	;;
+alpine)
+	# As Alpine 3.20's standard ISO: syslinux and GRUB menus, the lts kernel, its modloop and
+	# the apks/ repository.
+	put_kernel "$T/boot/vmlinuz-lts"
+	filler "$T/boot/initramfs-lts" 4096
+	filler "$T/boot/modloop-lts" 1048576
+	mkdir -p "$T/apks/x86_64" "$T/boot/syslinux"
+	filler "$T/apks/x86_64/APKINDEX.tar.gz" 2048
+	filler "$T/apks/x86_64/busybox-1.36.1-r29.apk" 4096
+	printf '3.20.3\n' >"$T/.alpine-release"
+	cat >"$T/boot/syslinux/syslinux.cfg" <<'EOF'
+SERIAL 0 115200
+TIMEOUT 10
+PROMPT 1
+DEFAULT lts
+
+LABEL lts
+MENU LABEL Linux lts
+KERNEL /boot/vmlinuz-lts
+INITRD /boot/initramfs-lts
+FDTDIR /boot/dtbs-lts
+APPEND modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 console=ttyS0,115200
+EOF
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+set timeout=1
+
+menuentry "Linux lts" {
+linux	/boot/vmlinuz-lts modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 console=ttyS0,115200
+initrd	/boot/initramfs-lts
+}
+EOF
+	label=alpine-std-3.20.3-x86_64
+	;;
+kiwi)
+	# As openSUSE Tumbleweed's live ISOs (kiwi): GRUB's commands in variables, paths on
+	# ($root), the dracut LiveOS image.
+	put_kernel "$T/boot/x86_64/loader/linux"
+	filler "$T/boot/x86_64/loader/initrd" 4096
+	filler "$T/LiveOS/squashfs.img" 1048576
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+set btrfs_relative_path="yes"
+search --file --set=root /boot/0xd8ab7dae
+set default=0
+set timeout=10
+set linux=linux
+set initrd=initrd
+if [ "${grub_cpu}" = "x86_64" -o "${grub_cpu}" = "i386" ];then
+    if [ "${grub_platform}" = "efi" ]; then
+        set linux=linuxefi
+        set initrd=initrdefi
+    fi
+fi
+export linux initrd
+menuentry "openSUSE-Tumbleweed-KDE-Live" --class opensuse --class os {
+    set gfxpayload=keep
+    echo Loading kernel...
+    $linux ($root)/boot/x86_64/loader/linux ${extra_cmdline} splash=silent root=live:CDLABEL=openSUSE_Tumbleweed_KDE_Live rd.live.image rd.live.overlay.persistent rd.live.overlay.cowfs=ext4 quiet systemd.show_status=yes console=ttyS0,115200
+    echo Loading initrd...
+    $initrd ($root)/boot/x86_64/loader/initrd
+}
+EOF
+	label=openSUSE_Tumbleweed_KDE_Live
 	;;
 *)
 	echo "mk-layout-iso.sh: unknown family $family" >&2

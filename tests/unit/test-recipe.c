@@ -723,6 +723,74 @@ static void test_anaconda(void)
 	CHECK_NO_RECIPE(no_stage2, "the file its initrd would fetch is not in the ISO");
 }
 
+/* Alpine: the kernel's modules (modloop of its flavour) and the ISO's package repository. */
+static void test_alpine(void)
+{
+	static const char sys[] =
+	    "SERIAL 0 115200\n"
+	    "TIMEOUT 10\n"
+	    "PROMPT 1\n"
+	    "DEFAULT lts\n"
+	    "\n"
+	    "LABEL lts\n"
+	    "MENU LABEL Linux lts\n"
+	    "KERNEL /boot/vmlinuz-lts\n"
+	    "INITRD /boot/initramfs-lts\n"
+	    "FDTDIR /boot/dtbs-lts\n"
+	    "APPEND modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 "
+	    "console=ttyS0,115200\n";
+	const struct tiso_file files[] = {
+	    CFG("boot/syslinux/syslinux.cfg", sys),   KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 30000),	      BLOB("boot/modloop-lts", 60000),
+	    BLOB("boot/modloop-virt", 90000), /* larger, but not the kernel's flavour */
+	    BLOB("apks/x86_64/APKINDEX.tar.gz", 500), BLOB(".alpine-release", 10),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "alpine");
+	CHECK_STR(b.e.append, "modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 "
+			      "console=ttyS0,115200 modloop={files}/boot/modloop-lts "
+			      "alpine_repo={files}/apks ip=dhcp");
+	CHECK_EQ_INT(b.e.n_fetch, 3);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "boot/modloop-lts");
+	CHECK_EQ_INT(b.e.ram, 256 * MIB + KERNEL_SIZE + 2 * 30000 + 60000);
+	built_finish(&b);
+
+	/* Without a modloop of the kernel's flavour: the largest modloop-*. */
+	const struct tiso_file other[] = {
+	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 30000),
+	    BLOB("boot/modloop-a", 600),
+	    BLOB("boot/modloop-b", 900),
+	    BLOB(".alpine-release", 10),
+	};
+	DERIVE(&b, other);
+	CHECK_EQ_INT(b.r, 1);
+	if (b.e.n_fetch == 3)
+		CHECK_STR(b.e.fetch[2].path, "boot/modloop-b");
+	built_finish(&b);
+	/* "modules=" alone is no Alpine: without .alpine-release, no recipe. */
+	const struct tiso_file not_alpine[] = {
+	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 30000),
+	    BLOB("boot/modloop-lts", 600),
+	};
+	CHECK_NO_RECIPE(not_alpine, "its default entry belongs to no known family");
+	/* No modloop at all. */
+	const struct tiso_file no_modloop[] = {
+	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 30000),
+	    BLOB(".alpine-release", 10),
+	};
+	CHECK_NO_RECIPE(no_modloop, "the file its initrd would fetch is not in the ISO");
+}
+
 static void test_next_config(void)
 {
 	static const char casper_cfg[] = "label live\n"
@@ -895,6 +963,7 @@ int main(void)
 	RUN(test_casper);
 	RUN(test_archiso);
 	RUN(test_anaconda);
+	RUN(test_alpine);
 	RUN(test_next_config);
 	RUN(test_parameters);
 	return tap_done();
