@@ -316,198 +316,307 @@ static bool boot_file_valid(const char *s)
 	return true;
 }
 
-static int handle_proxydhcp_key(struct parse_state *st, const char *key, const char *value)
-{
-	struct isoboot_config *c = st->cfg;
-	char **boot = NULL;
+/*
+ * The keys, one row each: section, key, the parser of its value and where it goes. A parser
+ * reports a bad value itself (syntax_error, "KEY must be ...") and returns 0; only -ENOMEM stops
+ * the parse.
+ */
+struct config_item;
+typedef int (*config_parser)(struct parse_state *st, const struct config_item *it,
+			     const char *value);
 
-	if (streq(key, "interfaces")) {
-		/* A later line replaces the list; a bad word leaves it empty, and is an error. */
-		c->n_proxydhcp_interfaces = 0;
-		if (for_each_word(st, key, value, add_interface) < 0)
-			c->n_proxydhcp_interfaces = 0;
-		return 0;
-	}
-	if (streq(key, "subnets")) {
-		c->n_proxydhcp_subnets = 0;
-		if (for_each_word(st, key, value, add_subnet) < 0)
-			c->n_proxydhcp_subnets = 0;
-		return 0;
-	}
-	if (streq(key, "bios_boot"))
-		boot = &c->proxydhcp_bios_boot;
-	else if (streq(key, "efi64_boot"))
-		boot = &c->proxydhcp_efi64_boot;
-	else if (streq(key, "efi32_boot"))
-		boot = &c->proxydhcp_efi32_boot;
-	else if (streq(key, "arm64_boot"))
-		boot = &c->proxydhcp_arm64_boot;
-	if (!boot) {
-		syntax_error(st, "unknown key '%s' in section [proxydhcp]", key);
-		return 0;
-	}
-	if (!boot_file_valid(value)) {
-		syntax_error(st, "%s must be a file name of at most %d bytes without spaces", key,
-			     CONFIG_BOOT_FILE_MAX);
-		return 0;
-	}
-	return set_string(boot, value);
+struct config_item {
+	const char *section, *key;
+	config_parser parse;
+	size_t offset;		  /* of the field in struct isoboot_config */
+	uint64_t min, max;	  /* numbers: the range; text: at most max bytes */
+	const char *unit;	  /* numbers: said after the range ("seconds") */
+	const char *const *words; /* word lists: the words, the value is the index */
+};
+
+#define FIELD(f) offsetof(struct isoboot_config, f)
+
+static void *field(struct parse_state *st, const struct config_item *it)
+{
+	return (char *)st->cfg + it->offset;
 }
+
+static int parse_path(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (value[0] != '/' || strlen(value) > 1024) {
+		syntax_error(st, "%s must be an absolute path, got '%s'", it->key, value);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+static int parse_path_or_empty(struct parse_state *st, const struct config_item *it,
+			       const char *value)
+{
+	if ((value[0] != '/' && *value) || strlen(value) > 1024) {
+		syntax_error(st, "%s must be an absolute path or empty, got '%s'", it->key, value);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+static int parse_address(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (*value && !address_valid(value)) {
+		syntax_error(st, "%s must be empty, an IP address or a host name, got '%s'",
+			     it->key, value);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+static int parse_iqn_prefix(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (!iqn_valid(value) || strlen(value) > IQN_PREFIX_MAX || strchr(value, ':')) {
+		syntax_error(st,
+			     "%s must look like iqn.YYYY-MM.reversed.domain (lower case, no ':', "
+			     "at most %d characters), got '%s'",
+			     it->key, IQN_PREFIX_MAX, value);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+/* Printable text of at most max bytes. */
+static int parse_text(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (!text_valid(value, (size_t)it->max)) {
+		syntax_error(st, "%s must be printable text of at most %" PRIu64 " bytes", it->key,
+			     it->max);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+/* A CHAP name: printable, no spaces. */
+static int parse_chap_name(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (!text_valid(value, CONFIG_CHAP_MAX) || strchr(value, ' ')) {
+		syntax_error(st, "%s must be printable text without spaces, at most %d bytes",
+			     it->key, CONFIG_CHAP_MAX);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+/* A CHAP secret: empty (none), or long enough (RFC 7143 allows short ones; libiscsi does not). */
+static int parse_chap_secret(struct parse_state *st, const struct config_item *it,
+			     const char *value)
+{
+	size_t l = strlen(value);
+
+	if (!text_valid(value, CONFIG_CHAP_MAX) || (l > 0 && l < CONFIG_CHAP_SECRET_MIN)) {
+		syntax_error(st, "%s must be %d to %d printable characters", it->key,
+			     CONFIG_CHAP_SECRET_MIN, CONFIG_CHAP_MAX);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+static int parse_unsigned(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	uint64_t u;
+
+	if (parse_u64(value, it->min, it->max, &u) < 0) {
+		syntax_error(
+		    st, "%s must be a whole number from %" PRIu64 " to %" PRIu64 "%s%s, got '%s'",
+		    it->key, it->min, it->max, it->unit ? " " : "", it->unit ? it->unit : "",
+		    value);
+		return 0;
+	}
+	*(unsigned *)field(st, it) = (unsigned)u;
+	return 0;
+}
+
+/* One of it->words; the field (an enum) gets its index. */
+static int parse_word(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	char list[128] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; it->words[i]; i++, n++)
+		if (streq(value, it->words[i])) {
+			*(int *)field(st, it) = (int)i;
+			return 0;
+		}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s'%s'",
+			 i == 0	      ? ""
+			 : i + 1 == n ? " or "
+				      : ", ",
+			 it->words[i]);
+	}
+	syntax_error(st, "%s must be %s, got '%s'", it->key, list, value);
+	return 0;
+}
+
+/* A boot file name as a TFTP client asks for it: printable, no spaces, fits the BOOTP field. */
+static int parse_boot_file(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	if (!boot_file_valid(value)) {
+		syntax_error(st, "%s must be a file name of at most %d bytes without spaces",
+			     it->key, CONFIG_BOOT_FILE_MAX);
+		return 0;
+	}
+	return set_string(field(st, it), value);
+}
+
+/* A later line replaces the list; a bad word leaves it empty, and is an error. */
+static int parse_interfaces(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	st->cfg->n_proxydhcp_interfaces = 0;
+	if (for_each_word(st, it->key, value, add_interface) < 0)
+		st->cfg->n_proxydhcp_interfaces = 0;
+	return 0;
+}
+
+static int parse_subnets(struct parse_state *st, const struct config_item *it, const char *value)
+{
+	st->cfg->n_proxydhcp_subnets = 0;
+	if (for_each_word(st, it->key, value, add_subnet) < 0)
+		st->cfg->n_proxydhcp_subnets = 0;
+	return 0;
+}
+
+static const char *const device_types[] = {
+    [ISCSI_DEVICE_CDROM] = "cdrom",
+    [ISCSI_DEVICE_DISK] = "disk",
+    NULL,
+};
+static const char *const uefi_boots[] = {
+    [MENU_UEFI_ISCSI] = "iscsi",
+    [MENU_UEFI_HTTP] = "http",
+    NULL,
+};
+_Static_assert(sizeof(enum iscsi_device_type) == sizeof(int), "enum fields are ints");
+_Static_assert(sizeof(enum menu_uefi_boot) == sizeof(int), "enum fields are ints");
+
+static const struct config_item config_items[] = {
+    {.section = "paths", .key = "iso_dir", .parse = parse_path, .offset = FIELD(iso_dir)},
+    {.section = "paths", .key = "state_dir", .parse = parse_path, .offset = FIELD(state_dir)},
+    {.section = "server",
+     .key = "address",
+     .parse = parse_address,
+     .offset = FIELD(server_address)},
+    {.section = "iscsi",
+     .key = "iqn_prefix",
+     .parse = parse_iqn_prefix,
+     .offset = FIELD(iqn_prefix)},
+    {.section = "iscsi",
+     .key = "device_type",
+     .parse = parse_word,
+     .offset = FIELD(device_type),
+     .words = device_types},
+    {.section = "iscsi", .key = "chap_user", .parse = parse_chap_name, .offset = FIELD(chap_user)},
+    {.section = "iscsi",
+     .key = "chap_secret",
+     .parse = parse_chap_secret,
+     .offset = FIELD(chap_secret)},
+    {.section = "iscsi",
+     .key = "chap_mutual_user",
+     .parse = parse_chap_name,
+     .offset = FIELD(chap_mutual_user)},
+    {.section = "iscsi",
+     .key = "chap_mutual_secret",
+     .parse = parse_chap_secret,
+     .offset = FIELD(chap_mutual_secret)},
+    {.section = "iscsi",
+     .key = "login_timeout",
+     .parse = parse_unsigned,
+     .offset = FIELD(iscsi_login_timeout),
+     .min = 1,
+     .max = CONFIG_ISCSI_LOGIN_TIMEOUT_MAX,
+     .unit = "seconds"},
+    {.section = "iscsi",
+     .key = "max_connections",
+     .parse = parse_unsigned,
+     .offset = FIELD(iscsi_max_connections),
+     .min = 1,
+     .max = CONFIG_ISCSI_MAX_CONNECTIONS},
+    {.section = "iscsi",
+     .key = "max_connections_per_source",
+     .parse = parse_unsigned,
+     .offset = FIELD(iscsi_max_per_source),
+     .min = 1,
+     .max = CONFIG_ISCSI_MAX_CONNECTIONS},
+    {.section = "menu",
+     .key = "title",
+     .parse = parse_text,
+     .offset = FIELD(menu_title),
+     .max = TITLE_MAX},
+    {.section = "menu",
+     .key = "default",
+     .parse = parse_text,
+     .offset = FIELD(menu_default),
+     .max = 255},
+    {.section = "menu",
+     .key = "timeout",
+     .parse = parse_unsigned,
+     .offset = FIELD(menu_timeout),
+     .min = 0,
+     .max = CONFIG_MENU_TIMEOUT_MAX,
+     .unit = "seconds"},
+    {.section = "menu",
+     .key = "uefi_boot",
+     .parse = parse_word,
+     .offset = FIELD(menu_uefi_boot),
+     .words = uefi_boots},
+    {.section = "menu", .key = "memdisk", .parse = parse_path, .offset = FIELD(menu_memdisk)},
+    {.section = "proxydhcp", .key = "interfaces", .parse = parse_interfaces},
+    {.section = "proxydhcp", .key = "subnets", .parse = parse_subnets},
+    {.section = "proxydhcp",
+     .key = "bios_boot",
+     .parse = parse_boot_file,
+     .offset = FIELD(proxydhcp_bios_boot)},
+    {.section = "proxydhcp",
+     .key = "efi64_boot",
+     .parse = parse_boot_file,
+     .offset = FIELD(proxydhcp_efi64_boot)},
+    {.section = "proxydhcp",
+     .key = "efi32_boot",
+     .parse = parse_boot_file,
+     .offset = FIELD(proxydhcp_efi32_boot)},
+    {.section = "proxydhcp",
+     .key = "arm64_boot",
+     .parse = parse_boot_file,
+     .offset = FIELD(proxydhcp_arm64_boot)},
+    {.section = "web", .key = "users", .parse = parse_path, .offset = FIELD(web_users)},
+    {.section = "web",
+     .key = "certificate",
+     .parse = parse_path_or_empty,
+     .offset = FIELD(web_certificate)},
+    {.section = "web", .key = "key", .parse = parse_path_or_empty, .offset = FIELD(web_key)},
+    {.section = "web", .key = "assets", .parse = parse_path, .offset = FIELD(web_assets)},
+    {.section = "web",
+     .key = "session_timeout",
+     .parse = parse_unsigned,
+     .offset = FIELD(web_session_timeout),
+     .min = 1,
+     .max = CONFIG_WEB_SESSION_TIMEOUT_MAX,
+     .unit = "minutes"},
+    {.section = "web",
+     .key = "keep_interrupted",
+     .parse = parse_unsigned,
+     .offset = FIELD(web_keep_interrupted),
+     .min = 0,
+     .max = CONFIG_WEB_KEEP_INTERRUPTED_MAX,
+     .unit = "days"},
+};
 
 static int handle_key(struct parse_state *st, const char *section, const char *key,
 		      const char *value)
 {
-	struct isoboot_config *c = st->cfg;
-	uint64_t u;
-
-	if (streq(section, "paths") && (streq(key, "iso_dir") || streq(key, "state_dir"))) {
-		if (value[0] != '/' || strlen(value) > 1024) {
-			syntax_error(st, "%s must be an absolute path, got '%s'", key, value);
-			return 0;
-		}
-		return set_string(streq(key, "iso_dir") ? &c->iso_dir : &c->state_dir, value);
+	for (size_t i = 0; i < ARRAY_SIZE(config_items); i++) {
+		const struct config_item *it = &config_items[i];
+		if (streq(section, it->section) && streq(key, it->key))
+			return it->parse(st, it, value);
 	}
-	if (streq(section, "server") && streq(key, "address")) {
-		if (*value && !address_valid(value)) {
-			syntax_error(
-			    st, "address must be empty, an IP address or a host name, got '%s'",
-			    value);
-			return 0;
-		}
-		return set_string(&c->server_address, value);
-	}
-	if (streq(section, "iscsi") && streq(key, "iqn_prefix")) {
-		if (!iqn_valid(value) || strlen(value) > IQN_PREFIX_MAX || strchr(value, ':')) {
-			syntax_error(st,
-				     "iqn_prefix must look like iqn.YYYY-MM.reversed.domain (lower "
-				     "case, no ':', at most %d characters), got '%s'",
-				     IQN_PREFIX_MAX, value);
-			return 0;
-		}
-		return set_string(&c->iqn_prefix, value);
-	}
-	if (streq(section, "iscsi") && streq(key, "device_type")) {
-		if (streq(value, "cdrom"))
-			c->device_type = ISCSI_DEVICE_CDROM;
-		else if (streq(value, "disk"))
-			c->device_type = ISCSI_DEVICE_DISK;
-		else
-			syntax_error(st, "device_type must be 'cdrom' or 'disk', got '%s'", value);
-		return 0;
-	}
-	if (streq(section, "iscsi") &&
-	    (streq(key, "chap_user") || streq(key, "chap_mutual_user"))) {
-		if (!text_valid(value, CONFIG_CHAP_MAX) || strchr(value, ' ')) {
-			syntax_error(st,
-				     "%s must be printable text without spaces, at most %d bytes",
-				     key, CONFIG_CHAP_MAX);
-			return 0;
-		}
-		return set_string(streq(key, "chap_user") ? &c->chap_user : &c->chap_mutual_user,
-				  value);
-	}
-	if (streq(section, "iscsi") &&
-	    (streq(key, "chap_secret") || streq(key, "chap_mutual_secret"))) {
-		size_t l = strlen(value);
-		if (!text_valid(value, CONFIG_CHAP_MAX) || (l > 0 && l < CONFIG_CHAP_SECRET_MIN)) {
-			syntax_error(st, "%s must be %d to %d printable characters", key,
-				     CONFIG_CHAP_SECRET_MIN, CONFIG_CHAP_MAX);
-			return 0;
-		}
-		return set_string(
-		    streq(key, "chap_secret") ? &c->chap_secret : &c->chap_mutual_secret, value);
-	}
-	if (streq(section, "menu") && streq(key, "title")) {
-		if (!text_valid(value, TITLE_MAX)) {
-			syntax_error(st, "title must be printable text of at most %d bytes",
-				     TITLE_MAX);
-			return 0;
-		}
-		return set_string(&c->menu_title, value);
-	}
-	if (streq(section, "menu") && streq(key, "default")) {
-		if (!text_valid(value, 255)) {
-			syntax_error(st, "default must be an ISO id or file name");
-			return 0;
-		}
-		return set_string(&c->menu_default, value);
-	}
-	if (streq(section, "iscsi") &&
-	    (streq(key, "login_timeout") || streq(key, "max_connections") ||
-	     streq(key, "max_connections_per_source"))) {
-		bool tmo = streq(key, "login_timeout");
-		uint64_t max = tmo ? CONFIG_ISCSI_LOGIN_TIMEOUT_MAX : CONFIG_ISCSI_MAX_CONNECTIONS;
-		if (parse_u64(value, 1, max, &u) < 0) {
-			syntax_error(st,
-				     "%s must be a whole number from 1 to %" PRIu64 ", got '%s'",
-				     key, max, value);
-			return 0;
-		}
-		*(tmo				  ? &c->iscsi_login_timeout
-		  : streq(key, "max_connections") ? &c->iscsi_max_connections
-						  : &c->iscsi_max_per_source) = (unsigned)u;
-		return 0;
-	}
-	if (streq(section, "menu") && streq(key, "timeout")) {
-		if (parse_u64(value, 0, CONFIG_MENU_TIMEOUT_MAX, &u) < 0) {
-			syntax_error(st,
-				     "timeout must be a whole number of seconds from 0 to %d, got "
-				     "'%s'",
-				     CONFIG_MENU_TIMEOUT_MAX, value);
-			return 0;
-		}
-		c->menu_timeout = (unsigned)u;
-		return 0;
-	}
-	if (streq(section, "menu") && streq(key, "uefi_boot")) {
-		if (streq(value, "iscsi"))
-			c->menu_uefi_boot = MENU_UEFI_ISCSI;
-		else if (streq(value, "http"))
-			c->menu_uefi_boot = MENU_UEFI_HTTP;
-		else
-			syntax_error(st, "uefi_boot must be 'iscsi' or 'http', got '%s'", value);
-		return 0;
-	}
-	if (streq(section, "menu") && streq(key, "memdisk")) {
-		if (value[0] != '/' || strlen(value) > 1024) {
-			syntax_error(st, "memdisk must be an absolute path, got '%s'", value);
-			return 0;
-		}
-		return set_string(&c->menu_memdisk, value);
-	}
-	if (streq(section, "proxydhcp"))
-		return handle_proxydhcp_key(st, key, value);
-	if (streq(section, "web") && (streq(key, "users") || streq(key, "certificate") ||
-				      streq(key, "key") || streq(key, "assets"))) {
-		bool may_be_empty = streq(key, "certificate") || streq(key, "key");
-		if ((value[0] != '/' && !(may_be_empty && !*value)) || strlen(value) > 1024) {
-			syntax_error(st, "%s must be an absolute path%s, got '%s'", key,
-				     may_be_empty ? " or empty" : "", value);
-			return 0;
-		}
-		return set_string(streq(key, "users")	      ? &c->web_users
-				  : streq(key, "certificate") ? &c->web_certificate
-				  : streq(key, "key")	      ? &c->web_key
-							      : &c->web_assets,
-				  value);
-	}
-	if (streq(section, "web") && streq(key, "keep_interrupted")) {
-		if (parse_u64(value, 0, CONFIG_WEB_KEEP_INTERRUPTED_MAX, &u) < 0)
-			syntax_error(st, "keep_interrupted must be 0 to %u days, got '%s'",
-				     CONFIG_WEB_KEEP_INTERRUPTED_MAX, value);
-		else
-			c->web_keep_interrupted = (unsigned)u;
-		return 0;
-	}
-	if (streq(section, "web") && streq(key, "session_timeout")) {
-		if (parse_u64(value, 1, CONFIG_WEB_SESSION_TIMEOUT_MAX, &u) < 0)
-			syntax_error(st, "session_timeout must be 1 to %u minutes, got '%s'",
-				     CONFIG_WEB_SESSION_TIMEOUT_MAX, value);
-		else
-			c->web_session_timeout = (unsigned)u;
-		return 0;
-	}
-
 	if (!*section)
 		syntax_error(st, "key '%s' outside of a [section]", key);
 	else

@@ -123,9 +123,11 @@ static void test_errors(void)
 	expect_error("[menu]\nuefi_boot = tftp\n", "bad.conf:2: uefi_boot must be");
 	expect_error("[menu]\nmemdisk = memdisk\n", "bad.conf:2: memdisk must be an absolute");
 	expect_error("[web]\nkeep_interrupted = 3651\n",
-		     "bad.conf:2: keep_interrupted must be 0 to");
-	expect_error("[web]\nkeep_interrupted = -1\n", "bad.conf:2: keep_interrupted must be 0 to");
-	expect_error("[web]\nsession_timeout = 0\n", "bad.conf:2: session_timeout must be 1 to");
+		     "bad.conf:2: keep_interrupted must be a whole number from 0 to 3650 days");
+	expect_error("[web]\nkeep_interrupted = -1\n",
+		     "bad.conf:2: keep_interrupted must be a whole number from 0 to 3650 days");
+	expect_error("[web]\nsession_timeout = 0\n",
+		     "bad.conf:2: session_timeout must be a whole number from 1 to");
 	/* A line longer than inih's buffer is one error, and its tail is not parsed as a key. */
 	char longline[600];
 	memset(longline, 'a', sizeof(longline));
