@@ -8,11 +8,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss cmp xorriso python3
-MENU=$BUILD/src/menu/isoboot-menu
-MENU_PID=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
-trap 'stop_menu; cleanup_tmp' EXIT
 
 FILES=$(built_iso files.iso)
 HUGE_SRC=$(built_iso files-huge.bin)
@@ -38,10 +33,7 @@ PID_=$(catalog_id_of "$CAT" plain.iso)
 { [ -n "$ID" ] && [ -n "$BIGID" ] && [ -n "$JID" ] && [ -n "$PID_" ]; } || { echo "scan failed"; exit 1; }
 
 PORT=$(free_port 48500)
-timeout 900 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
-	>"$TMP/log" 2>&1 &
-MENU_PID=$!
-for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+menu_start "$TMP/c.conf" "$PORT" "$TMP/log" || { cat "$TMP/log"; fail "isoboot-menu does not listen"; finish; }
 B=http://127.0.0.1:$PORT
 C=(curl -s --max-time 120)
 code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }

@@ -7,11 +7,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss python3
-MENU=$BUILD/src/menu/isoboot-menu
-MENU_PID=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
-trap 'stop_menu; cleanup_tmp' EXIT
 
 mkdir -p "$TMP/iso" "$TMP/state"
 cp "$(third_party_iso memtest86+x64.iso)" "$TMP/iso/"
@@ -19,10 +14,7 @@ write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 guard_isos "$TMP/iso"
 PORT=$(free_port 48800)
-timeout 300 systemd-socket-activate -l "0.0.0.0:$PORT" "$MENU" --config "$TMP/c.conf" \
-	>"$TMP/log" 2>&1 &
-MENU_PID=$!
-for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+menu_start "$TMP/c.conf" "$PORT" "$TMP/log" "0.0.0.0" || { cat "$TMP/log"; fail "isoboot-menu does not listen"; finish; }
 
 # The attackers: 128 connections (the per-address limit) from each of 127.0.0.2-5, a byte every 2 s, for up to 40 s.
 # They report how many were closed by the server, and when the last one was.

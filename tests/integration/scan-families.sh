@@ -8,11 +8,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss xorriso
-MENU=$BUILD/src/menu/isoboot-menu
-MENU_PID=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
-trap 'stop_menu; cleanup_tmp' EXIT
 
 mkdir -p "$TMP/iso/linux" "$TMP/state"
 bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/iso/linux/ubuntu-24.04.1-desktop-amd64.iso" ||
@@ -70,10 +65,7 @@ check "openSUSE (kiwi): kernel and initrd on (\$root) as paths of the ISO" \
 	test "$(entry "$SUSE" kernel) $(entry "$SUSE" initrd)" = "boot/x86_64/loader/linux boot/x86_64/loader/initrd"
 
 PORT=$(free_port 48800)
-timeout 600 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
-	>"$TMP/menu.log" 2>&1 &
-MENU_PID=$!
-for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+menu_start "$TMP/c.conf" "$PORT" "$TMP/menu.log" || { cat "$TMP/menu.log"; fail "isoboot-menu does not listen"; finish; }
 B=http://127.0.0.1:$PORT
 curl -s --max-time 30 -o "$TMP/menu.ipxe" "$B/boot.ipxe?memsize=8192"
 code() { curl -s --max-time 30 -o /dev/null -w '%{http_code}' "$1"; }

@@ -8,11 +8,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss xorriso
-MENU=$BUILD/src/menu/isoboot-menu
-MENU_PID=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_menu() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
-trap 'stop_menu; cleanup_tmp' EXIT
 
 SMALL=$(built_iso small.iso)
 # A live-build style ISO: isolinux.cfg's default entry boots live/vmlinuz with boot=live; the
@@ -81,10 +76,7 @@ check "the summary counts 5 ISOs and 1 file skipped" \
 	grep -q 'Catalog .*: 5 ISOs (5 added, 0 removed), 1 files skipped' "$TMP/scan.log"
 
 PORT=$(free_port 48700)
-timeout 600 systemd-socket-activate -l "127.0.0.1:$PORT" "$MENU" --config "$TMP/c.conf" \
-	>"$TMP/menu.log" 2>&1 &
-MENU_PID=$!
-for _ in $(seq 1 50); do ss -Hltn "sport = :$PORT" | grep -q . && break; sleep 0.1; done
+menu_start "$TMP/c.conf" "$PORT" "$TMP/menu.log" || { cat "$TMP/menu.log"; fail "isoboot-menu does not listen"; finish; }
 B=http://127.0.0.1:$PORT
 curl -s --max-time 30 -o "$TMP/menu.ipxe" "$B/boot.ipxe?memsize=4096"
 # shellcheck disable=SC2317  # called by check

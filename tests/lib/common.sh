@@ -36,7 +36,29 @@ need_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip 
 # A fresh temporary directory, removed on exit.
 TMP=$(mktemp -d "/tmp/isoboot-$TEST_NAME-XXXXXX")
 cleanup_tmp() { case $TMP in /tmp/isoboot-*) rm -rf "$TMP" ;; esac; }
-trap cleanup_tmp EXIT
+
+# menu_start CONF PORT LOG [ADDR]: isoboot-menu as its socket unit starts it (Accept=no, through
+# systemd-socket-activate, which execs it), on ADDR:PORT (default 127.0.0.1), in the background,
+# bounded to 900 s. MENU_PID is the `timeout` wrapper (to kill and wait for), MENU_DAEMON the
+# process that becomes the daemon at the first connection (to measure; systemd-socket-activate
+# execs it then). Returns 1 when it does not listen within 5 s.
+MENU_PID=
+MENU_DAEMON=
+menu_start() {
+	local conf=$1 port=$2 log=$3 addr=${4:-127.0.0.1}
+	timeout 900 systemd-socket-activate -l "$addr:$port" "$BUILD/src/menu/isoboot-menu" \
+		--config "$conf" >"$log" 2>&1 &
+	MENU_PID=$!
+	for _ in $(seq 1 50); do
+		MENU_DAEMON=$(pgrep -P "$MENU_PID" | head -n1)
+		[ -n "$MENU_DAEMON" ] && ss -Hltn "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# shellcheck disable=SC2317  # called from the EXIT trap
+menu_stop() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
+trap 'menu_stop; cleanup_tmp' EXIT
 
 # Third-party ISOs fetched by tests/fetch-isos.sh.
 third_party_iso() {
