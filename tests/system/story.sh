@@ -77,34 +77,8 @@ trap 'exit 130' INT TERM
 trap cleanup EXIT
 
 # --- 1. The base system, built once and cached.
-# apt_mirror: the first "deb" URI for bookworm/main in the apt configuration (one-line and deb822).
-apt_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
-		[ -f "$f" ] || continue
-		case $f in
-		*.list)
-			awk '$1 == "deb" { sub(/\[[^]]*\]/, "");
-				if ($3 == "bookworm") for (i = 4; i <= NF; i++) if ($i == "main") { print $2; next } }' "$f"
-			;;
-		*.sources)
-			awk 'BEGIN { RS = ""; FS = "\n" }
-			{
-				delete v
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^#/ || !index($i, ":")) continue
-					k = tolower(substr($i, 1, index($i, ":") - 1))
-					v[k] = " " substr($i, index($i, ":") + 1) " "
-				}
-				if (v["enabled"] ~ / no /) next
-				if (v["types"] !~ / deb / || v["suites"] !~ / bookworm / || v["components"] !~ / main /) next
-				n = split(v["uris"], u, " ")
-				for (j = 1; j <= n; j++) print u[j]
-			}' "$f"
-			;;
-		esac
-	done | grep -m1 -E '^(https?|file)://'
-}
+# shellcheck source=../lib/apt-mirror.sh
+. "$(dirname "$0")/../lib/apt-mirror.sh"
 BASE=$CACHE/rootfs-bookworm
 if [ ! -x "$BASE/usr/lib/systemd/systemd" ]; then
 	mirror=${ISOBOOT_MIRROR:-$(apt_mirror || true)}
