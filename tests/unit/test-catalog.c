@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "catalog-fixture.h"
 #include "catalog.h"
 #include "helpers.h"
 #include "tap.h"
@@ -6,22 +7,7 @@
 
 static struct catalog_entry *add(struct catalog *c, const char *path, const char *group)
 {
-	char id[CATALOG_ID_MAX];
-	struct catalog_entry *e = catalog_add(c);
-
-	catalog_make_id(path, id);
-	e->id = strdup(id);
-	if (asprintf(&e->iqn, "iqn.2025-01.org.isoboot:%s", id) < 0)
-		e->iqn = NULL;
-	e->path = strdup(path);
-	e->group = strdup(group);
-	const char *base = strrchr(path, '/');
-	e->name = strdup(base ? base + 1 : path);
-	e->label = strdup("LABEL");
-	e->size = 5ull << 30;
-	e->mtime = 1700000000;
-	e->volume_size = 5ull << 30;
-	return e;
+	return fixture_add(c, path, group, NULL);
 }
 
 static void test_ids(void)

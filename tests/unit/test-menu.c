@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* isoboot-menu logic: Range parsing, URL mapping, and the iPXE script. */
+#include "catalog-fixture.h"
 #include "catalog.h"
 #include "ipxe.h"
 #include "range.h"
@@ -326,19 +327,7 @@ static void test_sanitize(void)
 static struct catalog_entry *add(struct catalog *c, const char *path, const char *group,
 				 const char *name)
 {
-	char id[CATALOG_ID_MAX];
-	struct catalog_entry *e = catalog_add(c);
-
-	catalog_make_id(path, id);
-	e->id = strdup(id);
-	if (asprintf(&e->iqn, "iqn.2025-01.org.isoboot:%s", id) < 0)
-		e->iqn = NULL;
-	e->path = strdup(path);
-	e->group = strdup(group);
-	e->name = strdup(name);
-	e->label = strdup("L");
-	e->size = 1 << 20;
-	return e;
+	return fixture_add(c, path, group, name);
 }
 
 static struct catalog_entry *by_name(struct catalog *c, const char *name)

@@ -4,6 +4,7 @@
  * FILE:LINE: message), and that a file with any error sets nothing; the settings' round trip
  * through the catalog's text format.
  */
+#include "catalog-fixture.h"
 #include "sidecar.h"
 #include "tap.h"
 #include "util.h"
@@ -149,13 +150,7 @@ static void test_catalog(void)
 	unsigned line = 0;
 
 	catalog_init(&c);
-	struct catalog_entry *e = catalog_add(&c);
-	e->id = strdup("x-0123456789ab");
-	e->iqn = strdup("iqn.2025-01.org.isoboot:x-0123456789ab");
-	e->path = strdup("lab/x.iso");
-	e->group = strdup("lab");
-	e->name = strdup("x");
-	e->label = strdup("X");
+	struct catalog_entry *e = fixture_add(&c, "lab/x.iso", "lab", "x");
 	CHECK_EQ_INT(parse("[iso]\nname = Lab X\nappend = quiet a={server}\nmethod = memdisk\n"
 			   "hidden = yes\n",
 			   &s, problems),
