@@ -15,13 +15,10 @@ MENU=$BUILD/src/menu/isoboot-menu
 ISCSI=$BUILD/src/iscsi/isoboot-iscsi
 STORM=$BUILD/tests/storm
 [ -x "$WEB" ] || skip "isoboot-web is not built"
-PIDS=()
 MOUNTED=
 # shellcheck disable=SC2317  # called from the EXIT trap
 stop_all() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	served_stop
 	[ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true
 }
 trap 'stop_all; cleanup_tmp' EXIT
@@ -36,22 +33,12 @@ PASS='correct horse battery'
 printf '%s\n' "$PASS" | "$PASSWD" --config "$TMP/c.conf" admin >/dev/null
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 
-start() { # NAME PORT COMMAND...: runs a daemon in the background, waits for its port
-	local name=$1 port=$2
-	shift 2
-	timeout 900 "$@" >"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 1 100); do ss -Hltn "sport = :$port" | grep -q . && return 0; sleep 0.1; done
-	cat "$TMP/$name.log"
-	fail "$name does not listen on $port"
-	finish
-}
 WPORT=$(free_port 49100)
-start web "$WPORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$WPORT"
+serve web "$WPORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$WPORT"
 MPORT=$(free_port $((WPORT + 1)))
-start menu "$MPORT" "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MPORT"
+serve menu "$MPORT" "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MPORT"
 IPORT=$(free_port $((MPORT + 1)))
-start iscsi "$IPORT" "$ISCSI" --config "$TMP/c.conf" --listen "127.0.0.1:$IPORT"
+serve iscsi "$IPORT" "$ISCSI" --config "$TMP/c.conf" --listen "127.0.0.1:$IPORT"
 W=https://127.0.0.1:$WPORT
 M=http://127.0.0.1:$MPORT
 C=(curl -sk --max-time 60)
@@ -317,7 +304,7 @@ hold "$TMP/iso/.held.iso.upload"
 fpid=$!
 sleep 0.5
 W2PORT=$(free_port $((IPORT + 1)))
-start web2 "$W2PORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$W2PORT"
+serve web2 "$W2PORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$W2PORT"
 for _ in $(seq 100); do # the port is bound before the sweep: its end is this line
 	grep -q 'Serving the admin page' "$TMP/web2.log" && break
 	sleep 0.1
@@ -333,5 +320,5 @@ check "the removal is logged, with its age and size" \
 kill "$fpid" 2>/dev/null
 wait "$fpid" 2>/dev/null || true
 rm -f "$TMP/iso/.new.iso.upload" "$TMP/iso/.held.iso.upload" "$TMP/iso/.notes"
-check "the daemons are still running" kill -0 "${PIDS[@]}"
+check "the daemons are still running" kill -0 "${SERVED_PIDS[@]}"
 finish

@@ -14,14 +14,6 @@ WEB=$BUILD/src/web/isoboot-web
 PASSWD=$BUILD/src/web/isoboot-passwd
 MENU=$BUILD/src/menu/isoboot-menu
 ART=${ISOBOOT_ARTEFACTS:-$BUILD/meson-logs/web-browser}
-PIDS=()
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_all() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap 'stop_all; cleanup_tmp' EXIT
 
 mkdir -p "$TMP/iso" "$TMP/state" "$ART"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state" "[web]" "users = $TMP/users" \
@@ -35,20 +27,10 @@ truncate -s 256M "$TMP/lab-rescue.iso"
 guard_isos "$TMP/lab-rescue.iso"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 
-start() { # NAME PORT COMMAND...
-	local name=$1 port=$2
-	shift 2
-	timeout 900 "$@" >"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 1 100); do ss -Hltn "sport = :$port" | grep -q . && return 0; sleep 0.1; done
-	cat "$TMP/$name.log"
-	fail "$name does not listen on $port"
-	finish
-}
 WPORT=$(free_port 49300)
-start web "$WPORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$WPORT"
+serve web "$WPORT" "$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$WPORT"
 MPORT=$(free_port $((WPORT + 1)))
-start menu "$MPORT" "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MPORT"
+serve menu "$MPORT" "$MENU" --config "$TMP/c.conf" --listen "127.0.0.1:$MPORT"
 
 rc=0
 timeout 600 /usr/bin/python3 "$SRC/tests/web/browser-test.py" --url "https://127.0.0.1:$WPORT/" \

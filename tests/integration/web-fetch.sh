@@ -15,13 +15,10 @@ need_cmd curl ss python3 openssl
 WEB=$BUILD/src/web/isoboot-web
 PASSWD=$BUILD/src/web/isoboot-passwd
 [ -x "$WEB" ] || skip "isoboot-web is not built"
-PIDS=()
 MOUNTED=
 # shellcheck disable=SC2317  # called from the EXIT trap
 stop_all() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	served_stop
 	[ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true
 }
 trap 'stop_all; cleanup_tmp' EXIT
@@ -119,19 +116,8 @@ if pem:
 srv.serve_forever()
 PY
 
-start() { # NAME PORT COMMAND...: runs a daemon in the background, waits for its port
-	local name=$1 port=$2
-	shift 2
-	timeout 600 "$@" >>"$TMP/$name.log" 2>&1 &
-	PIDS+=($!)
-	LAST_PID=$!
-	for _ in $(seq 1 100); do ss -Hltn "sport = :$port" | grep -q . && return 0; sleep 0.1; done
-	cat "$TMP/$name.log"
-	fail "$name does not listen on $port"
-	finish
-}
 HPORT=$(free_port 49300)
-start http "$HPORT" python3 "$TMP/serve.py" "$HPORT" "$TMP/www"
+serve http "$HPORT" python3 "$TMP/serve.py" "$HPORT" "$TMP/www"
 HTTP_PID=$LAST_PID
 H=http://127.0.0.1:$HPORT
 # The same over HTTPS, with a self-signed certificate no authority vouches for.
@@ -139,10 +125,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/self.pem" -out "$TMP/self.crt" 2>/dev/null
 cat "$TMP/self.crt" >>"$TMP/self.pem"
 SPORT=$(free_port $((HPORT + 1)))
-start https "$SPORT" python3 "$TMP/serve.py" "$SPORT" "$TMP/www" "$TMP/self.pem"
+serve https "$SPORT" python3 "$TMP/serve.py" "$SPORT" "$TMP/www" "$TMP/self.pem"
 WPORT=$(free_port $((SPORT + 1)))
 start_web() {
-	start web "$WPORT" env ISOBOOT_FETCH_STALL_SECONDS=3 \
+	serve web "$WPORT" env ISOBOOT_FETCH_STALL_SECONDS=3 \
 		"$WEB" --config "$TMP/c.conf" --listen "127.0.0.1:$WPORT"
 	WEB_PID=$LAST_PID
 }

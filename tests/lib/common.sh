@@ -58,7 +58,32 @@ menu_start() {
 }
 # shellcheck disable=SC2317  # called from the EXIT trap
 menu_stop() { [ -z "$MENU_PID" ] || kill "$MENU_PID" 2>/dev/null || true; }
-trap 'menu_stop; cleanup_tmp' EXIT
+
+# serve NAME PORT COMMAND...: runs a daemon (or a test server) in the background, bounded to
+# 900 s, its output appended to $TMP/NAME.log, and waits until something listens on TCP PORT;
+# if nothing does within 10 s, prints the log, fails and finishes the test. SERVED_PIDS has them
+# all (the `timeout` wrappers), LAST_PID the last one; served_stop stops them.
+SERVED_PIDS=()
+LAST_PID=
+serve() {
+	local name=$1 port=$2
+	shift 2
+	timeout 900 "$@" >>"$TMP/$name.log" 2>&1 &
+	LAST_PID=$!
+	SERVED_PIDS+=("$LAST_PID")
+	for _ in $(seq 1 100); do ss -Hltn "sport = :$port" | grep -q . && return 0; sleep 0.1; done
+	cat "$TMP/$name.log"
+	fail "$name does not listen on $port"
+	finish
+}
+# shellcheck disable=SC2317  # called from the EXIT trap
+served_stop() {
+	local p
+	for p in "${SERVED_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${SERVED_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	SERVED_PIDS=()
+}
+trap 'served_stop; menu_stop; cleanup_tmp' EXIT
 
 # Third-party ISOs fetched by tests/fetch-isos.sh.
 third_party_iso() {
