@@ -150,11 +150,8 @@ EFI_MAC=52:54:00:1d:00:02
 		dhcp-match=set:efi64,option:client-arch,9
 		# QEMU's BIOS PXE ROM is iPXE; this VM stands in for a plain PXE ROM (see boot-matrix.sh).
 		dhcp-mac=set:pxerom,$BIOS_MAC
-		dhcp-boot=tag:!ipxe,tag:!efi64,pxelinux.0,,$VM_SRV
-		dhcp-boot=tag:ipxe,tag:pxerom,tag:!efi64,pxelinux.0,,$VM_SRV
-		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
-		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
 	EOF
+	vm_dnsmasq_boot_lines
 } >"$DCONF"
 vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq"; finish; }
 

@@ -55,8 +55,9 @@
 # Environment:
 #   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l"; the test command's
-#                     sanitizer run boots only "g")
+#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l")
+#   ISOBOOT_MATRIX_CELLS  this test's cells, before the two above (the test command's sanitizer
+#                     run boots only "a c e f g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
 #   OCR_EVERY         seconds between two screendumps in OCR cells (default 4)
 # ocr_check and the per-cell check helpers are called indirectly (by vm_boot and ck): SC2317.
@@ -71,7 +72,7 @@ MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l}}
+CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l}}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # The TFTP root: file in the root, and where it comes from.
 TFTP_FILES=(
@@ -198,12 +199,8 @@ DCONF=$TMP/dnsmasq.conf
 			IFS='|' read -r id _ fw _ <<<"$def"
 			[ "$fw" = bios ] && echo "dhcp-mac=set:pxerom,$(mac_of "$id")"
 		done)
-		# One line per client class; each class matches exactly one.
-		dhcp-boot=tag:!ipxe,tag:!efi64,pxelinux.0,,$VM_SRV
-		dhcp-boot=tag:ipxe,tag:pxerom,tag:!efi64,pxelinux.0,,$VM_SRV
-		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
-		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
 	EOF
+	vm_dnsmasq_boot_lines # one line per client class; each class matches exactly one
 } >"$DCONF"
 cp "$DCONF" "$LOGS/dnsmasq.conf"
 vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
@@ -260,15 +257,6 @@ menu_stop() {
 	done
 }
 
-# lines LOG PATTERN...: how many lines of LOG contain every PATTERN (fixed strings).
-lines() {
-	local f=$1
-	shift
-	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
-		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
-		END { print c + 0 }' "$@" <"$f"
-}
-ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
 
 # ocr_check DIR WORD...: takes a screendump every OCR_EVERY seconds and reads it; true when at
 # least two of the WORDs are on the screen. Keeps the text in DIR/screen-N.txt.
@@ -363,7 +351,7 @@ for def in "${CELL_DEFS[@]}"; do
 	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
 
 	# The chain, from the servers' logs. The VM's address comes from dnsmasq's lease.
-	ip=$(ip_of "$mac")
+	ip=$(vm_ip_of "$mac")
 	checks_ok=1
 	ck() {
 		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; checks_ok=0; fi
@@ -425,11 +413,11 @@ for def in "${CELL_DEFS[@]}"; do
 		;;
 	iscsi)
 		for _ in $(seq 30); do
-			[ "$(lines "$ILOG" "Login from $ip (" "normal session to $iso")" -ge 1 ] && break
+			[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to $iso")" -ge 1 ] && break
 			sleep 0.1
 		done
 		ck "isoboot-iscsi logged a login of $ip to $iso" \
-			ge1 "$(lines "$ILOG" "Login from $ip (" "normal session to $iso")"
+			ge1 "$(vm_lines "$ILOG" "Login from $ip (" "normal session to $iso")"
 		;;
 	esac
 	[ $checks_ok = 1 ] || verdict=FAIL

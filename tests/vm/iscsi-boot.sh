@@ -122,8 +122,6 @@ session_lines() {
 		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
 		END { print c + 0 }' "$@" <"$ILOG"
 }
-# ip_of MAC: the address dnsmasq leased to MAC.
-ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
 
 # sessions_ended CELL...: true when, for each CELL ("n|name|iso"), isoboot-iscsi logged the end
 # of every session that the cell's VM logged in. Each cell boots with its own MAC, hence its own
@@ -132,7 +130,7 @@ sessions_ended() {
 	local c n iso ip
 	for c in "$@"; do
 		IFS='|' read -r n _ iso <<<"$c"
-		ip=$(ip_of "$(mac_of "$n")")
+		ip=$(vm_ip_of "$(mac_of "$n")")
 		[ -n "$ip" ] || continue
 		[ "$(session_lines "Session of $ip (" "to $iso ended:")" -ge \
 			"$(session_lines "Login from $ip (" "normal session to $iso")" ] || return 1
@@ -146,7 +144,7 @@ check_sessions() {
 	shift
 	for c in "$@"; do
 		IFS='|' read -r n name iso <<<"$c"
-		ip=$(ip_of "$(mac_of "$n")")
+		ip=$(vm_ip_of "$(mac_of "$n")")
 		logins=0 ends=0
 		if [ -n "$ip" ]; then
 			logins=$(session_lines "Login from $ip (" "normal session to $iso")

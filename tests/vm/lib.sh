@@ -130,6 +130,30 @@ vm_dnsmasq_conf() {
 	EOF
 }
 
+# vm_dnsmasq_boot_lines: the dhcp-boot lines of the boot chain, one per client class, each class
+# matching exactly one: a plain BIOS PXE ROM (or an iPXE tagged "pxerom", standing in for one)
+# gets pxelinux.0, UEFI PXE (tag efi64) snponly.efi, iPXE the menu.
+vm_dnsmasq_boot_lines() {
+	cat <<-EOF
+		dhcp-boot=tag:!ipxe,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:pxerom,tag:!efi64,pxelinux.0,,$VM_SRV
+		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
+		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
+	EOF
+}
+
+# vm_ip_of MAC [LEASES]: the address dnsmasq leased to MAC (LEASES: $TMP/dnsmasq.leases).
+vm_ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "${2:-$TMP/dnsmasq.leases}" 2>/dev/null; }
+
+# vm_lines LOG PATTERN...: how many lines of LOG contain every PATTERN (fixed strings).
+vm_lines() {
+	local f=$1
+	shift
+	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
+		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
+		END { print c + 0 }' "$@" <"$f"
+}
+
 # vm_boot NAME FW MAC TIMEOUT DIR STRING...: boots QEMU (TCG) from its e1000 NIC (iPXE option ROM)
 # on the tap, serial console to DIR/serial.log, and waits until every STRING appears on the
 # serial console, QEMU exits, or TIMEOUT seconds pass. FW is bios (SeaBIOS; graphics=off puts

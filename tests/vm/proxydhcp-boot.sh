@@ -159,15 +159,6 @@ vm_spawn "$MLOG" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$CONF
 vm_wait_listen t 80 10 || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
 log "dnsmasq (no PXE), isoboot-proxydhcp, in.tftpd, isoboot-menu, isoboot-iscsi are up"
 
-# lines LOG PATTERN...: how many lines of LOG contain every PATTERN (fixed strings).
-lines() {
-	local f=$1
-	shift
-	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
-		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
-		END { print c + 0 }' "$@" <"$f"
-}
-ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "$TMP/dnsmasq.leases" 2>/dev/null; }
 ge1() { [ "$1" -ge 1 ]; }
 
 # ID|NAME|FIRMWARE|NIC ("" = e1000 with the iPXE ROM)|EXPECTED PROXYDHCP ANSWERS (;-separated)
@@ -199,7 +190,7 @@ for def in "${CELL_DEFS[@]}"; do
 	fi
 	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
 
-	ip=$(ip_of "$mac")
+	ip=$(vm_ip_of "$mac")
 	ck() {
 		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; verdict=FAIL; fi
 	}
@@ -208,15 +199,15 @@ for def in "${CELL_DEFS[@]}"; do
 	IFS=';' read -r -a want <<<"$answers"
 	for w in "${want[@]}"; do
 		w=${w//MAC/$mac}
-		ck "isoboot-proxydhcp: $w" ge1 "$(lines "$PLOG" "$w")"
+		ck "isoboot-proxydhcp: $w" ge1 "$(vm_lines "$PLOG" "$w")"
 	done
-	ck "isoboot-menu served boot.ipxe to $ip" ge1 "$(lines "$MLOG" "$ip GET menu" ": 200")"
+	ck "isoboot-menu served boot.ipxe to $ip" ge1 "$(vm_lines "$MLOG" "$ip GET menu" ": 200")"
 	for _ in $(seq 30); do
-		[ "$(lines "$ILOG" "Login from $ip (" "normal session to small.iso")" -ge 1 ] && break
+		[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to small.iso")" -ge 1 ] && break
 		sleep 0.1
 	done
 	ck "isoboot-iscsi logged the login of $ip to small.iso" \
-		ge1 "$(lines "$ILOG" "Login from $ip (" "normal session to small.iso")"
+		ge1 "$(vm_lines "$ILOG" "Login from $ip (" "normal session to small.iso")"
 	results+=("$verdict cell $id $name ($fw): $(vm_secs 0 "$VM_BOOT_MS") s; logs $dir")
 done
 
@@ -224,7 +215,7 @@ done
 # the clients must not follow): no PXE setting in its configuration, no PXE option in its replies.
 check "dnsmasq's configuration has no boot or PXE setting" sh -c "! grep -Eq \
 	'^(dhcp-boot|pxe-|dhcp-option|dhcp-userclass|dhcp-match|dhcp-vendorclass|enable-tftp|tftp-)' '$DCONF'"
-check "dnsmasq acknowledged leases" ge1 "$(lines "$LOGS/dnsmasq.log" "sent size:" "option: 53 message-type  5")"
+check "dnsmasq acknowledged leases" ge1 "$(vm_lines "$LOGS/dnsmasq.log" "sent size:" "option: 53 message-type  5")"
 check "dnsmasq sent no option 43, 60, 66 or 67" \
 	sh -c "! grep -Eq 'sent size: .* option: (43|60|66|67) ' '$LOGS/dnsmasq.log'"
 log "logs: $LOGS"
