@@ -117,9 +117,9 @@ if [ "$VM" = 1 ]; then
 	echo "== a PXE client: QEMU (SeaBIOS, iPXE ROM, TCG) on $VM_TAP; its console:"
 	rm -rf "$DEMO/vm"
 	mkdir -p "$DEMO/vm"
-	: > "$DEMO/vm/serial.log"
-	# Its console as it comes, without the terminal escapes of the firmware's screen.
-	tail -n +1 -f "$DEMO/vm/serial.log" 2>/dev/null > >(
+	# Its console as it comes, without the terminal escapes of the firmware's screen (-F: the
+	# file appears when the client starts).
+	tail -n +1 -F "$DEMO/vm/serial.log" 2>/dev/null > >(
 		sed -u 's/\x1b\[[0-9]*;[0-9]*[Hf]/\n/g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][A-Za-z0-9]//g; s/\r//g' |
 			grep --line-buffered -v '^[[:space:]]*$'
 	) &

@@ -17,7 +17,9 @@ check "its console shows the client's DHCP answer" has "Filename: http://192.0.2
 check "the menu, as the client's iPXE shows it" has "isoboot demo (BIOS)"
 check "the iSCSI boot" has "Booting grub-rescue-cdrom over iSCSI"
 check "the service's own line for the login" has "isoboot-iscsi: Login from 192.0.2."
-check "GRUB's own screen" has "Welcome to GRUB!"
+check "GRUB's own screen, on the client's serial console" \
+	grep -qaF "Welcome to GRUB!" "$TMP/demo/vm/serial.log"
+check "and as the demo printed it" has "GNU GRUB"
 check "the demo says so" has "the client booted grub-rescue-cdrom.iso from isoboot"
 check "systemd-socket-activate's own lines are left out" \
 	bash -c "! grep -qE '^(Listening on|Execing|Communication attempt)' '$TMP/demo.out'"
