@@ -85,9 +85,8 @@ static int add_from_tree(struct catalog_entry *e, const struct iso_source *src, 
 	struct iso_volume v;
 	const char *problem, *why = NULL;
 	int r = iso_volume_open(&v, src, &problem);
-	bool readable = r == 0;
 
-	if (readable) {
+	if (r == 0) {
 		char *name = NULL;
 		r = ident_name(&v, &name);
 		if (r == -ENOMEM)

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "util.h"
 
 struct sc_state {
 	const char *file;
-	const char *cursor, *end;
+	struct ini_text text;
 	unsigned line;
 	unsigned errors;
 	bool oom;
@@ -143,29 +144,17 @@ static int handler(void *user, const char *section, const char *key, const char 
 	return 1;
 }
 
-/* inih reads lines through this, so that the line number is known and an overlong line is
- * reported and handed on as a comment (its tail never parsed as a key of its own). */
+/* inih reads lines through this, so that the line number is known. */
 static char *reader(char *str, int num, void *stream)
 {
 	struct sc_state *st = stream;
-	size_t n = 0;
+	bool complete;
 
-	if (st->cursor >= st->end || num < 3)
+	if (!ini_text_next(&st->text, str, num, &complete))
 		return NULL;
-	while (st->cursor + n < st->end && st->cursor[n] != '\n')
-		n++;
 	st->line++;
-	if (n > (size_t)num - 2) {
+	if (!complete)
 		problem(st, "line longer than %d bytes", num - 2);
-		snprintf(str, (size_t)num, ";\n");
-	} else {
-		memcpy(str, st->cursor, n);
-		str[n] = '\n';
-		str[n + 1] = '\0';
-	}
-	st->cursor += n;
-	if (st->cursor < st->end)
-		st->cursor++;
 	return str;
 }
 
@@ -173,7 +162,7 @@ int sidecar_parse(const char *file, const char *text, size_t len, struct sidecar
 		  char problems[SIDECAR_PROBLEMS_MAX])
 {
 	struct sc_state st = {
-	    .file = file, .cursor = text, .end = text + len, .out = out, .problems = problems};
+	    .file = file, .text = {text, text + len}, .out = out, .problems = problems};
 
 	*out = (struct sidecar){0};
 	problems[0] = '\0';

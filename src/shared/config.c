@@ -19,7 +19,7 @@ struct parse_state {
 	unsigned line;
 	unsigned errors;
 	/* For ini_parse_stream() over a string. */
-	const char *cursor;
+	struct ini_text text;
 	FILE *file;
 };
 
@@ -677,22 +677,34 @@ static char *reader_file(char *str, int num, void *stream)
 	return accept_line(st, str, num, complete);
 }
 
+char *ini_text_next(struct ini_text *t, char *str, int num, bool *complete)
+{
+	size_t n = 0;
+
+	if (!t->cursor || t->cursor >= t->end || !*t->cursor || num < 3)
+		return NULL;
+	while (t->cursor + n < t->end && t->cursor[n] && t->cursor[n] != '\n')
+		n++;
+	*complete = n < (size_t)num - 1;
+	if (*complete) {
+		memcpy(str, t->cursor, n);
+		str[n] = '\0';
+	} else {
+		snprintf(str, (size_t)num, ";\n");
+	}
+	t->cursor += n;
+	if (t->cursor < t->end && *t->cursor == '\n')
+		t->cursor++;
+	return str;
+}
+
 static char *reader_string(char *str, int num, void *stream)
 {
 	struct parse_state *st = stream;
-	size_t n = 0;
+	bool complete;
 
-	if (!st->cursor || !*st->cursor || num < 3)
+	if (!ini_text_next(&st->text, str, num, &complete))
 		return NULL;
-	while (st->cursor[n] && st->cursor[n] != '\n')
-		n++;
-	bool complete = n < (size_t)num - 1;
-	size_t take = complete ? n : (size_t)num - 2;
-	memcpy(str, st->cursor, take);
-	str[take] = '\0';
-	st->cursor += n;
-	if (*st->cursor == '\n')
-		st->cursor++;
 	return accept_line(st, str, num, complete);
 }
 
@@ -752,7 +764,8 @@ int config_load(struct isoboot_config *c, const char *path)
 
 int config_load_string(struct isoboot_config *c, const char *name, const char *text)
 {
-	struct parse_state st = {.cfg = c, .name = name, .cursor = text};
+	struct parse_state st = {
+	    .cfg = c, .name = name, .text = {text, text ? text + strlen(text) : NULL}};
 	int r = run_parser(&st, reader_string);
 
 	return r < 0 ? r : config_check(c, name);

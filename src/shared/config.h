@@ -85,6 +85,18 @@ int config_load(struct isoboot_config *c, const char *path);
 int config_load_string(struct isoboot_config *c, const char *name, const char *text);
 
 /*
+ * A text in memory fed to inih (ini_parse_stream) line by line, for parsers that need the line
+ * number: cursor to end, also ended by a NUL byte. ini_text_next() copies the next line into
+ * str (num bytes, as inih gives them) and returns it, or NULL at the end. A line longer than
+ * inih can take comes back as a comment (";"), with *complete false, so that its tail is never
+ * parsed as a key of its own; the caller reports it.
+ */
+struct ini_text {
+	const char *cursor, *end;
+};
+char *ini_text_next(struct ini_text *t, char *str, int num, bool *complete);
+
+/*
  * The standard start-up of every binary: defaults, then the file. With explicit == false, a
  * missing default file means "defaults only". Returns 0 or a negative errno (already logged).
  */
