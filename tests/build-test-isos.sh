@@ -8,24 +8,50 @@
 #   files.iso     Rock Ridge + Joliet tree for /iso/<id>/files: a 4.5 GiB file of several extents
 #                 (ISO level 3) with data around its extent boundaries, symbolic links inside and
 #                 out, names with blanks and UTF-8, an empty file, a deep path
-# Rebuilds only when this script or the GRUB config changed.
+#   arm64.iso     ARM64 UEFI GRUB image that prints markers on the serial console, made with
+#                 Debian 13's arm64-efi modules (tests/fetch-trixie.sh; Debian 12 has none for
+#                 amd64); skipped, with a message, when they cannot be fetched
+# Rebuilds only when this script or the GRUB config changed (arm64.iso: its own config or GRUB,
+# and when it is missing, so that a run without the trixie cache is made up for later).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
 OUT=$CACHE/built
 HIGH_MARK=ISOBOOT-HIGH-5e21c0d4
 stamp=$(cat "$0" "$SRC/tests/data/isotree/grub.cfg" | sha256sum | cut -c1-16)
-if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
-	exit 0
-fi
-rm -rf "$OUT"
-mkdir -p "$OUT"
 W=$(mktemp -d /tmp/isoboot-build-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 LOG=$OUT/build.log
 run() { "$@" >> "$LOG" 2>&1 || { echo "build-test-isos: failed: $*" >&2; tail -20 "$LOG" >&2; exit 1; }; }
-
 MK=(grub-mkrescue --locales= --fonts= --themes=)
+
+# arm64.iso. Debian 12's grub-mkrescue (2.06) takes Debian 13's arm64-efi modules (2.12):
+# grub-mkimage only relocates and packs them. It has a stamp of its own, looked at on every run:
+# the trixie cache lives outside the checkout and may appear after the other ISOs were built.
+build_arm64() {
+	local trixie mods st
+	if ! trixie=$(bash "$SRC/tests/fetch-trixie.sh" --quiet 2>"$W/trixie.log"); then
+		echo "build-test-isos: arm64.iso skipped: Debian 13's grub-efi-arm64-bin could not be" \
+			"fetched ($(tail -n 1 "$W/trixie.log"))" >&2
+		return 0
+	fi
+	mods=$trixie/grub-efi-arm64-bin/usr/lib/grub/arm64-efi
+	st=$(cat "$SRC/tests/data/isotree/grub-arm64.cfg" "$mods/kernel.img" | sha256sum | cut -c1-16)
+	if [ -s "$OUT/arm64.iso" ] && [ "$(cat "$OUT/arm64.stamp" 2>/dev/null)" = "$st" ]; then
+		return 0
+	fi
+	mkdir -p "$W/arm64/boot/grub"
+	cp "$SRC/tests/data/isotree/grub-arm64.cfg" "$W/arm64/boot/grub/grub.cfg"
+	run "${MK[@]}" -d "$mods" -o "$OUT/arm64.iso" "$W/arm64"
+	echo "$st" >"$OUT/arm64.stamp"
+}
+if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
+	build_arm64
+	exit 0
+fi
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
 mkdir -p "$W/small/boot/grub" "$W/big/boot/grub" "$W/big/pad" "$W/big/zzhigh"
 cp "$SRC/tests/data/isotree/grub.cfg" "$W/small/boot/grub/grub.cfg"
 cp "$SRC/tests/data/isotree/grub.cfg" "$W/big/boot/grub/grub.cfg"
@@ -73,5 +99,6 @@ ln -s docs "$F/linkdir"
 run xorriso -as mkisofs -iso-level 3 -R -J -V FILES -o "$OUT/files.iso" "$F"
 fallocate --dig-holes "$OUT/files.iso"
 
+build_arm64
 echo "$stamp" > "$OUT/stamp"
 ls -ls "$OUT"

@@ -37,6 +37,10 @@ PKGS=(
 	# live-Linux test ISOs (tests/build-live-isos.sh): live-build, squashfs, ISOLINUX, the EFI FAT
 	# image, the ext4 root image, the media checksum
 	live-build squashfs-tools isolinux dosfstools e2fsprogs isomd5sum
+	# ARM64 UEFI clients (tests/vm/arm64-boot.sh): QEMU for aarch64 and its UEFI firmware (AAVMF)
+	qemu-system-arm qemu-efi-aarch64
+	# HTTPS boot (tests/vm/https-boot.sh): a test CA and server certificate (certtool)
+	gnutls-bin
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -17,6 +17,37 @@
 
 #define PROMPT_MS 10000
 
+/* A menu of the script: one per firmware, and under UEFI one per CPU architecture. */
+struct menu_fw {
+	const char *label; /* of the menu and its entries: "bios", "efi", "efiarm64" */
+	const char *title; /* in the menu's title */
+	bool efi;
+	unsigned arch; /* under UEFI, the ISO_EFI_ARCH_* bit whose loaders boot here */
+};
+
+static const struct menu_fw fw_bios = {"bios", "BIOS", false, 0};
+static const struct menu_fw fw_efi = {"efi", "UEFI", true, ISO_EFI_ARCH_X64};
+static const struct menu_fw fw_arm64 = {"efiarm64", "ARM64 UEFI", true, ISO_EFI_ARCH_ARM64};
+
+/*
+ * How an entry boots in a menu: the firmware's way, under UEFI only when the ISO has a loader
+ * for the client's architecture, and a recipe only on x86 (its kernel is an x86 bzImage).
+ */
+static void entry_boot_on(const struct catalog_entry *e, const struct menu_fw *fw,
+			  const struct menu_params *p, enum menu_boot *how, bool *recipe)
+{
+	*how = menu_entry_boot(e, fw->efi, p);
+	*recipe = menu_recipe_usable(e, fw->efi) && (!fw->efi || fw->arch == ISO_EFI_ARCH_X64);
+	if (fw->efi && !catalog_entry_efi_boots_on(e, fw->arch))
+		*how = MENU_BOOT_NONE;
+}
+
+/* Where iPXE itself fetches from: over HTTPS when this script came over HTTPS. */
+static const char *boot_base(const struct menu_params *p)
+{
+	return p->boot_base ? p->boot_base : p->http_base;
+}
+
 enum menu_boot menu_entry_boot(const struct catalog_entry *e, bool efi, const struct menu_params *p)
 {
 	bool emulated = false;
@@ -231,20 +262,27 @@ static const char *emit_recipe_item(FILE *f, const struct catalog_entry *e,
 	return "";
 }
 
+/* Why an entry does not boot in a menu, in words. */
+static const char *why_not(const struct catalog_entry *e, const struct menu_fw *fw)
+{
+	if (!fw->efi)
+		return catalog_entry_boots(e, ISO_PLATFORM_UEFI, NULL) ? "UEFI only"
+								       : "not bootable";
+	if (catalog_entry_boots(e, ISO_PLATFORM_UEFI, NULL))
+		return fw->arch == ISO_EFI_ARCH_ARM64 ? "no ARM64 UEFI loader"
+						      : "no x86-64 UEFI loader";
+	return catalog_entry_boots(e, ISO_PLATFORM_BIOS, NULL) ? "BIOS only" : "not bootable";
+}
+
 /* The item of the ISO's own boot loader (SAN or memdisk), or a line saying why there is none;
  * its label suffix when it can be chosen. */
 static const char *emit_own_item(FILE *f, const struct catalog_entry *e, const char *fw,
-				 const char *text, enum menu_boot how, bool recipe, bool efi,
-				 const char *other)
+				 const char *text, enum menu_boot how, bool recipe, const char *why)
 {
 	switch (how) {
 	case MENU_BOOT_NONE:
 		if (!recipe)
-			fprintf(f, "item --gap -- %s (%s)\n", text,
-				catalog_entry_boots(e, efi ? ISO_PLATFORM_BIOS : ISO_PLATFORM_UEFI,
-						    NULL)
-				    ? other
-				    : "not bootable");
+			fprintf(f, "item --gap -- %s (%s)\n", text, why);
 		return NULL;
 	case MENU_BOOT_NEEDS_MEMDISK:
 		fprintf(f, "item --gap -- %s (needs memdisk on the server)\n", text);
@@ -259,17 +297,17 @@ static const char *emit_own_item(FILE *f, const struct catalog_entry *e, const c
 	}
 }
 
-static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params *p, bool efi)
+static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params *p,
+		      const struct menu_fw *mf)
 {
-	const char *fw = efi ? "efi" : "bios", *other = efi ? "BIOS only" : "UEFI only";
+	const char *fw = mf->label;
 	char title[MENU_TEXT_MAX + 1], text[MENU_TEXT_MAX + 1], group[MENU_TEXT_MAX + 1];
 	const char *cur_group = "", *first = NULL, *first_sfx = "";
 	const char *def = NULL, *def_sfx = "";
 	size_t bootable = 0;
 
 	menu_text_sanitize(p->title, title, sizeof(title));
-	fprintf(f, ":%s-menu\nmenu -- %s (%s)\n", fw, *title ? title : "isoboot",
-		efi ? "UEFI" : "BIOS");
+	fprintf(f, ":%s-menu\nmenu -- %s (%s)\n", fw, *title ? title : "isoboot", mf->title);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
 		if (!entry_usable(e) || e->hidden)
@@ -281,8 +319,9 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 			cur_group = g;
 		}
 		display_name(e, text, sizeof(text));
-		enum menu_boot how = menu_entry_boot(e, efi, p);
-		bool recipe = menu_recipe_usable(e, efi);
+		enum menu_boot how;
+		bool recipe;
+		entry_boot_on(e, mf, p, &how, &recipe);
 		/* The ISO's own kernel over HTTP comes first: it is what boots to userland; unless
 		 * the ISO's settings file asks for its own boot loader (method sanboot, memdisk).
 		 */
@@ -291,7 +330,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 		const char *sfx = NULL, *s;
 		for (int pass = 0; pass < 2; pass++) {
 			if ((pass == 0) == own_first)
-				s = emit_own_item(f, e, fw, text, how, recipe, efi, other);
+				s = emit_own_item(f, e, fw, text, how, recipe, why_not(e, mf));
 			else
 				s = recipe ? emit_recipe_item(f, e, p, fw, text) : NULL;
 			if (!sfx)
@@ -312,7 +351,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 	if (c->n == 0)
 		fprintf(f, "item --gap -- No ISOs yet: put images in the ISO folder\n");
 	else if (bootable == 0)
-		fprintf(f, "item --gap -- No ISO here can boot on %s\n", efi ? "UEFI" : "BIOS");
+		fprintf(f, "item --gap -- No ISO here can boot on %s\n", mf->title);
 	fprintf(f,
 		"item --gap --\n"
 		"item -- %s-local Boot from the next device\n"
@@ -365,9 +404,14 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 		       const char *fw, const char *text, const char *file)
 {
 	_cleanup_free_ char *files = NULL, *iso = NULL, *kernel = menu_path_encode(e->kernel);
+	_cleanup_free_ char *boot_files = NULL;
 	char need[32];
 
+	/* iPXE fetches the kernel and initrds (over HTTPS when it reached us so); the booted
+	 * system's own tools fetch {files} and {iso}, over plain HTTP: they have no CA to check
+	 * a certificate against, and most have no TLS at all. */
 	if (!kernel || asprintf(&files, "%s/iso/%s/files", p->http_base, e->id) < 0 ||
+	    asprintf(&boot_files, "%s/iso/%s/files", boot_base(p), e->id) < 0 ||
 	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, file) < 0)
 		return -ENOMEM;
 	format_gib(e->ram, need, sizeof(need));
@@ -377,7 +421,7 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 		"echo -- Booting %s: its own kernel over HTTP (%s), needs %s of RAM\n"
 		"imgfree\n"
 		"kernel %s/%s",
-		fw, e->id, text, e->recipe, need, files, kernel);
+		fw, e->id, text, e->recipe, need, boot_files, kernel);
 	for (size_t i = 0; i < e->n_initrd; i++)
 		fprintf(f, " initrd=%s", base_name(e->initrd[i]));
 	fputc(' ', f);
@@ -391,23 +435,25 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 		_cleanup_free_ char *initrd = menu_path_encode(e->initrd[i]);
 		if (!initrd)
 			return -ENOMEM;
-		fprintf(f, "initrd %s/%s || goto failed\n", files, initrd);
+		fprintf(f, "initrd %s/%s || goto failed\n", boot_files, initrd);
 	}
 	fprintf(f, "boot || goto failed\ngoto failed\n");
 	return 0;
 }
 
-static int emit_entries(FILE *f, const struct catalog *c, const struct menu_params *p, bool efi)
+static int emit_entries(FILE *f, const struct catalog *c, const struct menu_params *p,
+			const struct menu_fw *mf)
 {
-	const char *fw = efi ? "efi" : "bios";
+	const char *fw = mf->label;
 	char text[MENU_TEXT_MAX + 1];
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
 		if (!entry_usable(e) || e->hidden)
 			continue;
-		enum menu_boot how = menu_entry_boot(e, efi, p);
-		bool recipe = menu_recipe_usable(e, efi);
+		enum menu_boot how;
+		bool recipe;
+		entry_boot_on(e, mf, p, &how, &recipe);
 		_cleanup_free_ char *file = url_file_name(e);
 		if (!file)
 			return -ENOMEM;
@@ -428,7 +474,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 			fprintf(f,
 				"echo -- Booting %s over HTTP\n"
 				"sanboot --no-describe %s/iso/%s/%s.iso || goto failed\n",
-				text, p->http_base, e->id, file);
+				text, boot_base(p), e->id, file);
 			break;
 		default:
 			fprintf(f,
@@ -436,7 +482,7 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 				"kernel %s/boot/memdisk iso raw || goto failed\n"
 				"initrd %s/iso/%s/%s.iso || goto failed\n"
 				"boot || goto failed\n",
-				text, p->http_base, p->http_base, e->id, file);
+				text, boot_base(p), boot_base(p), e->id, file);
 			break;
 		}
 		fprintf(f, "goto failed\n");
@@ -453,12 +499,49 @@ static bool any_ram_need(const struct catalog *c)
 	return false;
 }
 
+/*
+ * The plain-HTTP script's first step when the menu offers HTTPS: the client's iPXE itself tries
+ * the menu over HTTPS. An iPXE without HTTPS fails at once ("Operation not supported"), one
+ * that cannot verify the certificate fails the handshake ("Permission denied"); only then does
+ * the rest of this script, the HTTP menu, run, and only when the admin allows it.
+ */
+static void emit_https_first(FILE *f, const struct catalog *c, const struct menu_params *p)
+{
+	fprintf(f, "echo isoboot: fetching the menu over HTTPS\n");
+	/* The RAM question rides along: the HTTPS menu does not ask it again. */
+	if (p->memsize_asked)
+		fprintf(f, "chain --replace %s/boot.ipxe?memsize=%" PRIu64 " ||\n", p->https_url,
+			p->memsize_mib);
+	else if (any_ram_need(c))
+		fprintf(f,
+			"isset ${memsize} && chain --replace %s/boot.ipxe?memsize=${memsize} ||\n"
+			"isset ${memsize} || chain --replace %s/boot.ipxe ||\n",
+			p->https_url, p->https_url);
+	else
+		fprintf(f, "chain --replace %s/boot.ipxe ||\n", p->https_url);
+	if (!p->https_required) {
+		fprintf(f, "echo isoboot: HTTPS failed (${errno}); the menu over plain HTTP\n");
+		return;
+	}
+	fprintf(
+	    f,
+	    ":https-failed\n"
+	    "echo isoboot: this server boots over HTTPS only, and this client's iPXE could not\n"
+	    "echo fetch the menu over HTTPS (${errno}): it needs iPXE with HTTPS and the site's "
+	    "CA\n"
+	    "echo (see HTTPS in isoboot(7)).\n"
+	    "prompt --timeout %u Press a key to try again ||\n"
+	    "chain --replace %s/boot.ipxe || goto https-failed\n"
+	    "goto https-failed\n",
+	    PROMPT_MS, p->https_url);
+}
+
 int menu_script(const struct catalog *c, const struct menu_params *p, char **out, size_t *out_len)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	int r;
+	int r = 0;
 
 	if (!f)
 		return -ENOMEM;
@@ -467,14 +550,21 @@ int menu_script(const struct catalog *c, const struct menu_params *p, char **out
 	    "#!ipxe\n"
 	    "# Generated by isoboot-menu %s from the catalog (%zu ISOs); see isoboot-menu(8).\n",
 	    ISOBOOT_VERSION, c->n);
+	if (p->https_url) {
+		emit_https_first(f, c, p);
+		if (p->https_required)
+			goto done;
+	}
 	/* An iPXE that knows the machine's RAM tells the menu, which then marks what does not
-	 * fit; the others get the menu without that check. */
+	 * fit; the others get the menu without that check. After a failed HTTPS attempt, that
+	 * request says so, so that its answer does not try HTTPS again. */
 	if (!p->memsize_asked && any_ram_need(c))
-		fprintf(f,
-			"isset ${memsize} && chain --replace %s/boot.ipxe?memsize=${memsize} ||\n",
-			p->http_base);
+		fprintf(
+		    f, "isset ${memsize} && chain --replace %s/boot.ipxe?memsize=${memsize}%s ||\n",
+		    boot_base(p), p->https_url ? "&https=failed" : "");
 	fprintf(f,
 		":start\n"
+		"iseq ${platform} efi && iseq ${buildarch} arm64 && goto efiarm64-menu ||\n"
 		"iseq ${platform} efi && goto efi-menu ||\n"
 		"iseq ${platform} pcbios && goto bios-menu ||\n"
 		"echo isoboot: no menu for the ${platform} platform\n"
@@ -486,11 +576,12 @@ int menu_script(const struct catalog *c, const struct menu_params *p, char **out
 		"prompt --timeout %u Press a key to return to the menu ||\n"
 		"goto start\n",
 		PROMPT_MS, PROMPT_MS);
-	emit_menu(f, c, p, false);
-	emit_menu(f, c, p, true);
-	r = emit_entries(f, c, p, false);
-	if (r == 0)
-		r = emit_entries(f, c, p, true);
+	const struct menu_fw *const fws[] = {&fw_bios, &fw_efi, &fw_arm64};
+	for (size_t i = 0; i < ARRAY_SIZE(fws); i++)
+		emit_menu(f, c, p, fws[i]);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(fws); i++)
+		r = emit_entries(f, c, p, fws[i]);
+done:
 	if (fclose(f) != 0 && r == 0)
 		r = -ENOMEM;
 	if (r < 0) {

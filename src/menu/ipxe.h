@@ -14,7 +14,15 @@ struct menu_params {
 	const char *default_entry; /* an id, a file name or a path; "" = the first entry */
 	unsigned timeout;	   /* seconds; 0 = wait for ever */
 	const char *http_base;	   /* "http://HOST[:PORT]", no trailing '/' */
-	const char *iscsi_host;	   /* "HOST" or "[V6]", the iSCSI portal (port 3260) */
+	/* What iPXE fetches the kernel, initrds, memdisk and HTTP SAN images from:
+	 * "https://HOST[:PORT]" for a script served over HTTPS; NULL = http_base. The booted
+	 * system's own fetches ({files}, {iso}) stay on http_base. */
+	const char *boot_base;
+	/* A plain-HTTP script's first step: "https://HOST[:PORT]" to fetch the menu from over
+	 * HTTPS ([menu] https = prefer or require); NULL = none. */
+	const char *https_url;
+	bool https_required;	/* with https_url: no HTTP menu when HTTPS fails */
+	const char *iscsi_host; /* "HOST" or "[V6]", the iSCSI portal (port 3260) */
 	enum menu_uefi_boot uefi_boot;
 	bool memdisk;	      /* memdisk can be served */
 	uint64_t memsize_mib; /* the client's RAM as iPXE's ${memsize} said; 0 = unknown */

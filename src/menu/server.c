@@ -44,6 +44,9 @@ struct menu_server {
 	int catalog_err;   /* the last error reported, so that it is reported once */
 	struct http_server *http;
 	struct http_options http_opt;
+	/* The ports of the first plain and the first HTTPS socket (0: none), for the URLs of the
+	 * other scheme than the one a client came in on. */
+	unsigned http_port, https_port;
 	pthread_mutex_t cache_lock;
 	struct file_slot cache[FILE_CACHE_SLOTS];
 	uint64_t cache_tick;
@@ -104,20 +107,37 @@ static void catalog_refresh(struct menu_server *s)
 	log_info("Catalog %s loaded: %zu ISOs", s->catalog_path, s->catalog.n);
 }
 
-/* "http://HOST[:PORT]" and the iSCSI host, from the address the client reached us on. */
+static unsigned sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+/* "SCHEME://HOST[:PORT]", the port left out when it is the scheme's own. */
+static void format_base(char *buf, size_t size, bool tls, const char *host, unsigned port)
+{
+	if (port == (tls ? 443u : 80u))
+		snprintf(buf, size, "%s://%s", tls ? "https" : "http", host);
+	else
+		snprintf(buf, size, "%s://%s:%u", tls ? "https" : "http", host, port);
+}
+
+/*
+ * The bases of the script's URLs, on the address the client reached us on: http (plain, for
+ * what the booted system fetches), https ("" without an HTTPS socket) and the iSCSI host.
+ */
 static void base_urls(const struct menu_server *s, const struct http_request *rq, char *http,
-		      size_t http_size, char *iscsi, size_t iscsi_size)
+		      char *https, size_t size, char *iscsi, size_t iscsi_size)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char addr[INET6_ADDRSTRLEN + 2] = "";
-	unsigned port = 80;
 
 	http_local_address(rq, &ss, &len);
-	if (ss.ss_family == AF_INET)
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else if (ss.ss_family == AF_INET6)
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	unsigned port = len ? sockaddr_port(&ss) : 0;
 	const char *a = s->cfg->server_address;
 	if (str_empty(a)) {
 		if (len == 0 ||
@@ -129,10 +149,16 @@ static void base_urls(const struct menu_server *s, const struct http_request *rq
 		snprintf(iscsi, iscsi_size, "[%s]", a);
 	else
 		snprintf(iscsi, iscsi_size, "%s", a);
-	if (port == 80)
-		snprintf(http, http_size, "http://%s", iscsi);
+	unsigned http_port = rq->tls ? s->http_port : port ? port : 80;
+	unsigned https_port = rq->tls ? (port ? port : 443) : s->https_port;
+	/* HTTPS only: the booted system's fetches go there too (they need TLS then). */
+	if (http_port)
+		format_base(http, size, false, iscsi, http_port);
 	else
-		snprintf(http, http_size, "http://%s:%u", iscsi, port);
+		format_base(http, size, true, iscsi, https_port);
+	https[0] = '\0';
+	if (https_port)
+		format_base(https, size, true, iscsi, https_port);
 }
 
 /* An ISO image, whole or by ranges (fd is consumed; st is its fstat). */
@@ -317,22 +343,57 @@ static enum MHD_Result serve_memdisk(void *ctx, struct http_request *rq, int err
 	return http_serve_file(rq, fd, "memdisk", NULL);
 }
 
+/*
+ * iPXE for UEFI HTTP Boot clients: the firmware loads it from the URL the ProxyDHCP (or the
+ * site's DHCP server) gave, and it then asks DHCP again as iPXE, like any PXE client's.
+ */
+static enum MHD_Result serve_efi(struct http_request *rq, const char *path, const char *tag)
+{
+	snprintf(rq->what, sizeof(rq->what), "%s", tag);
+	if (str_empty(path))
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not served\n");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		log_warning_errno(neg_errno(), "Cannot open %s for a UEFI HTTP Boot client", path);
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not installed\n");
+	}
+	return http_serve_file(rq, fd, tag, "application/efi");
+}
+
+static enum MHD_Result serve_efi64(void *ctx, struct http_request *rq, int err)
+{
+	const struct menu_server *s = ctx;
+
+	(void)err;
+	return serve_efi(rq, s->cfg->menu_efi64_file, "ipxe-x64.efi");
+}
+
+static enum MHD_Result serve_arm64(void *ctx, struct http_request *rq, int err)
+{
+	const struct menu_server *s = ctx;
+
+	(void)err;
+	return serve_efi(rq, s->cfg->menu_arm64_file, "ipxe-arm64.efi");
+}
+
 static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 {
 	struct menu_server *s = ctx;
-	char http[INET6_ADDRSTRLEN + 320], iscsi[INET6_ADDRSTRLEN + 260];
+	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
+	char iscsi[INET6_ADDRSTRLEN + 260];
 	char *text = NULL;
 	size_t len = 0;
 	struct stat st;
 
 	(void)err;
 	snprintf(rq->what, sizeof(rq->what), "menu");
-	base_urls(s, rq, http, sizeof(http), iscsi, sizeof(iscsi));
+	base_urls(s, rq, http, https, sizeof(http), iscsi, sizeof(iscsi));
 	struct menu_params p = {
 	    .title = s->cfg->menu_title,
 	    .default_entry = s->cfg->menu_default,
 	    .timeout = s->cfg->menu_timeout,
 	    .http_base = http,
+	    .boot_base = rq->tls ? https : NULL,
 	    .iscsi_host = iscsi,
 	    .uefi_boot = s->cfg->menu_uefi_boot,
 	    .memdisk = stat(s->cfg->menu_memdisk, &st) == 0 && S_ISREG(st.st_mode),
@@ -343,6 +404,14 @@ static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 	p.memsize_asked = memsize != NULL;
 	if (memsize && parse_u64(memsize, 1, UINT64_MAX >> 21, &p.memsize_mib) < 0)
 		p.memsize_mib = 0;
+	/* A plain request tries HTTPS first, unless it comes from the HTTP menu that the client
+	 * fell back to ("?https=failed", which require never allows). */
+	const char *tried = http_query(rq, "https");
+	if (!rq->tls && https[0] && s->cfg->menu_https != MENU_HTTPS_OFF &&
+	    (s->cfg->menu_https == MENU_HTTPS_REQUIRE || !tried || !streq(tried, "failed"))) {
+		p.https_url = https;
+		p.https_required = s->cfg->menu_https == MENU_HTTPS_REQUIRE;
+	}
 	pthread_mutex_lock(&s->lock);
 	catalog_refresh(s);
 	int r = menu_script(&s->catalog, &p, &text, &len);
@@ -375,6 +444,8 @@ static const struct http_route menu_routes[] = {
     {.method = MHD_HTTP_METHOD_GET, .path = "/", .handler = serve_script},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot.ipxe", .handler = serve_script},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/memdisk", .handler = serve_memdisk},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-x64.efi", .handler = serve_efi64},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-arm64.efi", .handler = serve_arm64},
     {.method = MHD_HTTP_METHOD_GET, .path = "/iso/", .handler = serve_under_iso},
 };
 
@@ -392,7 +463,8 @@ void menu_server_stop(struct menu_server *s)
 	free(s);
 }
 
-int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n_fds,
+int menu_server_start(const struct isoboot_config *cfg, const int *fds, const bool *tls_fds,
+		      size_t n_fds, const char *cert_pem, const char *key_pem,
 		      struct menu_server **out)
 {
 	struct menu_server *s = calloc(1, sizeof(*s));
@@ -423,8 +495,17 @@ int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n
 	    .idle_timeout_s = MENU_CONNECTION_TIMEOUT_S,
 	    .header_deadline_s = MENU_HEADER_DEADLINE_S,
 	    .connection_memory = MENU_CONNECTION_MEMORY,
+	    .tls_cert_pem = cert_pem,
+	    .tls_key_pem = key_pem,
 	};
-	int r = http_server_start(&s->http_opt, fds, n_fds, &s->http);
+	for (size_t i = 0; i < n_fds; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		unsigned *port = tls_fds && tls_fds[i] ? &s->https_port : &s->http_port;
+		if (*port == 0 && getsockname(fds[i], (struct sockaddr *)&ss, &len) == 0)
+			*port = sockaddr_port(&ss);
+	}
+	int r = http_server_start(&s->http_opt, fds, tls_fds, n_fds, &s->http);
 	if (r < 0) {
 		menu_server_stop(s);
 		return r;

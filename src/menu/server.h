@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -20,9 +21,11 @@ struct menu_server;
 
 /*
  * Starts serving on the listening sockets fds (ownership passes to the server, also on error),
- * one libmicrohttpd daemon with its own epoll thread each. cfg must outlive the server.
+ * one libmicrohttpd daemon with its own thread each; those marked in tls_fds (NULL: none) speak
+ * TLS with the PEM pair given. cfg and the PEM texts must outlive the server.
  */
-int menu_server_start(const struct isoboot_config *cfg, const int *fds, size_t n_fds,
+int menu_server_start(const struct isoboot_config *cfg, const int *fds, const bool *tls_fds,
+		      size_t n_fds, const char *cert_pem, const char *key_pem,
 		      struct menu_server **out);
 
 /* Stops the daemons (open connections are closed) and frees everything. */

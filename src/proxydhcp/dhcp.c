@@ -214,7 +214,7 @@ ssize_t dhcp_build_reply(const struct dhcp_request *req, const struct dhcp_reply
 	if (req->has_uuid &&
 	    !put_option(buf, size, &off, DHCP_OPT_UUID, req->uuid, sizeof(req->uuid)))
 		return -ENOSPC;
-	if (blen >= DHCP_FILE_LEN &&
+	if ((blen >= DHCP_FILE_LEN || (blen > 0 && rep->bootfile_option)) &&
 	    !put_option(buf, size, &off, DHCP_OPT_BOOTFILE, rep->boot_file, blen))
 		return -ENOSPC;
 	buf[off++] = DHCP_OPT_END;

@@ -93,6 +93,7 @@ struct dhcp_reply {
 	const char *boot_file;	  /* in the file field; in option 67 as well when it does not fit */
 	const char *vendor_class; /* option 60: "PXEClient" or "HTTPClient" */
 	bool pxe_skip_discovery;  /* option 43: PXE_DISCOVERY_CONTROL = use the boot file */
+	bool bootfile_option;	  /* option 67 even when the file field holds it (a URL) */
 };
 
 /*

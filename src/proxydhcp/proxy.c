@@ -85,6 +85,27 @@ static const char *boot_file_for(const struct isoboot_config *cfg, uint16_t arch
 	return str_empty(f) ? NULL : f;
 }
 
+/*
+ * The file isoboot-menu serves a UEFI HTTP Boot client of this architecture under /boot/, or NULL
+ * with *reason. The menu and the ProxyDHCP read the same configuration, so the ProxyDHCP knows
+ * what the menu serves.
+ */
+static const char *http_boot_file_for(const struct isoboot_config *cfg, uint16_t arch,
+				      const char **reason)
+{
+	switch (arch) {
+	case 16:
+		*reason = "no iPXE for x86-64 UEFI HTTP Boot clients ([menu] efi64_file is empty)";
+		return str_empty(cfg->menu_efi64_file) ? NULL : "ipxe-x64.efi";
+	case 19:
+		*reason = "no iPXE for ARM64 UEFI HTTP Boot clients ([menu] arm64_file is empty)";
+		return str_empty(cfg->menu_arm64_file) ? NULL : "ipxe-arm64.efi";
+	default:
+		*reason = "no boot file for this UEFI HTTP Boot client architecture";
+		return NULL;
+	}
+}
+
 #define DECIDE(a, why)                                                                             \
 	do {                                                                                       \
 		d->action = (a);                                                                   \
@@ -122,7 +143,7 @@ void proxy_decide(const struct isoboot_config *cfg, const struct dhcp_request *r
 		DECIDE(PROXY_IGNORE, "neither DHCPDISCOVER nor DHCPREQUEST");
 	}
 
-	bool http = prefix_is(req, "HTTPClient");
+	bool http = d->http = prefix_is(req, "HTTPClient");
 	if (!prefix_is(req, "PXEClient") && !http)
 		DECIDE(PROXY_IGNORE, req->vendor_class_len ? "not a PXE client (vendor class)"
 							   : "not a PXE client (no vendor class)");
@@ -151,10 +172,19 @@ void proxy_decide(const struct isoboot_config *cfg, const struct dhcp_request *r
 		inet_ntop(AF_INET, &a, host, sizeof(host));
 	}
 
-	if (http)
-		/* UEFI HTTP boot wants an EFI binary by URL; isoboot serves none over HTTP. */
-		DECIDE(PROXY_NOT_SERVED, "UEFI HTTP boot clients are not served");
-	if (d->ipxe) {
+	if (http) {
+		/* UEFI HTTP Boot: the firmware loads iPXE by URL from isoboot-menu, and that iPXE
+		 * then asks DHCP again as iPXE, as a PXE client's would. */
+		if (!d->has_arch)
+			DECIDE(PROXY_NOT_SERVED,
+			       "no client architecture (option 93 or HTTPClient:Arch:)");
+		const char *f = http_boot_file_for(cfg, d->arch, &reason);
+		if (!f)
+			DECIDE(PROXY_NOT_SERVED, reason);
+		if ((size_t)snprintf(d->boot, sizeof(d->boot), "http://%s/boot/%s", host, f) >=
+		    sizeof(d->boot))
+			DECIDE(PROXY_NOT_SERVED, "the boot file URL is too long");
+	} else if (d->ipxe) {
 		/* iPXE goes straight to the menu; a boot file would have it load itself again. */
 		if ((size_t)snprintf(d->boot, sizeof(d->boot), "http://%s/boot.ipxe", host) >=
 		    sizeof(d->boot))
@@ -174,8 +204,11 @@ void proxy_decide(const struct isoboot_config *cfg, const struct dhcp_request *r
 	d->reply.siaddr = next_server;
 	d->reply.ciaddr = d->reply.msg_type == DHCP_ACK ? req->ciaddr : 0;
 	d->reply.boot_file = d->boot;
-	d->reply.vendor_class = "PXEClient";
-	d->reply.pxe_skip_discovery = true;
+	/* An HTTP Boot client takes an offer only when it names itself so (UEFI 2.x, 24.7), and
+	 * reads the URL from option 67. */
+	d->reply.vendor_class = http ? "HTTPClient" : "PXEClient";
+	d->reply.pxe_skip_discovery = !http;
+	d->reply.bootfile_option = http;
 }
 
 bool proxy_seen_check(struct proxy_seen *s, const uint8_t mac[6], uint32_t xid, uint8_t what,

@@ -33,6 +33,7 @@ struct proxy_decision {
 	enum proxy_action action;
 	const char *reason; /* static text, for IGNORE and NOT_SERVED */
 	bool ipxe;
+	bool http; /* a UEFI HTTP Boot client (vendor class HTTPClient) */
 	bool has_arch;
 	uint16_t arch;
 	char boot[PROXY_BOOT_MAX]; /* the boot file, or the menu URL for iPXE */

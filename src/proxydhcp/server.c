@@ -193,6 +193,11 @@ static void arch_text(const struct proxy_decision *d, char *buf, size_t size)
 		snprintf(buf, size, "arch %u", d->arch);
 }
 
+static const char *client_kind(const struct proxy_decision *d)
+{
+	return d->ipxe ? "iPXE" : d->http ? "HTTP Boot" : "PXE";
+}
+
 static void log_answer(struct server *s, const struct packet *p, const struct dhcp_request *req,
 		       const struct proxy_decision *d, const char *dest, uint16_t dest_port)
 {
@@ -222,9 +227,8 @@ static void log_answer(struct server *s, const struct packet *p, const struct dh
 	    {NULL, NULL},
 	};
 	log_full(prio, 0, MSGID_DHCP_ANSWER, fields,
-		 "%s client %s (%s) on %s: %s, next-server %s (%s to %s:%u)",
-		 d->ipxe ? "iPXE" : "PXE", mac, adesc, p->ifname, d->boot, next, reply, dest,
-		 dest_port);
+		 "%s client %s (%s) on %s: %s, next-server %s (%s to %s:%u)", client_kind(d), mac,
+		 adesc, p->ifname, d->boot, next, reply, dest, dest_port);
 }
 
 static void log_not_served(struct server *s, const struct packet *p, const struct dhcp_request *req,
@@ -246,8 +250,8 @@ static void log_not_served(struct server *s, const struct packet *p, const struc
 	    {"ISOBOOT_INTERFACE", p->ifname},
 	    {NULL, NULL},
 	};
-	log_full(prio, 0, NULL, fields, "PXE client %s (%s) on %s not served: %s", mac, adesc,
-		 p->ifname, d->reason);
+	log_full(prio, 0, NULL, fields, "%s client %s (%s) on %s not served: %s", client_kind(d),
+		 mac, adesc, p->ifname, d->reason);
 }
 
 static void handle_packet(struct server *s, struct packet *p, const uint8_t *buf, size_t len)

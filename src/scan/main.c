@@ -7,6 +7,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "efiboot.h"
 #include "iso9660.h"
 #include "log.h"
 #include "recipe.h"
@@ -65,6 +66,8 @@ static int inspect(const struct isoboot_config *cfg, const char *file, char **pa
 		r = recipe_derive(&vol, e, &why);
 	if (r == 0)
 		log_info("%s: no boot recipe: %s", file, why);
+	if (r >= 0 && iso_efi_arches(&src.src, &info, &e->efi_arches, &problem) < 0)
+		log_info("%s: UEFI architectures unknown (x64 assumed): %s", file, problem);
 	if (r >= 0)
 		r = catalog_format(&cat, stdout);
 	catalog_finish(&cat);

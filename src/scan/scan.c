@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "efiboot.h"
 #include "ident.h"
 #include "iso9660.h"
 #include "log.h"
@@ -112,6 +113,19 @@ static int add_from_tree(struct catalog_entry *e, const struct iso_source *src, 
 	return 0;
 }
 
+/* The architectures of the ISO's UEFI boot loaders: the menu offers it where they run. */
+static void add_efi_arches(struct catalog_entry *e, const struct iso_source *src,
+			   const struct iso_info *info, const char *rel)
+{
+	const char *problem;
+
+	if (iso_efi_arches(src, info, &e->efi_arches, &problem) == 0)
+		return;
+	log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
+		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {NULL, NULL}},
+		 "%s: UEFI architectures unknown (x64 assumed): %s", rel, problem);
+}
+
 static int fill_entry(struct walk *w, const char *rel, const char *group, const struct stat *st,
 		      const struct iso_info *info, const struct iso_source *src)
 {
@@ -134,6 +148,7 @@ static int fill_entry(struct walk *w, const char *rel, const char *group, const 
 		r = add_from_tree(e, src, rel);
 	if (r < 0)
 		return r;
+	add_efi_arches(e, src, info, rel);
 	w->stats->isos++;
 	log_full(LOG_DEBUG, 0, MSGID_SCAN_ISO,
 		 (const struct log_field[]){{"ISOBOOT_ISO", rel}, {"ISOBOOT_ID", id}, {NULL, NULL}},

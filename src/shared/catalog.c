@@ -115,6 +115,13 @@ bool catalog_entry_boots(const struct catalog_entry *e, enum iso_platform p,
 	return false;
 }
 
+bool catalog_entry_efi_boots_on(const struct catalog_entry *e, unsigned arch)
+{
+	if (!e->efi_arches)
+		return arch == ISO_EFI_ARCH_X64;
+	return (e->efi_arches & arch) != 0;
+}
+
 int catalog_make_id(const char *rel, char out[CATALOG_ID_MAX])
 {
 	unsigned char digest[32];
@@ -247,6 +254,13 @@ int catalog_format(const struct catalog *c, FILE *f)
 		for (unsigned bit = 1; bit; bit <<= 1)
 			if ((e->layouts & bit) && iso_layout_to_string(bit))
 				fprintf(f, "layout %s\n", iso_layout_to_string(bit));
+		if (e->efi_arches & ISO_EFI_ARCH_KNOWN) {
+			fputs("efi-arch", f);
+			for (unsigned bit = 1; bit & ISO_EFI_ARCH_KNOWN; bit <<= 1)
+				if (e->efi_arches & bit)
+					fprintf(f, " %s", iso_efi_arch_to_string(bit));
+			fputc('\n', f);
+		}
 		if (e->extra)
 			put_kv(f, "extra", e->extra);
 		if (e->method != CATALOG_METHOD_AUTO)
@@ -532,6 +546,15 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 	}
 	if (KEY("hidden")) {
 		e->hidden = streq(v, "yes");
+		return 0;
+	}
+	if (KEY("efi-arch")) {
+		/* Names a later isoboot-scan adds still say the architectures are known. */
+		for (char *save = NULL, *w = strtok_r(v, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save)) {
+			int a = iso_efi_arch_from_string(w);
+			e->efi_arches |= a > 0 ? (unsigned)a : ISO_EFI_ARCH_OTHER;
+		}
 		return 0;
 	}
 	if (KEY("layout")) {

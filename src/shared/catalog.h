@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "efiboot.h"
 #include "iso9660.h"
 
 #define CATALOG_MAGIC "ISOBOOT-CATALOG"
@@ -46,6 +47,9 @@ struct catalog_entry {
 	size_t n_boot;
 	unsigned layouts;
 	bool mbr, gpt;
+	/* ISO_EFI_ARCH_* bits of the UEFI boot loaders it carries (efiboot.h); 0: unknown, from an
+	 * older isoboot-scan or none readable. Use catalog_entry_efi_boots_on(). */
+	unsigned efi_arches;
 	/* The boot recipe (isoboot-scan's recipe.h); none when recipe is NULL. */
 	char *recipe; /* the family: "live-boot", "dracut", ... */
 	char *kernel; /* path in the ISO */
@@ -103,6 +107,14 @@ const struct catalog_entry *catalog_find_iqn(const struct catalog *c, const char
 
 bool catalog_entry_boots(const struct catalog_entry *e, enum iso_platform p,
 			 enum iso_emulation *emulation);
+
+/*
+ * Whether e carries a UEFI boot loader for arch, one ISO_EFI_ARCH_* bit (efiboot.h has
+ * iso_efi_arch_from_ipxe() for iPXE's ${buildarch}). An entry whose architectures are unknown
+ * counts as x64 only, as every ISO did before isoboot-scan read them. Whether e boots with UEFI
+ * at all is catalog_entry_boots()'s to say.
+ */
+bool catalog_entry_efi_boots_on(const struct catalog_entry *e, unsigned arch);
 
 /*
  * Parses the text format. On -EBADMSG, *err_line (if set) is the offending line. Unknown keys are

@@ -40,6 +40,11 @@ int config_init(struct isoboot_config *c)
 	    .iscsi_max_per_source = 16,
 	    .menu_uefi_boot = MENU_UEFI_ISCSI,
 	    .menu_memdisk = strdup(ISOBOOT_DEFAULT_MEMDISK),
+	    .menu_https = MENU_HTTPS_OFF,
+	    .menu_efi64_file = strdup(ISOBOOT_DEFAULT_SNPONLY),
+	    .menu_arm64_file = strdup(ISOBOOT_DEFAULT_IPXE_ARM64),
+	    .menu_certificate = strdup(""),
+	    .menu_key = strdup(""),
 	    .chap_user = strdup(""),
 	    .chap_secret = strdup(""),
 	    .chap_mutual_user = strdup(""),
@@ -47,7 +52,7 @@ int config_init(struct isoboot_config *c)
 	    .proxydhcp_bios_boot = strdup("pxelinux.0"),
 	    .proxydhcp_efi64_boot = strdup("snponly.efi"),
 	    .proxydhcp_efi32_boot = strdup(""),
-	    .proxydhcp_arm64_boot = strdup(""),
+	    .proxydhcp_arm64_boot = strdup("ipxe-arm64.efi"),
 	    .web_users = strdup(ISOBOOT_DEFAULT_USERS),
 	    .web_certificate = strdup(""),
 	    .web_key = strdup(""),
@@ -55,12 +60,13 @@ int config_init(struct isoboot_config *c)
 	    .web_session_timeout = 60,
 	    .web_keep_interrupted = 7,
 	};
-	if (!c->iso_dir || !c->state_dir || !c->server_address || !c->iqn_prefix ||
-	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
-	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret ||
-	    !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot || !c->proxydhcp_efi32_boot ||
-	    !c->proxydhcp_arm64_boot || !c->web_users || !c->web_certificate || !c->web_key ||
-	    !c->web_assets) {
+	if (!c->iso_dir || !c->state_dir || !c->menu_certificate || !c->menu_key ||
+	    !c->menu_efi64_file || !c->menu_arm64_file ||
+	    !c->server_address || !c->iqn_prefix || !c->menu_title || !c->menu_default ||
+	    !c->menu_memdisk || !c->chap_user || !c->chap_secret || !c->chap_mutual_user ||
+	    !c->chap_mutual_secret || !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot ||
+	    !c->proxydhcp_efi32_boot || !c->proxydhcp_arm64_boot || !c->web_users ||
+	    !c->web_certificate || !c->web_key || !c->web_assets) {
 		config_finish(c);
 		return -ENOMEM;
 	}
@@ -84,6 +90,10 @@ void config_finish(struct isoboot_config *c)
 	free(c->proxydhcp_efi64_boot);
 	free(c->proxydhcp_efi32_boot);
 	free(c->proxydhcp_arm64_boot);
+	free(c->menu_certificate);
+	free(c->menu_efi64_file);
+	free(c->menu_arm64_file);
+	free(c->menu_key);
 	free(c->web_users);
 	free(c->web_certificate);
 	free(c->web_key);
@@ -495,7 +505,14 @@ static const char *const uefi_boots[] = {
     NULL,
 };
 _Static_assert(sizeof(enum iscsi_device_type) == sizeof(int), "enum fields are ints");
+static const char *const https_modes[] = {
+    [MENU_HTTPS_OFF] = "off",
+    [MENU_HTTPS_PREFER] = "prefer",
+    [MENU_HTTPS_REQUIRE] = "require",
+    NULL,
+};
 _Static_assert(sizeof(enum menu_uefi_boot) == sizeof(int), "enum fields are ints");
+_Static_assert(sizeof(enum menu_https) == sizeof(int), "enum fields are ints");
 
 static const struct config_item config_items[] = {
     {.section = "paths", .key = "iso_dir", .parse = parse_path, .offset = FIELD(iso_dir)},
@@ -568,6 +585,24 @@ static const struct config_item config_items[] = {
      .offset = FIELD(menu_uefi_boot),
      .words = uefi_boots},
     {.section = "menu", .key = "memdisk", .parse = parse_path, .offset = FIELD(menu_memdisk)},
+    {.section = "menu",
+     .key = "https",
+     .parse = parse_word,
+     .offset = FIELD(menu_https),
+     .words = https_modes},
+    {.section = "menu",
+     .key = "certificate",
+     .parse = parse_path_or_empty,
+     .offset = FIELD(menu_certificate)},
+    {.section = "menu", .key = "key", .parse = parse_path_or_empty, .offset = FIELD(menu_key)},
+    {.section = "menu",
+     .key = "efi64_file",
+     .parse = parse_path_or_empty,
+     .offset = FIELD(menu_efi64_file)},
+    {.section = "menu",
+     .key = "arm64_file",
+     .parse = parse_path_or_empty,
+     .offset = FIELD(menu_arm64_file)},
     {.section = "proxydhcp", .key = "interfaces", .parse = parse_interfaces},
     {.section = "proxydhcp", .key = "subnets", .parse = parse_subnets},
     {.section = "proxydhcp",

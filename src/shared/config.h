@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Which URLs the menu hands to iPXE clients when it has an HTTPS socket. */
+enum menu_https {
+	MENU_HTTPS_OFF,	    /* plain HTTP (the HTTPS socket still serves whoever uses it) */
+	MENU_HTTPS_PREFER,  /* HTTPS when the client's iPXE gets the menu over it, else HTTP */
+	MENU_HTTPS_REQUIRE, /* HTTPS or nothing */
+};
+
 enum menu_uefi_boot {
 	MENU_UEFI_ISCSI, /* sanboot iscsi:... */
 	MENU_UEFI_HTTP,	 /* sanboot http://.../iso/<id>/<name>.iso */
@@ -45,6 +52,13 @@ struct isoboot_config {
 	unsigned menu_timeout; /* [menu] timeout, seconds; 0 = wait forever */
 	enum menu_uefi_boot menu_uefi_boot; /* [menu] uefi_boot */
 	char *menu_memdisk;		    /* [menu] memdisk: syslinux's memdisk, served to BIOS */
+	enum menu_https menu_https;	    /* [menu] https */
+	char *menu_certificate;		    /* [menu] certificate: PEM; "" = generated */
+	char *menu_key;			    /* [menu] key: PEM; "" = generated */
+	/* [menu] efi64_file, arm64_file: iPXE for UEFI HTTP Boot clients, served at
+	 * /boot/ipxe-x64.efi and /boot/ipxe-arm64.efi; "" = not served */
+	char *menu_efi64_file;
+	char *menu_arm64_file;
 	/* [proxydhcp] interfaces and subnets: empty lists answer everywhere. */
 	char proxydhcp_interfaces[CONFIG_PROXYDHCP_MAX_INTERFACES][CONFIG_IFNAME_MAX];
 	size_t n_proxydhcp_interfaces;

@@ -9,27 +9,37 @@
 static void usage(const struct daemon_spec *spec, FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [--config FILE] [--listen ADDR:PORT] [--debug]\n"
+		"Usage: %s [--config FILE] [--listen ADDR:PORT]%s [--debug]\n"
 		"\n"
 		"%s\n"
 		"\n"
 		"  -c, --config FILE      configuration file (default " ISOBOOT_DEFAULT_CONFIG ")\n"
-		"  -l, --listen ADDR:PORT listen without systemd, e.g. %s\n"
-		"  -d, --debug            log details\n"
-		"  -h, --help             show this help\n"
-		"      --version          show the version\n",
-		spec->name, spec->summary, spec->listen_example);
+		"  -l, --listen ADDR:PORT listen without systemd, e.g. %s\n",
+		spec->name, spec->https_example ? " [--listen-https ADDR:PORT]" : "", spec->summary,
+		spec->listen_example);
+	if (spec->https_example)
+		fprintf(f,
+			"      --listen-https ADDR:PORT\n"
+			"                         listen for HTTPS without systemd, e.g. %s\n",
+			spec->https_example);
+	fprintf(f, "  -d, --debug            log details\n"
+		   "  -h, --help             show this help\n"
+		   "      --version          show the version\n");
 }
 
 int daemon_start(const struct daemon_spec *spec, int argc, char **argv, struct isoboot_config *cfg,
 		 struct listen_fds *l, int *exit_code)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-	    {"debug", no_argument, NULL, 'd'},	      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"listen-https", required_argument, NULL, 'S'},
+	    {0},
 	};
-	const char *config_path = ISOBOOT_DEFAULT_CONFIG, *listen_spec = NULL;
+	const char *config_path = ISOBOOT_DEFAULT_CONFIG, *listen_spec = NULL, *https_spec = NULL;
 	bool explicit_config = false;
 	int c, r;
 
@@ -42,6 +52,14 @@ int daemon_start(const struct daemon_spec *spec, int argc, char **argv, struct i
 			break;
 		case 'l':
 			listen_spec = optarg;
+			break;
+		case 'S':
+			if (!spec->https_example) {
+				usage(spec, stderr);
+				*exit_code = 2;
+				return 1;
+			}
+			https_spec = optarg;
 			break;
 		case 'd':
 			log_set_max_level(LOG_DEBUG);
@@ -69,11 +87,20 @@ int daemon_start(const struct daemon_spec *spec, int argc, char **argv, struct i
 	if (config_load_default(cfg, config_path, explicit_config) < 0)
 		return 1;
 	r = listen_acquire(listen_spec, spec->sotype, l);
-	if (r == -ENOENT)
+	if (r == -ENOENT && https_spec)
+		r = 0; /* --listen-https alone: HTTPS only */
+	if (r == 0 && https_spec && !l->from_systemd) {
+		r = listen_add(l, https_spec, "https", spec->sotype);
+		if (r < 0)
+			log_error_errno(r, "Cannot get the listening socket %s", https_spec);
+	} else if (r == -ENOENT) {
 		log_error("No socket: run under %s, or give --listen ADDR:PORT", spec->socket_unit);
-	else if (r < 0)
+	} else if (r < 0) {
 		log_error_errno(r, "Cannot get the listening socket%s%s", listen_spec ? " " : "",
 				listen_spec ? listen_spec : "");
+	}
+	if (r < 0)
+		listen_finish(l);
 	if (r < 0) {
 		config_finish(cfg);
 		return 1;

@@ -33,6 +33,8 @@ struct client {
 struct http_server {
 	const struct http_options *opt;
 	struct MHD_Daemon *daemons[HTTP_MAX_DAEMONS];
+	bool daemon_tls[HTTP_MAX_DAEMONS];
+	bool all_tls; /* every socket is HTTPS (isoboot-web): not worth saying in each entry */
 	size_t n_daemons;
 	pthread_mutex_t clients_lock;
 	struct client *clients; /* newest first */
@@ -615,8 +617,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (rq->user[0])
 		fields[n++] = (struct log_field){"ISOBOOT_USER", rq->user};
 	fields[n] = (struct log_field){NULL, NULL};
-	log_full(LOG_INFO, 0, MSGID_HTTP_ACCESS, fields, "%s %s %s: %u, %s bytes%s", rq->client,
-		 rq->method_s, rq->what, rq->status, bytes, end);
+	log_full(LOG_INFO, 0, MSGID_HTTP_ACCESS, fields, "%s %s %s%s: %u, %s bytes%s", rq->client,
+		 rq->method_s, rq->what, rq->tls && !rq->server->all_tls ? " (https)" : "",
+		 rq->status, bytes, end);
 	free(rq);
 }
 
@@ -624,11 +627,16 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_request *rq = calloc(1, sizeof(*rq));
+	struct http_server *s = cls;
 
-	(void)conn;
 	if (rq) {
-		rq->server = cls;
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+		rq->server = s;
 		rq->uri_len = strlen(uri);
+		for (size_t i = 0; ci && i < s->n_daemons; i++)
+			if (s->daemons[i] == ci->daemon)
+				rq->tls = s->daemon_tls[i];
 	}
 	return rq;
 }
@@ -671,8 +679,8 @@ void http_server_stop(struct http_server *s)
 	free(s);
 }
 
-int http_server_start(const struct http_options *opt, const int *fds, size_t n_fds,
-		      struct http_server **out)
+int http_server_start(const struct http_options *opt, const int *fds, const bool *tls_fds,
+		      size_t n_fds, struct http_server **out)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
 	size_t i = 0;
@@ -707,16 +715,23 @@ int http_server_start(const struct http_options *opt, const int *fds, size_t n_f
 	     (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"},
 	    {MHD_OPTION_END, 0, NULL},
 	};
-	bool tls = opt->tls_cert_pem && opt->tls_key_pem;
-	if (tls)
-		flags |= MHD_USE_TLS;
-	else
-		tls_opts[0].option = MHD_OPTION_END;
+	bool have_tls = opt->tls_cert_pem && opt->tls_key_pem;
 	for (; i < n_fds; i++) {
+		bool tls = have_tls && (!tls_fds || tls_fds[i]);
+		if (tls_fds && tls_fds[i] && !have_tls) {
+			int r =
+			    log_error_errno(-EINVAL, "No certificate for HTTPS socket %d", fds[i]);
+			for (size_t j = i; j < n_fds; j++)
+				close(fds[j]);
+			http_server_stop(s);
+			return r;
+		}
+		tls_opts[0].option = tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END;
 		struct MHD_Daemon *d = MHD_start_daemon(
-		    flags, 0, NULL, NULL, handle, s, MHD_OPTION_LISTEN_SOCKET, fds[i],
-		    MHD_OPTION_CONNECTION_TIMEOUT, opt->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-		    opt->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_limit,
+		    flags | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL, handle, s,
+		    MHD_OPTION_LISTEN_SOCKET, fds[i], MHD_OPTION_CONNECTION_TIMEOUT,
+		    opt->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, opt->connection_limit,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_limit,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->connection_memory,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
 		    notify_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
@@ -730,6 +745,8 @@ int http_server_start(const struct http_options *opt, const int *fds, size_t n_f
 			http_server_stop(s);
 			return r;
 		}
+		s->daemon_tls[s->n_daemons] = tls;
+		s->all_tls = (s->n_daemons == 0 || s->all_tls) && tls;
 		s->daemons[s->n_daemons++] = d;
 	}
 	*out = s;

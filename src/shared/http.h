@@ -34,6 +34,7 @@ struct http_request {
 	char what[HTTP_WHAT_MAX]; /* what was asked, in the access entry (the route may rewrite) */
 	char iso[HTTP_TAG_MAX];	  /* the ISO served (ISOBOOT_ISO=), or "" */
 	char user[HTTP_TAG_MAX];  /* the account it was made as (ISOBOOT_USER=), or "" */
+	bool tls;		  /* it came in over TLS (an HTTPS socket) */
 	unsigned status;
 	uint64_t bytes;
 	/* The route's own state for a request with a body, freed by data_free when it ends. */
@@ -82,7 +83,7 @@ struct http_options {
 	unsigned idle_timeout_s; /* libmicrohttpd's idle timeout */
 	unsigned header_deadline_s; /* a request's headers must arrive whole within this */
 	size_t connection_memory;
-	/* TLS: both PEM texts, or NULL for plain HTTP. */
+	/* TLS: both PEM texts, or NULL when no socket speaks TLS. */
 	const char *tls_cert_pem;
 	const char *tls_key_pem;
 	/* Extra headers on every response (e.g. security headers), NULL-terminated pairs. */
@@ -91,10 +92,11 @@ struct http_options {
 
 /*
  * Starts serving on the listening sockets fds (ownership passes to the server, also on error).
- * opt and what it points to must outlive the server.
+ * tls_fds says which of them speak TLS (opt's certificate is then required); NULL: all of them
+ * when opt has a certificate, else none. opt and what it points to must outlive the server.
  */
-int http_server_start(const struct http_options *opt, const int *fds, size_t n_fds,
-		      struct http_server **out);
+int http_server_start(const struct http_options *opt, const int *fds, const bool *tls_fds,
+		      size_t n_fds, struct http_server **out);
 /* Stops (open connections are closed) and frees. */
 void http_server_stop(struct http_server *s);
 

@@ -91,58 +91,87 @@ int listen_open(const char *spec, int sotype)
 	return take_fd(&fd);
 }
 
+int listen_add(struct listen_fds *l, const char *listen_spec, const char *name, int sotype)
+{
+	size_t first = l->n;
+
+	/* "A,B": one socket each, as a socket unit with several Listen lines passes them. */
+	for (const char *p = listen_spec;;) {
+		char one[128];
+		size_t len = strcspn(p, ",");
+		int fd = -EINVAL;
+
+		if (len > 0 && len < sizeof(one) && l->n < ARRAY_SIZE(l->fds)) {
+			memcpy(one, p, len);
+			one[len] = '\0';
+			fd = listen_open(one, sotype);
+		}
+		if (fd < 0) {
+			while (l->n > first)
+				close(l->fds[--l->n]);
+			return fd;
+		}
+		l->kind = LISTEN_SOCKET;
+		snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", name);
+		l->fds[l->n++] = fd;
+		if (!p[len])
+			return 0;
+		p += len + 1;
+	}
+}
+
+bool listen_is(const struct listen_fds *l, size_t i, const char *name)
+{
+	return i < l->n && streq(l->names[i], name);
+}
+
 int listen_acquire(const char *listen_spec, int sotype, struct listen_fds *out)
 {
-	int n = sd_listen_fds(1);
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
 
 	*out = (struct listen_fds){.kind = LISTEN_NONE};
-	if (n < 0)
-		return n;
 	if (n > 0) {
+		int r = 0;
 		if ((size_t)n > ARRAY_SIZE(out->fds))
-			return -E2BIG;
-		for (int i = 0; i < n; i++) {
+			r = -E2BIG;
+		for (int i = 0; r == 0 && i < n; i++) {
 			int fd = SD_LISTEN_FDS_START + i;
 			enum listen_kind kind;
 
-			if (sd_is_socket(fd, AF_UNSPEC, sotype, -1) <= 0)
-				return -EBADF;
+			if (sd_is_socket(fd, AF_UNSPEC, sotype, -1) <= 0) {
+				r = -EBADF;
+				break;
+			}
 			if (sotype != SOCK_STREAM || sd_is_socket(fd, AF_UNSPEC, sotype, 1) > 0)
 				kind = LISTEN_SOCKET;
 			else
 				kind = LISTEN_CONNECTION;
 			/* Accept=yes passes exactly one connection; never mix the two. */
-			if (i > 0 && (kind != out->kind || kind == LISTEN_CONNECTION))
-				return -EBADF;
+			if (i > 0 && (kind != out->kind || kind == LISTEN_CONNECTION)) {
+				r = -EBADF;
+				break;
+			}
 			out->kind = kind;
+			out->from_systemd = true;
+			/* systemd's default name is "unknown" (or the socket unit's name). */
+			if (names && names[i])
+				snprintf(out->names[i], sizeof(out->names[i]), "%s", names[i]);
 			out->fds[out->n++] = fd;
 		}
-		return 0;
+		if (names)
+			for (int i = 0; i < n; i++)
+				free(names[i]);
+		free(names);
+		if (r < 0) /* systemd's sockets are not ours to close */
+			*out = (struct listen_fds){.kind = LISTEN_NONE};
+		return r;
 	}
+	if (n < 0)
+		return n;
 	if (!listen_spec)
 		return -ENOENT;
-	/* "A,B": one socket each, as a socket unit with several Listen lines passes them. */
-	for (const char *p = listen_spec;;) {
-		char one[128];
-		size_t len = strcspn(p, ",");
-
-		if (len == 0 || len >= sizeof(one) || out->n >= ARRAY_SIZE(out->fds)) {
-			listen_finish(out);
-			return -EINVAL;
-		}
-		memcpy(one, p, len);
-		one[len] = '\0';
-		int fd = listen_open(one, sotype);
-		if (fd < 0) {
-			listen_finish(out);
-			return fd;
-		}
-		out->kind = LISTEN_SOCKET;
-		out->fds[out->n++] = fd;
-		if (!p[len])
-			return 0;
-		p += len + 1;
-	}
+	return listen_add(out, listen_spec, "", sotype);
 }
 
 void listen_finish(struct listen_fds *l)
@@ -150,6 +179,17 @@ void listen_finish(struct listen_fds *l)
 	for (size_t i = 0; i < l->n; i++)
 		close(l->fds[i]);
 	*l = (struct listen_fds){.kind = LISTEN_NONE};
+}
+
+bool sockaddr_is_any(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr ==
+		       INADDR_ANY;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+	return false;
 }
 
 int sockaddr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size, int with_port)

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 	};
 	struct isoboot_config cfg;
 	struct web_server *server = NULL;
-	struct web_tls tls = {0};
+	struct tls_pair tls = {0};
 	struct listen_fds l;
 	sigset_t stop;
 	int r, sig, code;
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		config_finish(&cfg);
 		return EXIT_FAILURE;
 	}
-	r = web_tls_load(cfg.web_certificate, cfg.web_key, cfg.state_dir, &tls);
+	r = tls_load(cfg.web_certificate, cfg.web_key, cfg.state_dir, "web", NULL, &tls);
 	if (r < 0) {
 		log_error_errno(r, "No usable certificate for HTTPS");
 		goto fail;
@@ -81,12 +81,12 @@ int main(int argc, char **argv)
 	}
 	log_info("Stopping on signal %d", sig);
 	web_server_stop(server);
-	web_tls_free(&tls);
+	tls_free(&tls);
 	config_finish(&cfg);
 	return EXIT_SUCCESS;
 fail:
 	listen_finish(&l);
-	web_tls_free(&tls);
+	tls_free(&tls);
 	config_finish(&cfg);
 	return EXIT_FAILURE;
 }

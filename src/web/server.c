@@ -165,6 +165,59 @@ static bool cross_site(const struct http_request *rq)
 	return false;
 }
 
+/* HTTP Basic credentials. libmicrohttpd 0.9.77 deprecated MHD_basic_auth_get_username_password
+ * for ..._password3, which gives the lengths too: Debian 12 has 0.9.75, Debian 13 1.0. */
+struct basic_auth {
+	const char *name;
+	char *password; /* NULL when the client sent none */
+#if MHD_VERSION >= 0x00097701
+	struct MHD_BasicAuthInfo *info;
+#else
+	char *name_buf;
+#endif
+};
+
+static void basic_auth_free(struct basic_auth *a)
+{
+#if MHD_VERSION >= 0x00097701
+	if (a->info && a->info->password)
+		explicit_bzero(a->info->password, a->info->password_len);
+	MHD_free(a->info);
+#else
+	if (a->password)
+		explicit_bzero(a->password, strlen(a->password));
+	MHD_free(a->password);
+	MHD_free(a->name_buf);
+#endif
+}
+
+/* 0 with the request's credentials in a (basic_auth_free() wipes and frees them), -ENOENT when
+ * it has none. */
+static int basic_auth_get(struct MHD_Connection *conn, struct basic_auth *a)
+{
+	*a = (struct basic_auth){0};
+#if MHD_VERSION >= 0x00097701
+	a->info = MHD_basic_auth_get_username_password3(conn);
+	if (!a->info)
+		return -ENOENT;
+	a->name = a->info->username;
+	a->password = a->info->password;
+	/* A NUL inside either would cut what the checks see: no such credentials are valid. */
+	if (strlen(a->name) != a->info->username_len ||
+	    (a->password && strlen(a->password) != a->info->password_len)) {
+		basic_auth_free(a);
+		return -ENOENT;
+	}
+#else
+	a->name = a->name_buf = MHD_basic_auth_get_username_password(conn, &a->password);
+	if (!a->name) {
+		basic_auth_free(a);
+		return -ENOENT;
+	}
+#endif
+	return 0;
+}
+
 int web_authenticate(struct web_server *s, struct http_request *rq, bool changes, char *user,
 		     enum MHD_Result *ret)
 {
@@ -184,13 +237,12 @@ int web_authenticate(struct web_server *s, struct http_request *rq, bool changes
 		return 0;
 	}
 
-	char *password = NULL;
-	char *name = MHD_basic_auth_get_username_password(rq->conn, &password);
-	if (!name) {
-		free(password);
+	struct basic_auth cred;
+	if (basic_auth_get(rq->conn, &cred) < 0) {
 		*ret = reply_unauthorized(rq);
 		return -EACCES;
 	}
+	const char *name = cred.name, *password = cred.password;
 	unsigned wait = web_throttle_wait(&s->auth, rq->client, time(NULL));
 	int r = -EACCES;
 	if (wait) {
@@ -209,11 +261,7 @@ int web_authenticate(struct web_server *s, struct http_request *rq, bool changes
 		snprintf(rq->user, sizeof(rq->user), "%s", name);
 		r = 0;
 	}
-	if (password) {
-		explicit_bzero(password, strlen(password));
-		MHD_free(password);
-	}
-	MHD_free(name);
+	basic_auth_free(&cred);
 	return r;
 }
 
@@ -885,7 +933,7 @@ int web_server_start(const struct isoboot_config *cfg, const char *cert_pem, con
 	    .tls_key_pem = key_pem,
 	    .headers = web_headers,
 	};
-	r = http_server_start(&s->http_opt, fds, n_fds, &s->http);
+	r = http_server_start(&s->http_opt, fds, NULL, n_fds, &s->http);
 	if (r < 0) {
 		web_server_stop(s);
 		return r;

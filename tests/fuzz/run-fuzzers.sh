@@ -16,7 +16,8 @@ ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-is
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
 	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
 	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe tests/fuzz/fuzz-users \
-	tests/fuzz/fuzz-web-request tests/fuzz/fuzz-sidecar tests/fuzz/fuzz-ident src/scan/isoboot-scan \
+	tests/fuzz/fuzz-web-request tests/fuzz/fuzz-sidecar tests/fuzz/fuzz-ident tests/fuzz/fuzz-efiboot \
+	src/scan/isoboot-scan \
 	> "$B/fuzz-build.log" 2>&1 ||
 	{ tail -30 "$B/fuzz-build.log"; echo "fuzz build: FAIL"; exit 1; }
 
@@ -26,7 +27,7 @@ W=$CACHE/fuzz
 CORPUS=${ISOBOOT_FUZZ_CORPUS:-/var/cache/isoboot-tests/fuzz}
 mkdir -p "$CORPUS" 2>/dev/null && [ -w "$CORPUS" ] || CORPUS=$W
 ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
-	bootcfg-grub recipe users web-request sidecar ident"
+	bootcfg-grub recipe users web-request sidecar ident efiboot"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
 for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$CORPUS/corpus-$t"; done
 mkdir -p "$W/artifacts"
@@ -35,12 +36,16 @@ for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
 	[ -s "$f" ] || continue
 	dd if="$f" of="$W/seeds-iso9660/$(basename "$f")" bs=2048 skip=16 count=48 status=none
 done
-# Catalog seeds: what isoboot-scan writes for those images.
+# Catalog seeds: what isoboot-scan writes for those images; EFI system partition seeds: the
+# first 128 KiB of the UEFI boot images their catalog records name.
 i=0
 for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
 	[ -s "$f" ] || continue
 	i=$((i + 1))
 	"$B/src/scan/isoboot-scan" --config /dev/null --inspect "$f" > "$W/seeds-catalog/c$i" 2>/dev/null || true
+	awk '$1 == "boot" && $2 == "uefi" { print $4 }' "$W/seeds-catalog/c$i" | while read -r rba; do
+		dd if="$f" of="$W/seeds-efiboot/c$i-$rba" bs=2048 skip="$rba" count=64 status=none
+	done
 done
 
 # iSCSI seeds: a logged-in session (mode byte 1) sending a few commands, and login texts.

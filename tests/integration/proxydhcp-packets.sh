@@ -140,8 +140,16 @@ check "full: unknown architecture logged as not served" \
 	grep -qF "PXE client $(mac 1 14) (arch 12) on vs1 not served" "$LOG"
 check "full: IA32 UEFI logged as not served" \
 	grep -qF "PXE client $(mac 1 15) (arch 6, IA32 UEFI) on vs1 not served: no boot file for IA32 UEFI clients" "$LOG"
-check "full: ARM64 UEFI logged as not served" \
-	grep -qF "PXE client $(mac 1 16) (arch 11, ARM64 UEFI) on vs1 not served" "$LOG"
+check "full: ARM64 UEFI answered with ipxe-arm64.efi" \
+	grep -qF "PXE client $(mac 1 16) (arch 11, ARM64 UEFI) on vs1: ipxe-arm64.efi, next-server 192.0.2.1 (DHCPOFFER to 255.255.255.255:68)" "$LOG"
+check "full: iPXE on ARM64 sent to the menu URL" \
+	grep -qF "iPXE client $(mac 1 22) (arch 11, ARM64 UEFI) on vs1: http://192.0.2.1/boot.ipxe" "$LOG"
+check "full: x86-64 UEFI HTTP Boot answered with the menu's iPXE URL" \
+	grep -qF "HTTP Boot client $(mac 1 17) (arch 16, x86-64 UEFI HTTP) on vs1: http://192.0.2.1/boot/ipxe-x64.efi" "$LOG"
+check "full: IA32 UEFI HTTP Boot logged as not served" \
+	grep -qF "HTTP Boot client $(mac 1 18) (arch 15, IA32 UEFI HTTP) on vs1 not served: no boot file for this UEFI HTTP Boot client architecture" "$LOG"
+check "full: ARM64 UEFI HTTP Boot answered with the menu's ARM64 iPXE URL" \
+	grep -qF "HTTP Boot client $(mac 1 23) (arch 19, ARM64 UEFI HTTP) on vs1: http://192.0.2.1/boot/ipxe-arm64.efi" "$LOG"
 check "full: no option 93 logged as not served" \
 	grep -qF "PXE client $(mac 1 13) (arch unknown) on vs1 not served: no client architecture" "$LOG"
 check "full: wrong vendor class ignored (debug)" \
@@ -168,7 +176,7 @@ check "listen: IPv4 sockets answered on both networks" \
 stop_pd
 
 # --- Phases interfaces and subnets.
-printf '[proxydhcp]\ninterfaces = vs2\n' >"$TMP/ifaces.conf"
+printf '[proxydhcp]\ninterfaces = vs2\narm64_boot =\n' >"$TMP/ifaces.conf"
 LOG=$TMP/interfaces.log
 start_pd "$LOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
 	"$PD" --config "$TMP/ifaces.conf" --debug ||
@@ -176,6 +184,8 @@ start_pd "$LOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011
 run_phase interfaces
 check "interfaces: the first network ignored, with the reason" \
 	grep -qF "from $(mac 3 1) on vs1 (port 67): interface not in [proxydhcp] interfaces" "$LOG"
+check "interfaces: arm64_boot empty, ARM64 UEFI not served, with the key named" \
+	grep -qF "PXE client $(mac 3 3) (arch 11, ARM64 UEFI) on vs2 not served: no boot file for ARM64 UEFI clients ([proxydhcp] arm64_boot is empty)" "$LOG"
 stop_pd
 printf '[proxydhcp]\nsubnets = 192.0.2.0/24\n' >"$TMP/subnets.conf"
 LOG=$TMP/subnets.log

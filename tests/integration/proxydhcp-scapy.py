@@ -121,8 +121,9 @@ def pxe(arch, cls=None, extra=None):
     return o + (extra or [])
 
 
-def expect_answer(what, options, boot, iface=IF1, server=SRV1, **kw):
-    """One DHCPOFFER (or ACK) for the request, checked field by field."""
+def expect_answer(what, options, boot, iface=IF1, server=SRV1, http=False, **kw):
+    """One DHCPOFFER (or ACK) for the request, checked field by field. http: a UEFI HTTP Boot
+    client's answer (vendor class HTTPClient, the URL in option 67 too, no PXE option 43)."""
     mac, xid = next_case()
     discover(mac, xid, options, iface=iface, **kw)
     got = replies(xid, WAIT_REPLY)
@@ -138,8 +139,12 @@ def expect_answer(what, options, boot, iface=IF1, server=SRV1, **kw):
         ("chaddr", bytes(b.chaddr)[:6] == machex(mac)),
         ("file %s" % boot, bytes(b.file).rstrip(b"\0").decode(errors="replace") == boot),
         ("option 54 %s" % server, ro.get(54) == bytes(int(x) for x in server.split("."))),
-        ("option 60 PXEClient", ro.get(60) == b"PXEClient"),
-        ("option 43 skips discovery", ro.get(43) == b"\x06\x01\x08\xff"),
+        ("option 60 %s" % ("HTTPClient" if http else "PXEClient"),
+         ro.get(60) == (b"HTTPClient" if http else b"PXEClient")),
+        ("option 43 %s" % ("absent" if http else "skips discovery"),
+         ro.get(43) == (None if http else b"\x06\x01\x08\xff")),
+        ("option 67 %s" % ("the URL" if http else "absent"),
+         ro.get(67) == (boot.encode() if http else None)),
         ("option 97 echoed", ro.get(97) == UUID),
         ("from %s:67" % server if kw.get("dport", 67) == 67 else "from port 4011",
          p[IP].src == server and p[UDP].sport == kw.get("dport", 67)),
@@ -248,13 +253,24 @@ if PHASE == "full":
     expect_silence("no option 93, no architecture in PXEClient", pxe(None, "PXEClient"))
     expect_silence("unknown architecture 12", pxe(12))
     expect_silence("IA32 UEFI (6), no iPXE for it", pxe(6))
-    expect_silence("ARM64 UEFI (11), no iPXE for it", pxe(11))
-    expect_silence("UEFI HTTP boot (HTTPClient)", pxe(16, "HTTPClient:Arch:00016:UNDI:003001"))
+    expect_answer("ARM64 UEFI (arch 11)", pxe(11, "PXEClient:Arch:00011:UNDI:003000"),
+                  "ipxe-arm64.efi")
+    expect_answer("x86-64 UEFI HTTP Boot (HTTPClient, arch 16)",
+                  pxe(16, "HTTPClient:Arch:00016:UNDI:003001"),
+                  "http://192.0.2.1/boot/ipxe-x64.efi", http=True)
+    expect_silence("IA32 UEFI HTTP Boot (arch 15), no iPXE for it",
+                   pxe(15, "HTTPClient:Arch:00015:UNDI:003001"))
     expect_silence("DHCPREQUEST on 67 for another server", pxe(0, extra=[("server_id", "192.0.2.2")]),
                    msgtype="request")
     expect_silence("DHCPDISCOVER to port 4011", pxe(7), dport=4011, src=CLI1, dst=SRV1,
                    dmac=SMAC1)
     expect_silence("DHCPINFORM on 67", pxe(0), msgtype="inform")
+    expect_answer("iPXE on ARM64 (arch 11, user class)",
+                  pxe(11, "PXEClient:Arch:00011:UNDI:003010", extra=[(77, b"iPXE")]),
+                  "http://192.0.2.1/boot.ipxe")
+    expect_answer("ARM64 UEFI HTTP Boot (HTTPClient, arch 19)",
+                  pxe(19, "HTTPClient:Arch:00019:UNDI:003001"),
+                  "http://192.0.2.1/boot/ipxe-arm64.efi", http=True)
     garbage()
     # Still serving after all that.
     expect_answer("BIOS PXE after the malformed packets", pxe(0), "pxelinux.0")
@@ -263,6 +279,7 @@ if PHASE == "interfaces":
     expect_silence("interfaces = second only: nothing on the first", pxe(0))
     expect_answer("interfaces = second only: answered on the second", pxe(0), "pxelinux.0",
                   iface=IF2, server=SRV2)
+    expect_silence("arm64_boot empty: ARM64 UEFI not served", pxe(11), iface=IF2)
 
 if PHASE == "subnets":
     expect_answer("subnets = 192.0.2.0/24: answered on the first", pxe(0), "pxelinux.0")

@@ -154,6 +154,73 @@ static void test_parse_errors(void)
 	catalog_finish(&c);
 }
 
+/* The UEFI architectures: written in a fixed order, read back; absent or from a later version. */
+static void test_efi_arch(void)
+{
+	struct catalog c, d;
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned line = 0;
+
+	catalog_init(&c);
+	add(&c, "old.iso", "")->efi_arches = 0;
+	add(&c, "arm.iso", "")->efi_arches = ISO_EFI_ARCH_ARM64;
+	add(&c, "all.iso", "")->efi_arches = ISO_EFI_ARCH_KNOWN;
+	add(&c, "two.iso", "")->efi_arches = ISO_EFI_ARCH_ARM64 | ISO_EFI_ARCH_X64;
+	FILE *f = open_memstream(&buf, &len);
+	CHECK_EQ_INT(catalog_format(&c, f), 0);
+	fclose(f);
+	CHECK(strstr(buf, "efi-arch arm64\n") != NULL);
+	CHECK(strstr(buf, "efi-arch ia32 x64 arm arm64 riscv64 loongarch64\n") != NULL);
+	CHECK(strstr(buf, "efi-arch x64 arm64\n") != NULL);
+	/* Nothing for an unknown set: older readers see what they saw before. */
+	char *old = strstr(buf, "path old.iso\n"), *next = old ? strstr(old, "\niso ") : NULL;
+	CHECK(old && next);
+	if (old && next) {
+		*next = '\0';
+		CHECK(!strstr(old, "efi-arch"));
+		*next = '\n';
+	}
+	CHECK_EQ_INT(catalog_parse(&d, buf, len, &line), 0);
+	CHECK_EQ_INT(d.n, 4);
+	for (size_t i = 0; i < d.n && i < c.n; i++)
+		CHECK_EQ_INT(d.entries[i].efi_arches, c.entries[i].efi_arches);
+	catalog_finish(&d);
+	catalog_finish(&c);
+	free(buf);
+
+	/* An old catalog has no key: x64 only. Names of later versions still make it known; two
+	 * lines add up. */
+#define OLD ENT("old")
+#define ARM ENT("arm") "efi-arch arm64\n"
+#define LATER ENT("later") "efi-arch mips64 arm64\n"
+#define FUTURE ENT("future") "efi-arch mips64\n"
+#define SPLIT ENT("split") "efi-arch ia32\nefi-arch x64\n"
+	static const char text[] = HDR OLD ARM LATER FUTURE SPLIT "end 5\n";
+	CHECK_EQ_INT(catalog_parse(&d, text, strlen(text), &line), 0);
+	CHECK_EQ_INT(d.n, 5);
+	if (d.n == 5) {
+		const struct catalog_entry *e = d.entries;
+		CHECK_EQ_INT(e[0].efi_arches, 0);
+		CHECK(catalog_entry_efi_boots_on(&e[0], ISO_EFI_ARCH_X64));
+		CHECK(!catalog_entry_efi_boots_on(&e[0], ISO_EFI_ARCH_ARM64));
+		CHECK(!catalog_entry_efi_boots_on(&e[0], ISO_EFI_ARCH_IA32));
+		CHECK_EQ_INT(e[1].efi_arches, ISO_EFI_ARCH_ARM64);
+		CHECK(catalog_entry_efi_boots_on(&e[1], ISO_EFI_ARCH_ARM64));
+		CHECK(!catalog_entry_efi_boots_on(&e[1], ISO_EFI_ARCH_X64));
+		CHECK_EQ_INT(e[2].efi_arches, ISO_EFI_ARCH_ARM64 | ISO_EFI_ARCH_OTHER);
+		CHECK(catalog_entry_efi_boots_on(&e[2], ISO_EFI_ARCH_ARM64));
+		CHECK(!catalog_entry_efi_boots_on(&e[2], ISO_EFI_ARCH_X64));
+		CHECK_EQ_INT(e[3].efi_arches, ISO_EFI_ARCH_OTHER);
+		CHECK(!catalog_entry_efi_boots_on(&e[3], ISO_EFI_ARCH_X64));
+		CHECK(!catalog_entry_efi_boots_on(&e[3], ISO_EFI_ARCH_ARM64));
+		CHECK_EQ_INT(e[4].efi_arches, ISO_EFI_ARCH_IA32 | ISO_EFI_ARCH_X64);
+		CHECK(catalog_entry_efi_boots_on(&e[4], ISO_EFI_ARCH_IA32));
+		CHECK(catalog_entry_efi_boots_on(&e[4], ISO_EFI_ARCH_X64));
+	}
+	catalog_finish(&d);
+}
+
 static void test_recipe_roundtrip(void)
 {
 	struct catalog c, d;
@@ -402,6 +469,7 @@ int main(void)
 	RUN(test_ids);
 	RUN(test_roundtrip);
 	RUN(test_parse_errors);
+	RUN(test_efi_arch);
 	RUN(test_recipe_roundtrip);
 	RUN(test_recipe_errors);
 	RUN(test_save);

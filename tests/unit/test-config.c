@@ -17,6 +17,11 @@ static void test_defaults(void)
 	CHECK_STR(c.menu_title, "isoboot");
 	CHECK_EQ_INT(c.menu_timeout, 10);
 	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_ISCSI);
+	CHECK_EQ_INT(c.menu_https, MENU_HTTPS_OFF);
+	CHECK_STR(c.menu_certificate, "");
+	CHECK_STR(c.menu_key, "");
+	CHECK_STR(c.menu_efi64_file, ISOBOOT_DEFAULT_SNPONLY);
+	CHECK_STR(c.menu_arm64_file, ISOBOOT_DEFAULT_IPXE_ARM64);
 	CHECK_STR(c.menu_memdisk, ISOBOOT_DEFAULT_MEMDISK);
 	CHECK_EQ_INT(c.web_keep_interrupted, 7);
 	CHECK_STR(c.chap_user, "");
@@ -28,7 +33,7 @@ static void test_defaults(void)
 	CHECK_STR(c.proxydhcp_bios_boot, "pxelinux.0");
 	CHECK_STR(c.proxydhcp_efi64_boot, "snponly.efi");
 	CHECK_STR(c.proxydhcp_efi32_boot, "");
-	CHECK_STR(c.proxydhcp_arm64_boot, "");
+	CHECK_STR(c.proxydhcp_arm64_boot, "ipxe-arm64.efi");
 	/* Defaults pass the cross-key checks. */
 	CHECK_EQ_INT(config_check(&c, "defaults"), 0);
 	char *p = config_catalog_path(&c);
@@ -60,6 +65,11 @@ static void test_full_file(void)
 			   "timeout = 0\n"
 			   "uefi_boot = http\n"
 			   "memdisk = /opt/syslinux/memdisk\n"
+			   "https = require\n"
+			   "certificate = /etc/isoboot/menu.pem\n"
+			   "key = /etc/isoboot/menu.key\n"
+			   "efi64_file = /opt/ipxe/ipxe.efi\n"
+			   "arm64_file =\n"
 			   "[web]\n"
 			   "session_timeout = 480\n"
 			   "keep_interrupted = 0\n";
@@ -80,6 +90,11 @@ static void test_full_file(void)
 	CHECK_EQ_INT(c.menu_timeout, 0);
 	CHECK_EQ_INT(c.menu_uefi_boot, MENU_UEFI_HTTP);
 	CHECK_STR(c.menu_memdisk, "/opt/syslinux/memdisk");
+	CHECK_EQ_INT(c.menu_https, MENU_HTTPS_REQUIRE);
+	CHECK_STR(c.menu_certificate, "/etc/isoboot/menu.pem");
+	CHECK_STR(c.menu_key, "/etc/isoboot/menu.key");
+	CHECK_STR(c.menu_efi64_file, "/opt/ipxe/ipxe.efi");
+	CHECK_STR(c.menu_arm64_file, "");
 	CHECK_EQ_INT(c.web_session_timeout, 480);
 	CHECK_EQ_INT(c.web_keep_interrupted, 0);
 	config_finish(&c);
@@ -121,6 +136,8 @@ static void test_errors(void)
 	expect_error("[menu]\ntitle = a\x01 b\n", "bad.conf:2: title must be");
 	expect_error("[menu]\nthis line has no equals sign\n", "bad.conf:2: syntax error");
 	expect_error("[menu]\nuefi_boot = tftp\n", "bad.conf:2: uefi_boot must be");
+	expect_error("[menu]\n\nhttps = yes\n", "bad.conf:3: https must be");
+	expect_error("[menu]\ncertificate = menu.pem\n", "bad.conf:2: certificate");
 	expect_error("[menu]\nmemdisk = memdisk\n", "bad.conf:2: memdisk must be an absolute");
 	expect_error("[web]\nkeep_interrupted = 3651\n",
 		     "bad.conf:2: keep_interrupted must be a whole number from 0 to 3650 days");
@@ -182,12 +199,14 @@ static void test_proxydhcp(void)
 	CHECK_STR(c.proxydhcp_arm64_boot, "arm64/snponly.efi");
 	/* A later line replaces a list; an empty value empties it, and a boot file. */
 	CHECK_EQ_INT(config_load_string(&c, "t.conf",
-					"[proxydhcp]\ninterfaces = eth9\nsubnets =\nbios_boot =\n"),
+					"[proxydhcp]\ninterfaces = eth9\nsubnets =\nbios_boot =\n"
+					"arm64_boot =\n"),
 		     0);
 	CHECK_EQ_INT(c.n_proxydhcp_interfaces, 1);
 	CHECK_STR(c.proxydhcp_interfaces[0], "eth9");
 	CHECK_EQ_INT(c.n_proxydhcp_subnets, 0);
 	CHECK_STR(c.proxydhcp_bios_boot, "");
+	CHECK_STR(c.proxydhcp_arm64_boot, "");
 	config_finish(&c);
 
 	expect_error("[proxydhcp]\nsubnets = 192.0.2.1/24\n",

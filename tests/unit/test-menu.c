@@ -434,7 +434,8 @@ static void test_script(void)
 	size_t dollars = 0;
 	for (const char *q = s; (q = strstr(q, "${")); q++)
 		dollars++;
-	CHECK_EQ_INT(dollars, 6); /* the script's own: platform x3, errno, target x2 */
+	/* the script's own: platform x4, buildarch, errno, target x3 */
+	CHECK_EQ_INT(dollars, 9);
 	CHECK(!strstr(s, "evil/${"));
 	CHECK(!strstr(s, "../"));
 	CHECK(!strstr(s, "chain http://evil/\n"));
@@ -978,6 +979,84 @@ static void test_script_settings(void)
 	catalog_finish(&c);
 }
 
+/* Under UEFI, each client architecture gets the ISOs with a loader for it (efi-arch). */
+static void test_script_efi_arch(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *e;
+	e = add(&c, "x64.iso", "", "x64-only");
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e->efi_arches = ISO_EFI_ARCH_X64;
+	e = add(&c, "arm.iso", "", "arm64-only");
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e->efi_arches = ISO_EFI_ARCH_ARM64;
+	e = add(&c, "both.iso", "", "both");
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e->efi_arches = ISO_EFI_ARCH_X64 | ISO_EFI_ARCH_ARM64;
+	e = add(&c, "old.iso", "", "unknown"); /* a catalog from before efi-arch: x64 */
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e = add(&c, "pc.iso", "", "bios-only");
+	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	e = add(&c, "live.iso", "", "live-arm");
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e->efi_arches = ISO_EFI_ARCH_X64 | ISO_EFI_ARCH_ARM64;
+	give_recipe(e, "boot=live fetch={files}/live/filesystem.squashfs", 1ull << 30);
+	catalog_sort(&c);
+
+	struct menu_params p = {
+	    .title = "Lab",
+	    .default_entry = "arm.iso",
+	    .timeout = 5,
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_ISCSI,
+	    .memsize_asked = true,
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	/* ARM64 iPXE (${buildarch} arm64) goes to its own menu before the x86-64 one. */
+	CHECK(lines_follow(
+	    s, "iseq ${platform} efi && iseq ${buildarch} arm64 && goto efiarm64-menu ||",
+	    "iseq ${platform} efi && goto efi-menu ||"));
+	char *am = section(s, "efiarm64-menu"), *em = section(s, "efi-menu");
+	CHECK_LINE(am, "menu -- Lab (ARM64 UEFI)");
+	const char *arm = by_name(&c, "arm64-only")->id, *both = by_name(&c, "both")->id;
+	const char *x64 = by_name(&c, "x64-only")->id, *old = by_name(&c, "unknown")->id;
+	const char *live = by_name(&c, "live-arm")->id;
+	snprintf(line, sizeof(line), "item -- efiarm64-%s arm64-only", arm);
+	CHECK_LINE(am, line);
+	snprintf(line, sizeof(line), "item -- efiarm64-%s both", both);
+	CHECK_LINE(am, line);
+	CHECK_LINE(am, "item --gap -- x64-only (no ARM64 UEFI loader)");
+	CHECK_LINE(am, "item --gap -- unknown (no ARM64 UEFI loader)");
+	CHECK_LINE(am, "item --gap -- bios-only (BIOS only)");
+	/* A recipe boots an x86 kernel: ARM64 gets the ISO's own loader only, as its item. */
+	snprintf(line, sizeof(line), "item -- efiarm64-%s live-arm", live);
+	CHECK_LINE(am, line);
+	snprintf(line, sizeof(line), ":efiarm64-%s-san", live);
+	CHECK(!strstr(s, line));
+	snprintf(line, sizeof(line), "choose --default efiarm64-%s --timeout 5000", arm);
+	CHECK(strstr(am, line) != NULL);
+	/* x86-64: the reverse, and the unknown as before. */
+	CHECK_LINE(em, "item --gap -- arm64-only (no x86-64 UEFI loader)");
+	snprintf(line, sizeof(line), "item -- efi-%s x64-only", x64);
+	CHECK_LINE(em, line);
+	snprintf(line, sizeof(line), "item -- efi-%s unknown", old);
+	CHECK_LINE(em, line);
+	snprintf(line, sizeof(line), "item -- efi-%s-san live-arm (boot from SAN)", live);
+	CHECK_LINE(em, line);
+	/* Its boot: the SAN of that ISO. */
+	snprintf(line, sizeof(line), ":efiarm64-%s", arm);
+	CHECK(strstr(s, line) != NULL);
+	free(am);
+	free(em);
+	free(s);
+	catalog_finish(&c);
+}
+
 int main(void)
 {
 	RUN(test_range_basic);
@@ -993,5 +1072,6 @@ int main(void)
 	RUN(test_script_recipe);
 	RUN(test_script_recipe_refused);
 	RUN(test_script_settings);
+	RUN(test_script_efi_arch);
 	return tap_done();
 }

@@ -261,10 +261,16 @@ static void test_decide_firmware(void)
 	rq_pxe(&r, 9);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "snponly.efi");
-	/* Debian ships no IA32 or ARM64 iPXE: not served unless configured. */
-	rq_pxe(&r, 6);
-	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	/* ARM64 UEFI: the iPXE of Debian 13's ipxe package, by the name it has there. */
 	rq_pxe(&r, 11);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "ipxe-arm64.efi");
+	CHECK_STR(d.reply.boot_file, "ipxe-arm64.efi");
+	CHECK_EQ_INT(d.reply.siaddr, LOCAL);
+	CHECK(d.reply.pxe_skip_discovery);
+	CHECK_EQ_INT(d.arch, 11);
+	/* No IA32 iPXE in Debian: not served unless configured. */
+	rq_pxe(&r, 6);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 	rq_pxe(&r, 12);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
@@ -286,9 +292,30 @@ static void test_decide_firmware(void)
 	rq_pxe(&r, 7);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "ipxe.efi");
-	CHECK_EQ_INT(config_load_string(&cfg, "t", "[proxydhcp]\nbios_boot =\n"), 0);
+	CHECK_EQ_INT(config_load_string(&cfg, "t", "[proxydhcp]\nbios_boot =\narm64_boot =\n"), 0);
 	rq_pxe(&r, 0);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	/* A site without an ARM64 iPXE (Debian 12) turns it off, and the log says which key. */
+	rq_pxe(&r, 11);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	CHECK(strstr(d.reason, "arm64_boot") != NULL);
+	/* The architecture from option 60 alone, as for the others. */
+	CHECK_EQ_INT(config_load_string(&cfg, "t", "[proxydhcp]\narm64_boot = ipxe-arm64.efi\n"),
+		     0);
+	rq_init(&r, DHCP_DISCOVER);
+	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00011:UNDI:003000");
+	rq_end(&r);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "ipxe-arm64.efi");
+	/* Port 4011, where UEFI firmware that already has its lease asks. */
+	rq_init(&r, DHCP_REQUEST);
+	put_be32(r.buf + 12, 0xc0000264u); /* ciaddr 192.0.2.100 */
+	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00011:UNDI:003000");
+	rq_arch(&r, 11);
+	rq_end(&r);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_PXE, &d), PROXY_ANSWER);
+	CHECK_EQ_INT(d.reply.msg_type, DHCP_ACK);
+	CHECK_STR(d.boot, "ipxe-arm64.efi");
 	config_finish(&cfg);
 }
 
@@ -376,12 +403,42 @@ static void test_decide_ignored(void)
 	rq_end(&r);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 
-	/* UEFI HTTP boot: recognised, not served (isoboot has no EFI binary over HTTP). */
+	/* UEFI HTTP Boot: iPXE by URL from isoboot-menu, the offer naming itself HTTPClient. */
 	rq_init(&r, DHCP_DISCOVER);
 	rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00016:UNDI:003001");
 	rq_arch(&r, 16);
 	rq_end(&r);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-x64.efi");
+	CHECK_STR(d.reply.vendor_class, "HTTPClient");
+	CHECK(!d.reply.pxe_skip_discovery);
+	CHECK(d.reply.bootfile_option);
+	/* The architecture from the vendor class alone, as for PXEClient. */
+	rq_init(&r, DHCP_DISCOVER);
+	rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00019:UNDI:003001");
+	rq_end(&r);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
+	CHECK_EQ_INT(d.arch, 19);
+	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-arm64.efi");
+	/* x86 UEFI HTTP (15): no iPXE for it. */
+	rq_init(&r, DHCP_DISCOVER);
+	rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00015:UNDI:003001");
+	rq_arch(&r, 15);
+	rq_end(&r);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	CHECK(strstr(d.reason, "HTTP Boot") != NULL);
+	/* [menu] efi64_file empty: the menu serves nothing, so neither does the ProxyDHCP. */
+	{
+		char *saved = cfg.menu_efi64_file;
+		cfg.menu_efi64_file = (char *)"";
+		rq_init(&r, DHCP_DISCOVER);
+		rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00016:UNDI:003001");
+		rq_arch(&r, 16);
+		rq_end(&r);
+		CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+		CHECK(strstr(d.reason, "efi64_file") != NULL);
+		cfg.menu_efi64_file = saved;
+	}
 
 	/* Message types: REQUESTs on 67 only when addressed to us; INFORM, RELEASE never. */
 	rq_init(&r, DHCP_REQUEST);
@@ -634,6 +691,7 @@ static void test_names(void)
 	CHECK_STR(dhcp_arch_name(0), "BIOS");
 	CHECK_STR(dhcp_arch_name(7), "x86-64 UEFI");
 	CHECK_STR(dhcp_arch_name(11), "ARM64 UEFI");
+	CHECK_STR(dhcp_arch_name(19), "ARM64 UEFI HTTP");
 	CHECK(dhcp_arch_name(4242) == NULL);
 }
 

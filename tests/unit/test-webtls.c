@@ -66,9 +66,9 @@ static void test_generate_and_reuse(void)
 {
 	char *state = make_subdir("state"), out[16384], cmd[1024];
 	char *cert = path_in("state", "web-cert.pem"), *key = path_in("state", "web-key.pem");
-	struct web_tls t, t2;
+	struct tls_pair t, t2;
 
-	CHECK_EQ_INT(web_tls_load("", "", state, &t), 0);
+	CHECK_EQ_INT(tls_load("", "", state, "web", NULL, &t), 0);
 	CHECK(t.generated);
 	CHECK_STR(t.cert_path, cert);
 	CHECK_STR(t.key_path, key);
@@ -120,22 +120,22 @@ static void test_generate_and_reuse(void)
 	CHECK_STR(out, "same");
 
 	/* Started again: the same pair, not a new one. */
-	CHECK_EQ_INT(web_tls_load(NULL, NULL, state, &t2), 0);
+	CHECK_EQ_INT(tls_load(NULL, NULL, state, "web", NULL, &t2), 0);
 	CHECK(!t2.generated);
 	CHECK_STR(t2.fingerprint, t.fingerprint);
 	CHECK_STR(t2.cert_pem, t.cert_pem);
 	CHECK_STR(t2.key_pem, t.key_pem);
-	web_tls_free(&t2);
+	tls_free(&t2);
 
 	/* The administrator's own pair: here, the files just generated. */
-	CHECK_EQ_INT(web_tls_load(cert, key, "/nonexistent", &t2), 0);
+	CHECK_EQ_INT(tls_load(cert, key, "/nonexistent", "web", NULL, &t2), 0);
 	CHECK(!t2.generated);
 	CHECK_STR(t2.fingerprint, t.fingerprint);
 	CHECK_STR(t2.cert_path, cert);
-	web_tls_free(&t2);
+	tls_free(&t2);
 	CHECK(t2.cert_pem == NULL && t2.key_pem == NULL);
 
-	web_tls_free(&t);
+	tls_free(&t);
 	free(state);
 	free(cert);
 	free(key);
@@ -145,27 +145,27 @@ static void test_lone_file_regenerates(void)
 {
 	char *state = make_subdir("lone");
 	char *cert = path_in("lone", "web-cert.pem"), *key = path_in("lone", "web-key.pem");
-	char first[WEB_TLS_FINGERPRINT_SIZE];
-	struct web_tls t;
+	char first[TLS_FINGERPRINT_SIZE];
+	struct tls_pair t;
 
-	CHECK_EQ_INT(web_tls_load("", "", state, &t), 0);
+	CHECK_EQ_INT(tls_load("", "", state, "web", NULL, &t), 0);
 	snprintf(first, sizeof(first), "%s", t.fingerprint);
-	web_tls_free(&t);
+	tls_free(&t);
 
 	unlink(key);
-	CHECK_EQ_INT(web_tls_load("", "", state, &t), 0);
+	CHECK_EQ_INT(tls_load("", "", state, "web", NULL, &t), 0);
 	CHECK(t.generated);
 	CHECK(strcmp(t.fingerprint, first) != 0);
 	CHECK_EQ_INT(mode_of(key), 0600);
 	snprintf(first, sizeof(first), "%s", t.fingerprint);
-	web_tls_free(&t);
+	tls_free(&t);
 
 	unlink(cert);
-	CHECK_EQ_INT(web_tls_load("", "", state, &t), 0);
+	CHECK_EQ_INT(tls_load("", "", state, "web", NULL, &t), 0);
 	CHECK(t.generated);
 	CHECK(strcmp(t.fingerprint, first) != 0);
 	CHECK_EQ_INT(mode_of(cert), 0644);
-	web_tls_free(&t);
+	tls_free(&t);
 
 	/* No temporary file left behind. */
 	char cmd[512], out[256];
@@ -183,7 +183,7 @@ static void test_openssl_pairs(void)
 	char *rc = path_in("", "rsa-cert.pem"), *rk = path_in("", "rsa-key.pem");
 	char *ec = path_in("", "ec-cert.pem"), *ek = path_in("", "ec-key.pem");
 	char cmd[2048], out[512];
-	struct web_tls t;
+	struct tls_pair t;
 
 	snprintf(cmd, sizeof(cmd),
 		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -subj /CN=rsa "
@@ -195,32 +195,32 @@ static void test_openssl_pairs(void)
 	run(cmd, out, sizeof(out));
 	CHECK_STR(out, "done");
 
-	CHECK_EQ_INT(web_tls_load(rc, rk, NULL, &t), 0);
+	CHECK_EQ_INT(tls_load(rc, rk, NULL, "web", NULL, &t), 0);
 	CHECK(!t.generated);
 	snprintf(cmd, sizeof(cmd), "openssl x509 -noout -fingerprint -sha256 -in '%s'", rc);
 	run(cmd, out, sizeof(out));
 	CHECK_STR(strchr(out, '=') ? strchr(out, '=') + 1 : out, t.fingerprint);
 	CHECK(t.not_after > time(NULL) + 29 * 86400 && t.not_after < time(NULL) + 31 * 86400);
-	web_tls_free(&t);
+	tls_free(&t);
 
-	CHECK_EQ_INT(web_tls_load(ec, ek, NULL, &t), 0);
+	CHECK_EQ_INT(tls_load(ec, ek, NULL, "web", NULL, &t), 0);
 	CHECK(t.key_pem && strstr(t.key_pem, "BEGIN EC PRIVATE KEY"));
-	web_tls_free(&t);
+	tls_free(&t);
 
 	/* A chain: the leaf first, then another certificate; the fingerprint is the leaf's. */
 	char *chain = path_in("", "chain.pem");
 	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'", rc, ec, chain);
 	CHECK_EQ_INT(system(cmd), 0);
-	CHECK_EQ_INT(web_tls_load(chain, rk, NULL, &t), 0);
+	CHECK_EQ_INT(tls_load(chain, rk, NULL, "web", NULL, &t), 0);
 	snprintf(cmd, sizeof(cmd), "openssl x509 -noout -fingerprint -sha256 -in '%s'", rc);
 	run(cmd, out, sizeof(out));
 	CHECK_STR(strchr(out, '=') ? strchr(out, '=') + 1 : out, t.fingerprint);
-	web_tls_free(&t);
+	tls_free(&t);
 
 	/* The mismatched pair: the RSA certificate with the EC key. */
 	struct capture cap;
 	capture_begin(&cap);
-	int r = web_tls_load(rc, ek, NULL, &t);
+	int r = tls_load(rc, ek, NULL, "web", NULL, &t);
 	const char *err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "ec-key.pem: this key is not the key of the certificate"));
@@ -236,7 +236,7 @@ static void test_openssl_pairs(void)
 	run(cmd, out, sizeof(out));
 	CHECK_STR(out, "done");
 	capture_begin(&cap);
-	r = web_tls_load(rc, enc, NULL, &t);
+	r = tls_load(rc, enc, NULL, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "enc-key.pem: not an unencrypted PEM private key"));
@@ -256,19 +256,19 @@ static void test_bad_files(void)
 	char *state = make_subdir("state"); /* generated by test_generate_and_reuse */
 	char *key = path_in("state", "web-key.pem");
 	struct capture cap;
-	struct web_tls t;
+	struct tls_pair t;
 	const char *err;
 	int r;
 
 	write_text(junk, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
 	capture_begin(&cap);
-	r = web_tls_load(junk, key, NULL, &t);
+	r = tls_load(junk, key, NULL, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "junk.pem: not a PEM X.509 certificate"));
 
 	capture_begin(&cap);
-	r = web_tls_load(missing, key, NULL, &t);
+	r = tls_load(missing, key, NULL, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -ENOENT);
 	CHECK(strstr(err, "missing.pem: No such file or directory"));
@@ -278,14 +278,14 @@ static void test_bad_files(void)
 	fwrite("-----BEGIN\0", 1, 11, f);
 	fclose(f);
 	capture_begin(&cap);
-	r = web_tls_load(nul, key, NULL, &t);
+	r = tls_load(nul, key, NULL, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "nul.pem: not a PEM certificate (it holds a NUL byte)"));
 
 	/* A certificate without its key, or the reverse, is a configuration mistake. */
 	capture_begin(&cap);
-	r = web_tls_load(junk, "", "/tmp", &t);
+	r = tls_load(junk, "", "/tmp", "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "give both or neither"));
@@ -310,7 +310,7 @@ static void test_bad_files(void)
 		    f);
 	fclose(f);
 	capture_begin(&cap);
-	r = web_tls_load(big, key, NULL, &t);
+	r = tls_load(big, key, NULL, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EFBIG);
 	CHECK(strstr(err, "big.pem: larger than"));
@@ -330,21 +330,21 @@ static void test_broken_state(void)
 	char *cert = path_in("broken", "web-cert.pem"), *key = path_in("broken", "web-key.pem");
 	char *other = make_subdir("other");
 	struct capture cap;
-	struct web_tls t;
+	struct tls_pair t;
 	const char *err;
 	int r;
 
 	/* Two valid halves of different pairs. */
-	CHECK_EQ_INT(web_tls_load("", "", state, &t), 0);
-	web_tls_free(&t);
-	CHECK_EQ_INT(web_tls_load("", "", other, &t), 0);
-	web_tls_free(&t);
+	CHECK_EQ_INT(tls_load("", "", state, "web", NULL, &t), 0);
+	tls_free(&t);
+	CHECK_EQ_INT(tls_load("", "", other, "web", NULL, &t), 0);
+	tls_free(&t);
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "cp '%s/web-key.pem' '%s'", other, key);
 	CHECK_EQ_INT(system(cmd), 0);
 
 	capture_begin(&cap);
-	r = web_tls_load("", "", state, &t);
+	r = tls_load("", "", state, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "web-key.pem: this key is not the key of the certificate"));
@@ -352,14 +352,14 @@ static void test_broken_state(void)
 
 	write_text(cert, "garbage\n");
 	capture_begin(&cap);
-	r = web_tls_load("", "", state, &t);
+	r = tls_load("", "", state, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "web-cert.pem: not a PEM X.509 certificate"));
 	CHECK(strstr(err, "Remove both"));
 
 	capture_begin(&cap);
-	r = web_tls_load("", "", "", &t);
+	r = tls_load("", "", "", "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "No state folder"));
@@ -367,7 +367,7 @@ static void test_broken_state(void)
 	/* The state folder is not created. */
 	char *gone = path_in("", "no-such-folder");
 	capture_begin(&cap);
-	r = web_tls_load("", "", gone, &t);
+	r = tls_load("", "", gone, "web", NULL, &t);
 	err = capture_end(&cap);
 	CHECK_EQ_INT(r, -ENOENT);
 	CHECK(strstr(err, "no-such-folder/web-key.pem: No such file or directory"));

@@ -205,35 +205,9 @@ DCONF=$TMP/dnsmasq.conf
 cp "$DCONF" "$LOGS/dnsmasq.conf"
 vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
 
-# --- TFTP. in.tftpd logs only to syslog (/dev/log, opened before it chroots). It runs in a mount
-# namespace of its own where /dev is a folder of ours: /dev/log is a socket that a small
-# listener writes to tftpd.log, /dev/null and friends are the real ones.
+# --- TFTP, its syslog lines in tftpd.log.
 TLOG=$LOGS/tftpd.log
-: >"$TLOG"
-mkdir -p "$TMP/dev"
-vm_spawn "$LOGS/syslog-listener.log" python3 -c '
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o666)
-out = open(sys.argv[2], "a", buffering=1)
-while True:
-    out.write(s.recv(65536).decode("utf-8", "replace").rstrip("\n\0") + "\n")
-' "$TMP/dev/log" "$TLOG"
-for _ in $(seq 50); do [ -S "$TMP/dev/log" ] && break; sleep 0.1; done
-[ -S "$TMP/dev/log" ] || { fail "the syslog listener for in.tftpd did not start"; finish; }
-# shellcheck disable=SC2016  # the sh -c script expands its own arguments
-vm_spawn "$LOGS/tftpd-activate.log" unshare -m --propagation private sh -ec '
-	d=$1
-	shift
-	for f in null zero urandom; do
-		: >"$d/$f"
-		mount --bind "/dev/$f" "$d/$f"
-	done
-	mount --rbind "$d" /dev
-	exec "$@"' sh "$TMP/dev" \
-	systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" in.tftpd -v -s "$TROOT"
-vm_wait_listen u 69 10 || { cat "$LOGS/tftpd-activate.log"; fail "nothing listens on $VM_SRV:69/udp"; finish; }
+vm_tftpd_start "$TROOT" "$TLOG" || { cat "$TLOG"; fail "in.tftpd did not start"; finish; }
 
 # --- isoboot-iscsi (Accept=yes), for every cell.
 ILOG=$LOGS/isoboot-iscsi.log

@@ -14,11 +14,15 @@ VM_SRV6=2001:db8:1::1            # the bridge: IPv6 router advertisements only
 VM_BR=br0
 VM_TAP=tap0
 VM_NS=""                         # the namespace, once vm_netns_up has created it
+VM_NS_DHCP=""                    # the site DHCP server's, once vm_site_dhcp_up has created it
 VM_PIDS=()                       # PIDs of the `timeout` wrappers started by vm_spawn
 VM_SRV_TMO=${VM_SRV_TMO:-1800}   # upper bound in seconds for every server process
 
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+# EDK2 for QEMU's ARM64 virt board (package qemu-efi-aarch64).
+VM_AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+VM_AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
 # QEMU's default option ROM of the e1000 NIC (package ipxe-qemu): iPXE for BIOS and UEFI in one.
 VM_NIC_ROM=/usr/lib/ipxe/qemu/efi-e1000.rom
 
@@ -142,6 +146,93 @@ vm_dnsmasq_boot_lines() {
 	EOF
 }
 
+# vm_site_dhcp_up CONF LOG: the site's DHCP server of the ProxyDHCP tests, another host of the
+# LAN that knows nothing about PXE: a namespace $VM_NS-dhcp joined to the bridge by a veth (dh0,
+# 192.0.2.2/24 and 2001:db8:1::2/64), and in it dnsmasq with a dhcp-range and nothing else (no
+# boot file, no next-server, no PXE option, no user-class match; an IPv6 RA, which saves iPXE
+# ~13 s per boot). Writes its configuration to CONF, appends its output to LOG, leases to
+# $TMP/dnsmasq.leases. Returns 2 when the namespace cannot be made (a reason to skip), 1 when
+# dnsmasq does not listen within 10 s. vm_cleanup removes the namespace.
+vm_site_dhcp_up() {
+	local conf=$1 log=$2 ns=$VM_NS-dhcp i
+	if [ -e "/run/netns/$ns" ]; then
+		echo "netns $ns already exists" >&2
+		return 2
+	fi
+	ip netns add "$ns" || return 2
+	VM_NS_DHCP=$ns
+	{ ip link add vdhcp netns "$VM_NS" type veth peer name dh0 netns "$ns" &&
+		ip -n "$VM_NS" link set vdhcp master "$VM_BR" &&
+		ip -n "$VM_NS" link set vdhcp up &&
+		ip -n "$ns" link set lo up &&
+		ip -n "$ns" addr add 192.0.2.2/24 dev dh0 &&
+		ip -n "$ns" addr add 2001:db8:1::2/64 dev dh0 nodad &&
+		ip -n "$ns" link set dh0 up; } || return 2
+	cat >"$conf" <<-EOF
+		# The site's DHCP server: addresses only. Nothing here knows about PXE or isoboot.
+		port=0
+		interface=dh0
+		bind-interfaces
+		dhcp-range=192.0.2.100,192.0.2.199,255.255.255.0,10m
+		dhcp-leasefile=$TMP/dnsmasq.leases
+		pid-file=$TMP/dnsmasq.pid
+		no-ping
+		log-dhcp
+		enable-ra
+		dhcp-range=2001:db8:1::,ra-only,64
+	EOF
+	ip netns exec "$ns" timeout -k 5 "$VM_SRV_TMO" dnsmasq --keep-in-foreground --user=root \
+		--conf-file="$conf" --log-facility=- >>"$log" 2>&1 </dev/null &
+	VM_PIDS+=("$!")
+	for i in $(seq 100); do
+		ip netns exec "$ns" ss -Hlnu 'sport = :67' | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# vm_tftpd_start ROOT LOG: tftp-hpa's in.tftpd on ROOT as isoboot-tftp.socket starts it
+# (systemd-socket-activate --datagram --inetd, $VM_SRV:69), its log in LOG; waits for the port.
+# in.tftpd logs only to syslog (/dev/log, opened before it chroots), so it runs in a mount
+# namespace of its own whose /dev is a folder of the test's: /dev/log there is a socket that a
+# small listener writes to LOG, /dev/null and friends are the real ones. Needs python3, unshare
+# and mount. Returns 1, LOG saying why, when something does not start.
+vm_tftpd_start() {
+	local root=$1 log=$2 dev=$TMP/dev i
+	local lis=${log%.log}-listener.log act=${log%.log}-activate.log
+	: >"$log"
+	mkdir -p "$dev"
+	vm_spawn "$lis" python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+out = open(sys.argv[2], "a", buffering=1)
+while True:
+    out.write(s.recv(65536).decode("utf-8", "replace").rstrip("\n\0") + "\n")
+' "$dev/log" "$log"
+	for i in $(seq 50); do
+		[ -S "$dev/log" ] && break
+		sleep 0.1
+	done
+	[ -S "$dev/log" ] || { echo "the syslog listener for in.tftpd did not start" >>"$log"; return 1; }
+	# shellcheck disable=SC2016  # the sh -c script expands its own arguments
+	vm_spawn "$act" unshare -m --propagation private sh -ec '
+		d=$1
+		shift
+		for f in null zero urandom; do
+			: >"$d/$f"
+			mount --bind "/dev/$f" "$d/$f"
+		done
+		mount --rbind "$d" /dev
+		exec "$@"' sh "$dev" \
+		systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" in.tftpd -v -s "$root"
+	vm_wait_listen u 69 10 && return 0
+	cat "$act" >>"$log" 2>/dev/null || true
+	echo "nothing listens on $VM_SRV:69/udp" >>"$log"
+	return 1
+}
+
 # vm_ip_of MAC [LEASES]: the address dnsmasq leased to MAC (LEASES: $TMP/dnsmasq.leases).
 vm_ip_of() { awk -v m="$1" '$2 == m { print $3; exit }' "${2:-$TMP/dnsmasq.leases}" 2>/dev/null; }
 
@@ -157,8 +248,10 @@ vm_lines() {
 # vm_boot NAME FW MAC TIMEOUT DIR STRING...: boots QEMU (TCG) from its e1000 NIC (iPXE option ROM)
 # on the tap, serial console to DIR/serial.log, and waits until every STRING appears on the
 # serial console, QEMU exits, or TIMEOUT seconds pass. FW is bios (SeaBIOS; graphics=off puts
-# its console, and iPXE's, on the serial port) or efi (OVMF, which mirrors its console to the
-# serial port). Returns 0 only when every STRING was seen. Sets VM_BOOT_MS (time from the start
+# its console, and iPXE's, on the serial port), efi (OVMF, which mirrors its console to the
+# serial port) or arm64 (qemu-system-aarch64's virt board, a Cortex-A57, with AAVMF, whose
+# console is the board's PL011 UART, the serial port; give it a VM_BOOT_NIC, as the e1000's ROM
+# is x86 code). Returns 0 only when every STRING was seen. Sets VM_BOOT_MS (time from the start
 # of QEMU until the last STRING was seen, or until it gave up), VM_BOOT_END (all, exited,
 # timeout) and VM_BOOT_HALTED (1 when QEMU exited by itself within VM_BOOT_GRACE seconds, default
 # 0, after the last STRING).
@@ -170,10 +263,12 @@ vm_lines() {
 #                    of the screen); vm_boot is done when it returns 0
 #   VM_BOOT_MEM      the guest's RAM in MiB (default 512)
 #   VM_BOOT_SMP      its CPUs (default 1)
+#   VM_BOOT_EXTRA    an array of further QEMU options (e.g. -fw_cfg for OVMF)
 vm_boot() {
 	local name=$1 fw=$2 mac=$3 tmo=$4 dir=$5
 	shift 5
 	local fwopt=() start qpid end i check=(vm_serial_has "$dir/serial.log") mon=()
+	local qemu=(qemu-system-x86_64)
 	local nic=${VM_BOOT_NIC:-e1000,romfile=$VM_NIC_ROM}
 	[ -z "${VM_BOOT_CHECK:-}" ] || check=("$VM_BOOT_CHECK" "$dir")
 	[ -z "${VM_BOOT_MONITOR:-}" ] || mon=(-monitor "unix:$VM_BOOT_MONITOR,server,nowait")
@@ -188,6 +283,13 @@ vm_boot() {
 		fwopt=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_OVMF_CODE"
 			-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd")
 		;;
+	arm64)
+		# 64 MiB of mostly zeros (pflash's size), kept with the logs: sparse.
+		cp --sparse=always "$VM_AAVMF_VARS" "$dir/vars.fd"
+		qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57)
+		fwopt=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$VM_AAVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd")
+		;;
 	*)
 		echo "vm_boot: unknown firmware $fw" >&2
 		return 2
@@ -195,9 +297,9 @@ vm_boot() {
 	esac
 	start=$(vm_ms)
 	ip netns exec "$VM_NS" timeout -k 5 $((tmo + 15)) \
-		qemu-system-x86_64 -name "$name" -accel tcg -smp "${VM_BOOT_SMP:-1}" -m "${VM_BOOT_MEM:-512}" \
+		"${qemu[@]}" -name "$name" -accel tcg -smp "${VM_BOOT_SMP:-1}" -m "${VM_BOOT_MEM:-512}" \
 		-display none -no-reboot \
-		"${fwopt[@]}" "${mon[@]}" \
+		"${fwopt[@]}" "${mon[@]}" ${VM_BOOT_EXTRA[@]+"${VM_BOOT_EXTRA[@]}"} \
 		-netdev "tap,id=n0,ifname=$VM_TAP,script=no,downscript=no" \
 		-device "$nic,netdev=n0,mac=$mac,bootindex=1" \
 		-serial "file:$dir/serial.log" >"$dir/qemu.log" 2>&1 </dev/null &
@@ -317,6 +419,12 @@ vm_cleanup() {
 		vm_stop "${VM_PIDS[$i]}"
 	done
 	VM_PIDS=()
+	if [ -n "$VM_NS_DHCP" ] && [ -e "/run/netns/$VM_NS_DHCP" ]; then
+		# Only dnsmasq, started (and by now stopped) by the test, ran there.
+		for p in $(ip netns pids "$VM_NS_DHCP" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+		ip netns del "$VM_NS_DHCP" 2>/dev/null || true
+	fi
+	VM_NS_DHCP=""
 	[ -n "$VM_NS" ] && [ -e "/run/netns/$VM_NS" ] || return 0
 	# Only this test runs processes in its own namespace (e.g. the per-connection
 	# isoboot-iscsi processes that systemd-socket-activate forked).

@@ -24,6 +24,9 @@
 #                    snponly.efi (client architecture 7), which loads over TFTP, asks again as
 #                    iPXE and is sent to the menu
 #   c efi-ipxe-rom   OVMF with the e1000's iPXE UEFI ROM: straight to the menu
+#   d efi-http-boot  UEFI HTTP Boot with no TFTP server at all (in.tftpd stopped) and OVMF's PXE
+#                    options off: the ProxyDHCP answers the HTTPClient request with the URL of
+#                    iPXE on isoboot-menu (/boot/ipxe-x64.efi), which asks again as iPXE
 # A cell passes on the ISO's own output (ISOBOOT-TEST-BOOT-pc|efi, ISOBOOT-TEST-DONE), and only
 # when the logs show the chain: dnsmasq leased the VM an address, isoboot-proxydhcp answered its
 # MAC with the expected boot file (for b, snponly.efi and then the menu URL), isoboot-menu served
@@ -42,7 +45,7 @@ PD=$BUILD/src/proxydhcp/isoboot-proxydhcp
 ISCSI=$BUILD/src/iscsi/isoboot-iscsi
 MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
-CELLS=${ISOBOOT_VM_CELLS:-a b c}
+CELLS=${ISOBOOT_VM_CELLS:-a b c d}
 TFTP_FILES=(
 	pxelinux.0=/usr/lib/PXELINUX/pxelinux.0
 	ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32
@@ -61,19 +64,8 @@ SMALL=$(built_iso small.iso)
 LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/proxydhcp-boot}
 mkdir -p "$LOGS"
 rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/catalog "$LOGS"/*.conf
-NS_DHCP=""
-cleanup() {
-	vm_cleanup
-	if [ -n "$NS_DHCP" ] && [ -e "/run/netns/$NS_DHCP" ]; then
-		local p
-		# Only dnsmasq, started (and by vm_cleanup already stopped) by this test, ran there.
-		for p in $(ip netns pids "$NS_DHCP" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-		ip netns del "$NS_DHCP" 2>/dev/null || true
-	fi
-	cleanup_tmp
-}
 trap 'exit 130' INT TERM
-trap cleanup EXIT
+trap 'vm_cleanup; cleanup_tmp' EXIT
 
 # --- The ISO folder, its catalog, the TFTP root.
 mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp/pxelinux.cfg"
@@ -92,47 +84,12 @@ chmod -R a+rX "$TMP/tftp"
 # --- The networks: isoboot's namespace with the bridge, the DHCP server's joined to it.
 NS=isob-$$
 vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
-NS_DHCP=$NS-dhcp
-if [ -e "/run/netns/$NS_DHCP" ]; then
-	NS_DHCP=""
-	skip "netns $NS-dhcp already exists"
-fi
-dhcp_net_up() {
-	ip netns add "$NS_DHCP" &&
-		ip link add vdhcp netns "$NS" type veth peer name dh0 netns "$NS_DHCP" &&
-		ip -n "$NS" link set vdhcp master "$VM_BR" &&
-		ip -n "$NS" link set vdhcp up &&
-		ip -n "$NS_DHCP" link set lo up &&
-		ip -n "$NS_DHCP" addr add 192.0.2.2/24 dev dh0 &&
-		ip -n "$NS_DHCP" addr add 2001:db8:1::2/64 dev dh0 nodad &&
-		ip -n "$NS_DHCP" link set dh0 up
-}
-dhcp_net_up || skip "cannot create the DHCP server's namespace $NS_DHCP"
-log "netns $NS: $VM_BR $VM_SRV/24, $VM_TAP; netns $NS_DHCP: dh0 192.0.2.2/24 (site DHCP)"
-
 DCONF=$LOGS/dnsmasq.conf
-cat >"$DCONF" <<-EOF
-	# The site's DHCP server: addresses only. Nothing here knows about PXE or isoboot.
-	port=0
-	interface=dh0
-	bind-interfaces
-	dhcp-range=192.0.2.100,192.0.2.199,255.255.255.0,10m
-	dhcp-leasefile=$TMP/dnsmasq.leases
-	pid-file=$TMP/dnsmasq.pid
-	no-ping
-	log-dhcp
-	enable-ra
-	dhcp-range=2001:db8:1::,ra-only,64
-EOF
-ip netns exec "$NS_DHCP" timeout -k 5 "$VM_SRV_TMO" dnsmasq --keep-in-foreground --user=root \
-	--conf-file="$DCONF" --log-facility=- >>"$LOGS/dnsmasq.log" 2>&1 </dev/null &
-VM_PIDS+=("$!")
-for _ in $(seq 100); do
-	ip netns exec "$NS_DHCP" ss -Hlnu 'sport = :67' | grep -q . && break
-	sleep 0.1
-done
-ip netns exec "$NS_DHCP" ss -Hlnu 'sport = :67' | grep -q . ||
-	{ cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+rc=0
+vm_site_dhcp_up "$DCONF" "$LOGS/dnsmasq.log" || rc=$?
+[ "$rc" != 2 ] || skip "cannot create the DHCP server's namespace $NS-dhcp"
+[ "$rc" = 0 ] || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+log "netns $NS: $VM_BR $VM_SRV/24, $VM_TAP; netns $VM_NS_DHCP: dh0 192.0.2.2/24 (site DHCP)"
 
 # --- isoboot's services in its namespace.
 PLOG=$LOGS/isoboot-proxydhcp.log
@@ -150,6 +107,7 @@ done
 grep -q 'Answering PXE clients' "$PLOG" || { cat "$PLOG"; fail "isoboot-proxydhcp did not start"; finish; }
 vm_spawn "$LOGS/tftpd.log" systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" \
 	in.tftpd -s "$TMP/tftp"
+TFTPD_VM=$VM_LAST_PID
 vm_wait_listen u 69 10 || { cat "$LOGS/tftpd.log"; fail "nothing listens on 69/udp"; finish; }
 ILOG=$LOGS/isoboot-iscsi.log
 vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
@@ -166,6 +124,7 @@ CELL_DEFS=(
 	"a|bios-ipxe-rom|bios||iPXE client MAC (arch 0, BIOS) on br0: http://$VM_SRV/boot.ipxe"
 	"b|efi-pxe|efi|virtio-net-pci,romfile=|PXE client MAC (arch 7, x86-64 UEFI) on br0: snponly.efi, next-server $VM_SRV;iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
 	"c|efi-ipxe-rom|efi||iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
+	"d|efi-http-boot|efi|virtio-net-pci,romfile=|HTTP Boot client MAC (arch 16, x86-64 UEFI HTTP) on br0: http://$VM_SRV/boot/ipxe-x64.efi;iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
 )
 mac_of() { printf '52:54:00:1d:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
 
@@ -177,7 +136,15 @@ for def in "${CELL_DEFS[@]}"; do
 	mac=$(mac_of "$id")
 	plat=pc
 	[ "$fw" = bios ] || plat=efi
-	VM_BOOT_NIC=$nic VM_BOOT_CHECK='' VM_BOOT_MONITOR='' VM_BOOT_GRACE=5
+	VM_BOOT_NIC=$nic VM_BOOT_CHECK='' VM_BOOT_MONITOR='' VM_BOOT_GRACE=5 VM_BOOT_EXTRA=()
+	if [ "$id" = d ]; then
+		# UEFI HTTP Boot alone: no TFTP server at all, and OVMF's PXE boot options turned
+		# off, so that its HTTP boot option is the first to try.
+		vm_stop "$TFTPD_VM"
+		ck_tftp=$(ip netns exec "$NS" ss -Hlnu 'sport = :69' | wc -l)
+		VM_BOOT_EXTRA=(-fw_cfg "name=opt/org.tianocore/IPv4PXESupport,string=n"
+			-fw_cfg "name=opt/org.tianocore/IPv6PXESupport,string=n")
+	fi
 	log "cell $id $name: $fw, ${nic:-e1000 with iPXE ROM}, $mac"
 	if vm_boot "$name" "$fw" "$mac" "$CELL_TIMEOUT" "$dir" "ISOBOOT-TEST-BOOT-$plat" "ISOBOOT-TEST-DONE"; then
 		verdict=PASS
@@ -202,6 +169,11 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "isoboot-proxydhcp: $w" ge1 "$(vm_lines "$PLOG" "$w")"
 	done
 	ck "isoboot-menu served boot.ipxe to $ip" ge1 "$(vm_lines "$MLOG" "$ip GET menu" ": 200")"
+	if [ "$id" = d ]; then
+		ck "nothing listened on 69/udp" test "$ck_tftp" = 0
+		ck "the firmware loaded iPXE over HTTP from isoboot-menu" \
+			ge1 "$(vm_lines "$MLOG" "$ip GET ipxe-x64.efi" ": 200")"
+	fi
 	for _ in $(seq 30); do
 		[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to small.iso")" -ge 1 ] && break
 		sleep 0.1

@@ -6,7 +6,10 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <ifaddrs.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -64,7 +67,7 @@ static void format_fingerprint(const unsigned char *md, size_t n, char *out)
  */
 static int check_pair(const char *cert_name, const char *cert_pem, size_t cert_len,
 		      const char *key_name, const char *key_pem, size_t key_len,
-		      struct web_tls *out)
+		      struct tls_pair *out)
 {
 	_cleanup_(privkey_deinitp) gnutls_x509_privkey_t key = NULL;
 	_cleanup_(credentials_freep) gnutls_certificate_credentials_t cred = NULL;
@@ -95,6 +98,7 @@ static int check_pair(const char *cert_name, const char *cert_pem, size_t cert_l
 	if (r == 0) {
 		format_fingerprint(md, md_len, out->fingerprint);
 		out->not_after = gnutls_x509_crt_get_expiration_time(list[0]);
+		out->rsa = gnutls_x509_crt_get_pk_algorithm(list[0], NULL) == GNUTLS_PK_RSA;
 	}
 	for (unsigned i = 0; i < n_list; i++)
 		gnutls_x509_crt_deinit(list[i]);
@@ -137,19 +141,18 @@ static int check_pair(const char *cert_name, const char *cert_pem, size_t cert_l
 /* Absent is not an error: it is what makes a pair be generated. */
 static int read_pem(const char *path, char **out, size_t *len)
 {
-	int r = read_file(path, WEB_TLS_PEM_MAX, out, len);
+	int r = read_file(path, TLS_PEM_MAX, out, len);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r == -EFBIG)
-		return log_error("%s: larger than %u bytes, not a PEM file", path, WEB_TLS_PEM_MAX),
-		       r;
+		return log_error("%s: larger than %u bytes, not a PEM file", path, TLS_PEM_MAX), r;
 	if (r < 0)
 		return log_error_errno(r, "Cannot read %s", path);
 	return 1;
 }
 
-static int load_files(const char *cert_path, const char *key_path, struct web_tls *out)
+static int load_files(const char *cert_path, const char *key_path, struct tls_pair *out)
 {
 	size_t cert_len, key_len;
 	int r;
@@ -196,7 +199,64 @@ fallback:
 	snprintf(buf, size, "localhost");
 }
 
-static int make_pair(gnutls_datum_t *cert_pem, gnutls_datum_t *key_pem)
+/*
+ * The host's own addresses as IP subject alternative names: a network-boot client reaches the
+ * server by the address DHCP gave it, not by a name, and iPXE checks that address against them.
+ * Loopback is named already; link-local IPv6 addresses are no use in a URL.
+ */
+static int add_interface_addresses(gnutls_x509_crt_t crt)
+{
+	struct ifaddrs *list = NULL;
+	unsigned n = 0;
+
+	if (getifaddrs(&list) < 0)
+		return 0; /* the certificate still names localhost */
+	for (struct ifaddrs *i = list; i && n < 32; i = i->ifa_next) {
+		const void *a = NULL;
+		unsigned len = 0;
+		if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			a = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+			len = 4;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct in6_addr *a6 =
+			    &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			a = a6;
+			len = 16;
+		} else {
+			continue;
+		}
+		int r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, a, len,
+							     GNUTLS_FSAN_APPEND);
+		if (r < 0) {
+			freeifaddrs(list);
+			return r;
+		}
+		n++;
+	}
+	freeifaddrs(list);
+	return 0;
+}
+
+/* A name the caller knows clients use: an IP address literal, or a DNS name. */
+static int add_name(gnutls_x509_crt_t crt, const char *name)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, name, a) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, a, 4,
+							    GNUTLS_FSAN_APPEND);
+	if (inet_pton(AF_INET6, name, a) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, a, 16,
+							    GNUTLS_FSAN_APPEND);
+	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, name,
+						    (unsigned)strlen(name), GNUTLS_FSAN_APPEND);
+}
+
+static int make_pair(const struct tls_gen *gen, gnutls_datum_t *cert_pem, gnutls_datum_t *key_pem)
 {
 	_cleanup_(privkey_deinitp) gnutls_x509_privkey_t key = NULL;
 	_cleanup_(crt_deinitp) gnutls_x509_crt_t crt = NULL;
@@ -212,8 +272,11 @@ static int make_pair(gnutls_datum_t *cert_pem, gnutls_datum_t *key_pem)
 
 	r = gnutls_x509_privkey_init(&key);
 	if (r == 0)
-		r = gnutls_x509_privkey_generate(
-		    key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
+		r = gen && gen->type == TLS_KEY_RSA
+			? gnutls_x509_privkey_generate(key, GNUTLS_PK_RSA, 2048, 0)
+			: gnutls_x509_privkey_generate(
+			      key, GNUTLS_PK_ECDSA,
+			      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0);
 	if (r == 0)
 		r = gnutls_x509_crt_init(&crt);
 	if (r == 0)
@@ -247,6 +310,10 @@ static int make_pair(gnutls_datum_t *cert_pem, gnutls_datum_t *key_pem)
 	if (r == 0)
 		r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, v6, sizeof(v6),
 							 GNUTLS_FSAN_APPEND);
+	if (r == 0)
+		r = add_interface_addresses(crt);
+	for (size_t i = 0; r == 0 && gen && gen->names && gen->names[i]; i++)
+		r = add_name(crt, gen->names[i]);
 	if (r == 0)
 		r = gnutls_x509_crt_set_basic_constraints(crt, 0, -1);
 	if (r == 0)
@@ -297,13 +364,13 @@ static int write_atomic(const char *path, const void *data, size_t len, mode_t m
 	return r;
 }
 
-static int generate(const char *state_dir, struct web_tls *out)
+static int generate(const char *state_dir, const struct tls_gen *gen, struct tls_pair *out)
 {
 	_cleanup_(datum_freep) gnutls_datum_t cert = {0};
 	_cleanup_(datum_freep) gnutls_datum_t key = {0};
 	int r;
 
-	r = make_pair(&cert, &key);
+	r = make_pair(gen, &cert, &key);
 	if (r < 0)
 		return r;
 	/*
@@ -332,7 +399,8 @@ static int generate(const char *state_dir, struct web_tls *out)
 			  key.size, out);
 }
 
-static int load_state(const char *state_dir, struct web_tls *out)
+static int load_state(const char *state_dir, const char *stem, const struct tls_gen *gen,
+		      struct tls_pair *out)
 {
 	size_t cert_len = 0, key_len = 0;
 	int rc, rk;
@@ -340,11 +408,11 @@ static int load_state(const char *state_dir, struct web_tls *out)
 	if (str_empty(state_dir))
 		return log_error("No state folder to keep the generated TLS certificate in"),
 		       -EINVAL;
-	if (asprintf(&out->cert_path, "%s/%s", state_dir, WEB_TLS_CERT_FILE) < 0) {
+	if (asprintf(&out->cert_path, "%s/%s-cert.pem", state_dir, stem) < 0) {
 		out->cert_path = NULL;
 		return -ENOMEM;
 	}
-	if (asprintf(&out->key_path, "%s/%s", state_dir, WEB_TLS_KEY_FILE) < 0) {
+	if (asprintf(&out->key_path, "%s/%s-key.pem", state_dir, stem) < 0) {
 		out->key_path = NULL;
 		return -ENOMEM;
 	}
@@ -358,7 +426,7 @@ static int load_state(const char *state_dir, struct web_tls *out)
 		free(out->cert_pem);
 		free(out->key_pem);
 		out->cert_pem = out->key_pem = NULL;
-		return generate(state_dir, out);
+		return generate(state_dir, gen, out);
 	}
 	/* Never replaced behind the administrator's back: browsers trusted its fingerprint. */
 	if (check_pair(out->cert_path, out->cert_pem, cert_len, out->key_path, out->key_pem,
@@ -369,12 +437,12 @@ static int load_state(const char *state_dir, struct web_tls *out)
 	return 0;
 }
 
-int web_tls_load(const char *cert_path, const char *key_path, const char *state_dir,
-		 struct web_tls *out)
+int tls_load(const char *cert_path, const char *key_path, const char *state_dir, const char *stem,
+	     const struct tls_gen *gen, struct tls_pair *out)
 {
 	int r;
 
-	*out = (struct web_tls){0};
+	*out = (struct tls_pair){0};
 	if (str_empty(cert_path) != str_empty(key_path))
 		return log_error("A TLS certificate and key go together: give both or neither "
 				 "(certificate '%s', key '%s')",
@@ -386,14 +454,14 @@ int web_tls_load(const char *cert_path, const char *key_path, const char *state_
 		r = out->cert_path && out->key_path ? load_files(cert_path, key_path, out)
 						    : -ENOMEM;
 	} else {
-		r = load_state(state_dir, out);
+		r = load_state(state_dir, stem, gen, out);
 	}
 	if (r < 0)
-		web_tls_free(out);
+		tls_free(out);
 	return r;
 }
 
-void web_tls_free(struct web_tls *t)
+void tls_free(struct tls_pair *t)
 {
 	if (t->key_pem)
 		explicit_bzero(t->key_pem, strlen(t->key_pem));
@@ -401,5 +469,5 @@ void web_tls_free(struct web_tls *t)
 	free(t->key_pem);
 	free(t->cert_path);
 	free(t->key_path);
-	*t = (struct web_tls){0};
+	*t = (struct tls_pair){0};
 }
