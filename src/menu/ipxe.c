@@ -145,7 +145,7 @@ char *menu_path_encode(const char *in)
  * The file name put after the id in an ISO's URL (firmware likes one; the server ignores it):
  * the ISO's name, less what the server refuses in any URL (control characters, backslashes).
  */
-static char *url_file_name(const struct catalog_entry *e)
+char *menu_url_file_name(const struct catalog_entry *e)
 {
 	/* The file's own name (without ".iso"), not the display name, which may be the ISO's
 	 * own or its settings file's. */
@@ -220,12 +220,12 @@ static bool ram_too_small(const struct catalog_entry *e, const struct menu_param
 	return p->memsize_mib > 0 && e->ram > (p->memsize_mib << 20);
 }
 
-static bool entry_usable(const struct catalog_entry *e)
+bool menu_entry_usable(const struct catalog_entry *e)
 {
 	return e->id && menu_id_valid(e->id) && e->iqn && iqn_valid(e->iqn) && e->name;
 }
 
-static bool is_default(const struct catalog_entry *e, const char *def)
+bool menu_entry_is_default(const struct catalog_entry *e, const char *def)
 {
 	if (str_empty(def))
 		return false;
@@ -233,7 +233,7 @@ static bool is_default(const struct catalog_entry *e, const char *def)
 	       (e->path && (streq(e->path, def) || streq(base_name(e->path), def)));
 }
 
-static void display_name(const struct catalog_entry *e, char *out, size_t size)
+void menu_display_name(const struct catalog_entry *e, char *out, size_t size)
 {
 	menu_text_sanitize(e->name, out, size);
 	if (!*out)
@@ -310,7 +310,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 	fprintf(f, ":%s-menu\nmenu -- %s (%s)\n", fw, *title ? title : "isoboot", mf->title);
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		if (!entry_usable(e) || e->hidden)
+		if (!menu_entry_usable(e) || e->hidden)
 			continue;
 		const char *g = e->group ? e->group : "";
 		if (!streq(g, cur_group)) {
@@ -318,7 +318,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 			fprintf(f, "item --gap --\nitem --gap -- %s:\n", *group ? group : "?");
 			cur_group = g;
 		}
-		display_name(e, text, sizeof(text));
+		menu_display_name(e, text, sizeof(text));
 		enum menu_boot how;
 		bool recipe;
 		entry_boot_on(e, mf, p, &how, &recipe);
@@ -343,7 +343,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 			first = e->id;
 			first_sfx = sfx;
 		}
-		if (!def && is_default(e, p->default_entry)) {
+		if (!def && menu_entry_is_default(e, p->default_entry)) {
 			def = e->id;
 			def_sfx = sfx;
 		}
@@ -374,8 +374,7 @@ static void emit_menu(FILE *f, const struct catalog *c, const struct menu_params
 }
 
 /* Writes the recipe's parameters with the placeholders replaced. */
-static void put_append(FILE *f, const char *a, const char *files, const char *iso,
-		       const char *server)
+void menu_put_append(FILE *f, const char *a, const char *files, const char *iso, const char *server)
 {
 	while (*a) {
 		const char *ph = strchr(a, '{');
@@ -425,10 +424,10 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 	for (size_t i = 0; i < e->n_initrd; i++)
 		fprintf(f, " initrd=%s", base_name(e->initrd[i]));
 	fputc(' ', f);
-	put_append(f, e->append, files, iso, p->iscsi_host);
+	menu_put_append(f, e->append, files, iso, p->iscsi_host);
 	if (!str_empty(e->extra)) { /* the ISO's settings file: after the recipe's, so they win */
 		fputc(' ', f);
-		put_append(f, e->extra, files, iso, p->iscsi_host);
+		menu_put_append(f, e->extra, files, iso, p->iscsi_host);
 	}
 	fprintf(f, " || goto failed\n");
 	for (size_t i = 0; i < e->n_initrd; i++) {
@@ -449,15 +448,15 @@ static int emit_entries(FILE *f, const struct catalog *c, const struct menu_para
 
 	for (size_t i = 0; i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		if (!entry_usable(e) || e->hidden)
+		if (!menu_entry_usable(e) || e->hidden)
 			continue;
 		enum menu_boot how;
 		bool recipe;
 		entry_boot_on(e, mf, p, &how, &recipe);
-		_cleanup_free_ char *file = url_file_name(e);
+		_cleanup_free_ char *file = menu_url_file_name(e);
 		if (!file)
 			return -ENOMEM;
-		display_name(e, text, sizeof(text));
+		menu_display_name(e, text, sizeof(text));
 		if (recipe && emit_recipe(f, e, p, fw, text, file) < 0)
 			return -ENOMEM;
 		if (how == MENU_BOOT_NONE || how == MENU_BOOT_NEEDS_MEMDISK)

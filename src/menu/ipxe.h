@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "catalog.h"
 #include "config.h"
@@ -61,6 +62,19 @@ void menu_text_sanitize(const char *in, char *out, size_t size);
 /* Percent-encodes everything but RFC 3986 unreserved characters (and '/' with keep_slash). */
 char *menu_url_encode(const char *in);
 char *menu_path_encode(const char *in);
+
+/* Shared by the iPXE script and the GRUB configuration. */
+/* Whether the entry's id, IQN and name are fit for a menu at all. */
+bool menu_entry_usable(const struct catalog_entry *e);
+/* Whether [menu] default (an id, a path or a file name) names the entry. */
+bool menu_entry_is_default(const struct catalog_entry *e, const char *def);
+/* The entry's name made safe (menu_text_sanitize), or its id. */
+void menu_display_name(const struct catalog_entry *e, char *out, size_t size);
+/* The file part of the ISO's URL, percent-encoded (malloc'ed; NULL when out of memory). */
+char *menu_url_file_name(const struct catalog_entry *e);
+/* Writes recipe parameters with {files}, {iso} and {server} replaced. */
+void menu_put_append(FILE *f, const char *a, const char *files, const char *iso,
+		     const char *server);
 
 /* Generates the iPXE script for the catalog into a malloc'ed, NUL-terminated buffer. */
 int menu_script(const struct catalog *c, const struct menu_params *p, char **out, size_t *out_len);

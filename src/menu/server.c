@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "grub.h"
 #include "http.h"
 #include "ipxe.h"
 #include "listen.h"
@@ -423,6 +424,37 @@ static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
 }
 
+/* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */
+static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
+{
+	struct menu_server *s = ctx;
+	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
+	char iscsi[INET6_ADDRSTRLEN + 260];
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)err;
+	snprintf(rq->what, sizeof(rq->what), "grub.cfg");
+	base_urls(s, rq, http, https, sizeof(http), iscsi, sizeof(iscsi));
+	struct menu_params p = {
+	    .title = s->cfg->menu_title,
+	    .default_entry = s->cfg->menu_default,
+	    .timeout = s->cfg->menu_timeout,
+	    .http_base = http,
+	    .iscsi_host = iscsi,
+	    .uefi_boot = s->cfg->menu_uefi_boot,
+	};
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	int r = menu_grub_script(&s->catalog, &p, &text, &len);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		log_error_errno(r, "Cannot generate the GRUB menu");
+		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	}
+	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+}
+
 /* /iso/<id>/<name> and /iso/<id>/files/<path>. */
 static enum MHD_Result serve_under_iso(void *ctx, struct http_request *rq, int err)
 {
@@ -443,6 +475,7 @@ static enum MHD_Result serve_under_iso(void *ctx, struct http_request *rq, int e
 static const struct http_route menu_routes[] = {
     {.method = MHD_HTTP_METHOD_GET, .path = "/", .handler = serve_script},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot.ipxe", .handler = serve_script},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/grub.cfg", .handler = serve_grub},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/memdisk", .handler = serve_memdisk},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-x64.efi", .handler = serve_efi64},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-arm64.efi", .handler = serve_arm64},

@@ -108,6 +108,13 @@ check "… and is the whole menu" grep -q "^sanboot --no-describe http://127.0.0
 check "a plain request that knows the RAM passes it on over HTTPS" \
 	grep -qx "chain --replace https://127.0.0.1:$SP/boot.ipxe?memsize=512 ||" "$TMP/mem"
 
+# The Secure Boot chain's GRUB menu, from the same catalog, over plain HTTP (GRUB has no TLS).
+"${C[@]}" "http://127.0.0.1:$HP/grub.cfg" >"$TMP/grub.cfg"
+check "GET /grub.cfg: a GRUB menu whose recipe entry loads the ISO's kernel with GRUB's http" \
+	grep -q "^	if linux (http,127.0.0.1)/iso/$UBU/files/casper/vmlinuz .* 'netboot=url' 'url=http://127.0.0.1:$HP/iso/$UBU/" "$TMP/grub.cfg"
+check "… and lists small.iso as needing Secure Boot off" \
+	grep -q "^menuentry 'small (not with Secure Boot on)' --id isoboot-$SMALL {" "$TMP/grub.cfg"
+
 # ISOs and files inside them over HTTPS, by ranges, as iPXE's HTTP SAN and kernel fetches read.
 "${T[@]}" -o "$TMP/whole" "https://127.0.0.1:$SP/iso/$SMALL/small.iso"
 check "the whole ISO over HTTPS, byte for byte" cmp -s "$TMP/whole" "$TMP/iso/small.iso"

@@ -2,6 +2,7 @@
 /* isoboot-menu logic: Range parsing, URL mapping, and the iPXE script. */
 #include "catalog-fixture.h"
 #include "catalog.h"
+#include "grub.h"
 #include "ipxe.h"
 #include "range.h"
 #include "tap.h"
@@ -1057,6 +1058,104 @@ static void test_script_efi_arch(void)
 	catalog_finish(&c);
 }
 
+/* The GRUB menu of the Secure Boot chain: recipes only, GRUB's quoting, the same default. */
+static void test_grub_script(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *live = add(&c, "linux/debian-live.iso", "linux", "Debian's live");
+	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(live, "boot=live fetch={files}/live/filesystem.squashfs iso={iso}", 3ull << 29);
+	free(live->extra);
+	live->extra = strdup("console=ttyS0,115200 x='y'");
+	struct catalog_entry *evil =
+	    add(&c, "evil.iso", "", "x' ; reboot ; echo '$(rm) ${y} \\ }\nmenuentry z {");
+	boot(evil, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(evil, "boot=live", 1ull << 30);
+	struct catalog_entry *san = add(&c, "tools/grub.iso", "tools", "grub-rescue");
+	boot(san, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *bios = add(&c, "old.iso", "", "bios live");
+	boot(bios, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	give_recipe(bios, "boot=live", 1ull << 30); /* no UEFI entry: not on UEFI */
+	struct catalog_entry *hid = add(&c, "hidden.iso", "", "hidden");
+	boot(hid, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(hid, "boot=live", 1ull << 30);
+	hid->hidden = true;
+	catalog_sort(&c);
+	live = by_name(&c, "Debian's live");
+	san = by_name(&c, "grub-rescue");
+
+	struct menu_params p = {
+	    .title = "Lab",
+	    .default_entry = "debian-live.iso",
+	    .timeout = 7,
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	};
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	CHECK_EQ_INT(strlen(s), len);
+	CHECK_LINE(s, "set timeout=7");
+	snprintf(line, sizeof(line), "set default=isoboot-%s", live->id);
+	CHECK_LINE(s, line);
+	/* The recipe entry: title and every parameter single-quoted, GRUB's HTTP device. */
+	snprintf(line, sizeof(line), "menuentry 'linux / Debian'\\''s live' --id isoboot-%s {",
+		 live->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line),
+		 "\tif linux (http,192.0.2.1)/iso/%s/files/live/vmlinuz 'boot=live' "
+		 "'fetch=http://192.0.2.1/iso/%s/files/live/filesystem.squashfs' "
+		 "'iso=http://192.0.2.1/iso/%s/debian-live.iso' 'console=ttyS0,115200' "
+		 "'x='\\''y'\\'''; then",
+		 live->id, live->id, live->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line), "\t\tinitrd (http,192.0.2.1)/iso/%s/files/live/initrd.img",
+		 live->id);
+	CHECK_LINE(s, line);
+	/* A hostile name stays one quoted word: no line of it starts a command or an entry. */
+	CHECK(!strstr(s, "\nmenuentry z"));
+	CHECK(!strstr(s, "\nreboot"));
+	/* (menu_text_sanitize made it one line, and iPXE-safe besides.) */
+	CHECK(strstr(s, "menuentry 'x'\\'' _ reboot _ echo '\\''$(rm) $(y} / } menuentry z {'") !=
+	      NULL);
+	/* Without a recipe: an entry that says why, not a silent gap. */
+	snprintf(line, sizeof(line),
+		 "menuentry 'tools / grub-rescue (not with Secure Boot on)' --id isoboot-%s {",
+		 san->id);
+	CHECK_LINE(s, line);
+	/* Not on UEFI, or hidden: absent. */
+	CHECK(!strstr(s, "bios live"));
+	CHECK(!strstr(s, "hidden"));
+	/* Secure Boot off: iPXE, with every ISO, over HTTP. */
+	CHECK(lines_follow(s, "if [ \"$lockdown\" != y ]; then",
+			   "\tmenuentry 'All ISOs: the iPXE menu (Secure Boot is off)' --id "
+			   "isoboot-ipxe {"));
+	CHECK_LINE(s, "\t\tchainloader (http,192.0.2.1)/boot/ipxe-x64.efi");
+	/* The refusal's message under Secure Boot. */
+	CHECK(strstr(s, "cannot boot with Secure Boot on") != NULL);
+	free(s);
+
+	/* A default GRUB cannot boot: iPXE's when Secure Boot is off, else the first recipe. */
+	p.default_entry = "tools/grub.iso";
+	p.timeout = 0;
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	CHECK_LINE(s, "set timeout=-1");
+	CHECK_LINE(s, "\tset default=isoboot-ipxe");
+	CHECK(strstr(s, "\nset default=isoboot-") != NULL);
+	free(s);
+	catalog_finish(&c);
+
+	/* Empty. */
+	catalog_init(&c);
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	CHECK(strstr(s, "No ISOs yet") != NULL);
+	free(s);
+	catalog_finish(&c);
+}
+
 int main(void)
 {
 	RUN(test_range_basic);
@@ -1073,5 +1172,6 @@ int main(void)
 	RUN(test_script_recipe_refused);
 	RUN(test_script_settings);
 	RUN(test_script_efi_arch);
+	RUN(test_grub_script);
 	return tap_done();
 }
