@@ -61,12 +61,12 @@ int config_init(struct isoboot_config *c)
 	    .web_keep_interrupted = 7,
 	};
 	if (!c->iso_dir || !c->state_dir || !c->menu_certificate || !c->menu_key ||
-	    !c->menu_efi64_file || !c->menu_arm64_file ||
-	    !c->server_address || !c->iqn_prefix || !c->menu_title || !c->menu_default ||
-	    !c->menu_memdisk || !c->chap_user || !c->chap_secret || !c->chap_mutual_user ||
-	    !c->chap_mutual_secret || !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot ||
-	    !c->proxydhcp_efi32_boot || !c->proxydhcp_arm64_boot || !c->web_users ||
-	    !c->web_certificate || !c->web_key || !c->web_assets) {
+	    !c->menu_efi64_file || !c->menu_arm64_file || !c->server_address || !c->iqn_prefix ||
+	    !c->menu_title || !c->menu_default || !c->menu_memdisk || !c->chap_user ||
+	    !c->chap_secret || !c->chap_mutual_user || !c->chap_mutual_secret ||
+	    !c->proxydhcp_bios_boot || !c->proxydhcp_efi64_boot || !c->proxydhcp_efi32_boot ||
+	    !c->proxydhcp_arm64_boot || !c->web_users || !c->web_certificate || !c->web_key ||
+	    !c->web_assets) {
 		config_finish(c);
 		return -ENOMEM;
 	}

@@ -51,6 +51,13 @@ done < <(sed -n 's/^BindReadOnlyPaths=\(-\{0,1\}[^:]*\):.*/\1/p' "$TMP/units/iso
 	sed "s|^\(-\{0,1\}\)$(dirname "$prefix_sbindir")/share|\1$DEST$(dirname "$prefix_sbindir")/share|")
 check "the TFTP root offers ipxe-arm64.efi, optionally" \
 	grep -qE '^BindReadOnlyPaths=-/[^:]+:/run/isoboot/tftp/ipxe-arm64.efi$' "$TMP/units/isoboot-tftp.service"
+# The Secure Boot chain: shim and GRUB where installed, GRUB's first configuration always.
+for f in shimx64.efi grubx64.efi; do
+	check "the TFTP root offers $f, optionally" \
+		grep -qE "^BindReadOnlyPaths=-/[^:]+:/run/isoboot/tftp/$f\$" "$TMP/units/isoboot-tftp.service"
+done
+check "the TFTP root has grub/grub.cfg" \
+	grep -qE '^BindReadOnlyPaths=/[^:]+/tftp/grub:/run/isoboot/tftp/grub$' "$TMP/units/isoboot-tftp.service"
 
 # Every man page a unit cites is installed.
 while read -r m; do

@@ -295,7 +295,8 @@ mkdir -p "$TMP/tftp-got"
 for f in pxelinux.0=/usr/lib/PXELINUX/pxelinux.0 ldlinux.c32=/usr/lib/syslinux/modules/bios/ldlinux.c32 \
 	ipxe.lkrn=/usr/lib/ipxe/ipxe.lkrn undionly.kpxe=/usr/lib/ipxe/undionly.kpxe \
 	snponly.efi=/usr/lib/ipxe/snponly.efi ipxe.efi=/usr/lib/ipxe/ipxe.efi memdisk=/usr/lib/syslinux/memdisk \
-	chain.ipxe=/usr/share/isoboot/tftp/chain.ipxe pxelinux.cfg/default=/usr/share/isoboot/tftp/pxelinux.cfg/default; do
+	chain.ipxe=/usr/share/isoboot/tftp/chain.ipxe pxelinux.cfg/default=/usr/share/isoboot/tftp/pxelinux.cfg/default \
+	grub/grub.cfg=/usr/share/isoboot/tftp/grub/grub.cfg; do
 	name=${f%%=*}
 	out=$TMP/tftp-got/${name//\//_}
 	(cd "$TMP/tftp-got" && N tftp "$VM_SRV" -m binary -c get "$name" "$out") >/dev/null 2>&1 || true
@@ -378,6 +379,40 @@ check "ProxyDHCP offer: boot file pxelinux.0" grep -qx 'file pxelinux.0' "$LOGS/
 X journalctl -q --no-pager -o verbose -u isoboot-proxydhcp.service >"$LOGS/journal-proxydhcp.txt" 2>&1 || true
 check "journal: isoboot-proxydhcp logged the answer to 52:54:00:1d:00:fe" grep -qi '52:54:00:1d:00:fe' "$LOGS/journal-proxydhcp.txt"
 X systemctl disable --now isoboot-proxydhcp.socket isoboot-proxydhcp.service >>"$LOGS/enable.log" 2>&1 || true
+
+# --- HTTPS boot, opt-in: the administrator enables isoboot-menu-https.socket, sets [menu] https =
+# prefer and [server] address (the menu's unit sees no interfaces, so its generated certificate
+# names that address), and restarts the menu. curl, trusting that certificate as a client's
+# firmware would, gets the whole menu over HTTPS; the plain menu tries HTTPS first.
+sed -i 's/^timeout = 2$/timeout = 2\nhttps = prefer/' "$ROOT/etc/isoboot/isoboot.conf"
+printf '\n[server]\naddress = %s\n' "$VM_SRV" >>"$ROOT/etc/isoboot/isoboot.conf"
+# (systemd refuses to start a socket while the service it feeds runs: stop the menu first; the
+# next request starts it with both sockets.)
+X systemctl stop isoboot-menu.service >>"$LOGS/enable.log" 2>&1 || true
+X systemctl enable --now isoboot-menu-https.socket >>"$LOGS/enable.log" 2>&1 || true
+check "isoboot-menu-https.socket is active once enabled" \
+	test "$(X systemctl is-active isoboot-menu-https.socket)" = active
+X journalctl -q --no-pager -u isoboot-menu-https.socket >"$LOGS/journal-menu-https-socket.txt" 2>&1 || true
+N curl -sS -o "$LOGS/https-plain.ipxe" "http://$VM_SRV/boot.ipxe" || true
+check "the plain menu has the client's iPXE try HTTPS first" \
+	grep -q "chain --replace https://$VM_SRV/boot.ipxe" "$LOGS/https-plain.ipxe"
+CERT=$ROOT/var/lib/isoboot/tls/menu-cert.pem
+check "the menu generated its certificate in /var/lib/isoboot/tls (the one place its unit writes)" \
+	test -s "$CERT"
+check "… its key is the isoboot user's alone (0600)" \
+	test "$(stat -c '%a %u' "$ROOT/var/lib/isoboot/tls/menu-key.pem" 2>/dev/null)" = \
+	"600 $(awk -F: '$1 == "isoboot" { print $3 }' "$ROOT/etc/passwd")"
+N curl -sS --cacert "$CERT" -o "$LOGS/https.ipxe" "https://$VM_SRV/boot.ipxe" 2>"$LOGS/https-curl.txt" || true
+check "curl trusting that certificate gets the menu over HTTPS from $VM_SRV (an IP address SAN)" \
+	grep -q "sanboot iscsi:" "$LOGS/https.ipxe"
+X journalctl -q --no-pager -u isoboot-menu.service >"$LOGS/journal-menu-https.txt" 2>&1 || true
+check "journal: the menu logged its certificate's fingerprint and https = prefer" sh -c "
+	grep -q 'HTTPS certificate /var/lib/isoboot/tls/menu-cert.pem, SHA-256 fingerprint' '$LOGS/journal-menu-https.txt' &&
+	grep -q 'over HTTP and HTTPS, https = prefer' '$LOGS/journal-menu-https.txt'"
+# Back to plain HTTP for what follows (its boots use Debian 12's iPXE, which has no HTTPS).
+sed -i '/^https = prefer$/d' "$ROOT/etc/isoboot/isoboot.conf"
+X systemctl disable --now isoboot-menu-https.socket >>"$LOGS/enable.log" 2>&1 || true
+X systemctl restart isoboot-menu.service >>"$LOGS/enable.log" 2>&1 || true
 
 # --- The admin page, opt-in: an account made with isoboot-passwd, the socket enabled, an upload
 # over HTTPS that the menu offers without a rescan by hand, the certificate's fingerprint in the
