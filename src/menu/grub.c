@@ -12,7 +12,6 @@
 #include "grub.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,17 +34,6 @@ static void put_quoted(FILE *f, const char *s)
 static void put_entry_id(FILE *f, const struct catalog_entry *e)
 {
 	fprintf(f, "isoboot-%s", e->id);
-}
-
-/* "1.5 GiB", rounded up to a tenth. */
-static void format_gib(uint64_t bytes, char *out, size_t size)
-{
-	uint64_t tenths = (bytes * 10 + (1ull << 30) - 1) >> 30;
-
-	if (tenths % 10 == 0)
-		snprintf(out, size, "%" PRIu64 " GiB", tenths / 10);
-	else
-		snprintf(out, size, "%" PRIu64 ".%" PRIu64 " GiB", tenths / 10, tenths % 10);
 }
 
 /* Whether GRUB boots the entry itself: its recipe, on an x86-64 UEFI client. */
@@ -104,7 +92,7 @@ static int emit_recipe_entry(FILE *f, const struct catalog_entry *e, const struc
 		return -ENOMEM;
 	menu_display_name(e, text, sizeof(text));
 	entry_label(e, text, "", label, sizeof(label));
-	format_gib(e->ram, need, sizeof(need));
+	menu_format_gib(e->ram, need, sizeof(need));
 	fputs("menuentry ", f);
 	put_quoted(f, label);
 	fputs(" --id ", f);

@@ -205,7 +205,7 @@ bool menu_recipe_usable(const struct catalog_entry *e, bool efi)
 }
 
 /* "1.5 GiB", rounded up to a tenth. */
-static void format_gib(uint64_t bytes, char *out, size_t size)
+void menu_format_gib(uint64_t bytes, char *out, size_t size)
 {
 	uint64_t tenths = (bytes * 10 + (1ull << 30) - 1) >> 30;
 
@@ -252,8 +252,8 @@ static const char *emit_recipe_item(FILE *f, const struct catalog_entry *e,
 	char need[32], have[32];
 
 	if (ram_too_small(e, p)) {
-		format_gib(e->ram, need, sizeof(need));
-		format_gib(p->memsize_mib << 20, have, sizeof(have));
+		menu_format_gib(e->ram, need, sizeof(need));
+		menu_format_gib(p->memsize_mib << 20, have, sizeof(have));
 		fprintf(f, "item --gap -- %s: needs %s of RAM, this machine has %s\n", text, need,
 			have);
 		return NULL;
@@ -413,7 +413,7 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 	    asprintf(&boot_files, "%s/iso/%s/files", boot_base(p), e->id) < 0 ||
 	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, file) < 0)
 		return -ENOMEM;
-	format_gib(e->ram, need, sizeof(need));
+	menu_format_gib(e->ram, need, sizeof(need));
 	/* imgfree: images of an earlier attempt would be handed to this kernel too. */
 	fprintf(f,
 		":%s-%s\n"

@@ -72,6 +72,8 @@ bool menu_entry_is_default(const struct catalog_entry *e, const char *def);
 void menu_display_name(const struct catalog_entry *e, char *out, size_t size);
 /* The file part of the ISO's URL, percent-encoded (malloc'ed; NULL when out of memory). */
 char *menu_url_file_name(const struct catalog_entry *e);
+/* "1.5 GiB": bytes rounded up to a tenth of a GiB. */
+void menu_format_gib(uint64_t bytes, char *out, size_t size);
 /* Writes recipe parameters with {files}, {iso} and {server} replaced. */
 void menu_put_append(FILE *f, const char *a, const char *files, const char *iso,
 		     const char *server);

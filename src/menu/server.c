@@ -377,13 +377,31 @@ static enum MHD_Result serve_arm64(void *ctx, struct http_request *rq, int err)
 	return serve_efi(rq, s->cfg->menu_arm64_file, "ipxe-arm64.efi");
 }
 
+/* Answers with what generate makes of the fresh catalog (the iPXE script, the GRUB menu). */
+static enum MHD_Result
+reply_generated(struct menu_server *s, struct http_request *rq, const struct menu_params *p,
+		int (*generate)(const struct catalog *c, const struct menu_params *p, char **out,
+				size_t *out_len))
+{
+	char *text = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	int r = generate(&s->catalog, p, &text, &len);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		log_error_errno(r, "Cannot generate %s", rq->what);
+		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	}
+	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+}
+
 static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 {
 	struct menu_server *s = ctx;
 	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
 	char iscsi[INET6_ADDRSTRLEN + 260];
-	char *text = NULL;
-	size_t len = 0;
 	struct stat st;
 
 	(void)err;
@@ -413,15 +431,7 @@ static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 		p.https_url = https;
 		p.https_required = s->cfg->menu_https == MENU_HTTPS_REQUIRE;
 	}
-	pthread_mutex_lock(&s->lock);
-	catalog_refresh(s);
-	int r = menu_script(&s->catalog, &p, &text, &len);
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		log_error_errno(r, "Cannot generate the menu");
-		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
-	}
-	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+	return reply_generated(s, rq, &p, menu_script);
 }
 
 /* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */
@@ -430,8 +440,6 @@ static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
 	struct menu_server *s = ctx;
 	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
 	char iscsi[INET6_ADDRSTRLEN + 260];
-	char *text = NULL;
-	size_t len = 0;
 
 	(void)err;
 	snprintf(rq->what, sizeof(rq->what), "grub.cfg");
@@ -444,15 +452,7 @@ static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
 	    .iscsi_host = iscsi,
 	    .uefi_boot = s->cfg->menu_uefi_boot,
 	};
-	pthread_mutex_lock(&s->lock);
-	catalog_refresh(s);
-	int r = menu_grub_script(&s->catalog, &p, &text, &len);
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		log_error_errno(r, "Cannot generate the GRUB menu");
-		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
-	}
-	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+	return reply_generated(s, rq, &p, menu_grub_script);
 }
 
 /* /iso/<id>/<name> and /iso/<id>/files/<path>. */

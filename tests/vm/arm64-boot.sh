@@ -88,16 +88,7 @@ vm_site_dhcp_up "$LOGS/dnsmasq.conf" "$LOGS/dnsmasq.log" || rc=$?
 [ "$rc" != 2 ] || skip "cannot create the DHCP server's namespace $NS-dhcp"
 [ "$rc" = 0 ] || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
 PLOG=$LOGS/isoboot-proxydhcp.log
-vm_spawn "$PLOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
-	"$PD" --config "$CONF" --debug
-vm_wait_listen u 4011 10 || { cat "$PLOG"; fail "nothing listens on 4011/udp"; finish; }
-# The datagram that starts it comes before its IP_PKTINFO (see proxydhcp-boot.sh): one of ours.
-ip netns exec "$NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
-for _ in $(seq 50); do
-	grep -q 'Answering PXE clients' "$PLOG" && break
-	sleep 0.1
-done
-grep -q 'Answering PXE clients' "$PLOG" || { cat "$PLOG"; fail "isoboot-proxydhcp did not start"; finish; }
+vm_proxydhcp_start "$CONF" "$PLOG" || finish
 TLOG=$LOGS/tftpd.log
 vm_tftpd_start "$TMP/tftp" "$TLOG" || { cat "$TLOG"; fail "in.tftpd did not start"; finish; }
 ILOG=$LOGS/isoboot-iscsi.log

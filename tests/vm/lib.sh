@@ -191,6 +191,27 @@ vm_site_dhcp_up() {
 	return 1
 }
 
+# vm_proxydhcp_start CONF LOG: isoboot-proxydhcp as its socket unit starts it (67 and 4011/udp,
+# systemd-socket-activate), with --debug, then one datagram of ours: the one that starts a
+# socket-activated daemon comes before its IP_PKTINFO (systemd's PassPacketInfo=yes would set
+# it, systemd-socket-activate cannot), so this makes the VMs' first requests count. Sets
+# VM_PROXYDHCP_PID. Returns 1, LOG printed and the failure recorded, when it does not start.
+vm_proxydhcp_start() {
+	local conf=$1 log=$2
+	vm_spawn "$log" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
+		"$BUILD/src/proxydhcp/isoboot-proxydhcp" --config "$conf" --debug
+	VM_PROXYDHCP_PID=$VM_LAST_PID
+	vm_wait_listen u 4011 10 || { cat "$log"; fail "nothing listens on 4011/udp"; return 1; }
+	ip netns exec "$VM_NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
+	for _ in $(seq 50); do
+		grep -q 'Answering PXE clients' "$log" && return 0
+		sleep 0.1
+	done
+	cat "$log"
+	fail "isoboot-proxydhcp did not start"
+	return 1
+}
+
 # vm_tftpd_start ROOT LOG: tftp-hpa's in.tftpd on ROOT as isoboot-tftp.socket starts it
 # (systemd-socket-activate --datagram --inetd, $VM_SRV:69), its log in LOG; waits for the port.
 # in.tftpd logs only to syslog (/dev/log, opened before it chroots), so it runs in a mount

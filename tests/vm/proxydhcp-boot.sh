@@ -93,18 +93,7 @@ log "netns $NS: $VM_BR $VM_SRV/24, $VM_TAP; netns $VM_NS_DHCP: dh0 192.0.2.2/24 
 
 # --- isoboot's services in its namespace.
 PLOG=$LOGS/isoboot-proxydhcp.log
-vm_spawn "$PLOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
-	"$PD" --config "$CONF" --debug
-vm_wait_listen u 4011 10 || { cat "$PLOG"; fail "nothing listens on 4011/udp"; finish; }
-# The datagram that starts a socket-activated daemon comes before its IP_PKTINFO (systemd's
-# PassPacketInfo=yes would set it, systemd-socket-activate cannot): start it with one of ours,
-# so that the VMs' first requests count.
-ip netns exec "$NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
-for _ in $(seq 50); do
-	grep -q 'Answering PXE clients' "$PLOG" && break
-	sleep 0.1
-done
-grep -q 'Answering PXE clients' "$PLOG" || { cat "$PLOG"; fail "isoboot-proxydhcp did not start"; finish; }
+vm_proxydhcp_start "$CONF" "$PLOG" || finish
 vm_spawn "$LOGS/tftpd.log" systemd-socket-activate --datagram --inetd -l "$VM_SRV:69" \
 	in.tftpd -s "$TMP/tftp"
 TFTPD_VM=$VM_LAST_PID

@@ -151,16 +151,7 @@ dhcp_proxy() {
 	vm_site_dhcp_up "$LOGS/dnsmasq-site.conf" "$LOGS/dnsmasq-site.log" || rc=$?
 	[ "$rc" = 0 ] || { cat "$LOGS/dnsmasq-site.log"; fail "the site's DHCP server did not start"; return 1; }
 	write_config "$pconf" "$TMP/iso" "$TMP/state" "[proxydhcp]" "efi64_boot = shimx64.efi"
-	vm_spawn "$PLOG" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
-		"$PD" --config "$pconf" --debug
-	vm_wait_listen u 4011 10 || { cat "$PLOG"; fail "nothing listens on 4011/udp"; return 1; }
-	# Start it with a datagram of ours (see proxydhcp-boot.sh), so that the VM's first counts.
-	ip netns exec "$NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
-	for _ in $(seq 50); do
-		grep -q 'Answering PXE clients' "$PLOG" && break
-		sleep 0.1
-	done
-	grep -q 'Answering PXE clients' "$PLOG" || { cat "$PLOG"; fail "isoboot-proxydhcp did not start"; return 1; }
+	vm_proxydhcp_start "$pconf" "$PLOG" || return 1
 	DHCP_MODE=proxy
 }
 
