@@ -3,8 +3,10 @@
  * isoboot-iscsi: a read-only iSCSI target serving every catalogued ISO. Under systemd each
  * connection is its own process (Accept=yes); with --listen it accepts and forks by itself.
  */
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -275,14 +277,6 @@ struct child {
 	struct sockaddr_storage from;
 };
 
-static volatile sig_atomic_t child_exited;
-
-static void on_sigchld(int sig)
-{
-	(void)sig;
-	child_exited = 1;
-}
-
 static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -315,28 +309,47 @@ static void reap(struct child *kids, size_t *n)
  */
 static int accept_loop(int lfd, const struct isoboot_config *cfg)
 {
-	struct sigaction sa = {.sa_handler = on_sigchld}; /* no SA_RESTART: accept() returns */
-	struct child *kids = calloc(cfg->iscsi_max_connections, sizeof(*kids));
+	_cleanup_close_ int sfd = daemon_signals_open(true);
+	_cleanup_free_ struct child *kids = calloc(cfg->iscsi_max_connections, sizeof(*kids));
 	size_t n = 0;
 	time_t warned = 0;
 
+	if (sfd < 0)
+		return log_error_errno(sfd, "Cannot take the signals");
 	if (!kids)
 		return log_error_errno(-ENOMEM, "Cannot track the connections");
-	sigaction(SIGCHLD, &sa, NULL);
+	/* poll() says when to accept; a connection reset in between must not block accept(). */
+	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0)
+		return log_error_errno(neg_errno(),
+				       "Cannot make the listening socket non-blocking");
 	for (;;) {
+		struct pollfd p[2] = {{.fd = lfd, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
 		struct sockaddr_storage from;
 		socklen_t len = sizeof(from);
-		if (child_exited) {
-			child_exited = 0;
-			reap(kids, &n);
+		int sig;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return log_error_errno(neg_errno(), "poll() failed");
 		}
+		while ((sig = daemon_signals_next(sfd)) != 0) {
+			if (sig == SIGCHLD)
+				reap(kids, &n);
+			if (sig == SIGTERM || sig == SIGINT) {
+				/* As under systemd: the connections being served go on. */
+				log_info("Stopping on signal %d; %zu connection%s go%s on", sig, n,
+					 n == 1 ? "" : "s", n == 1 ? "es" : "");
+				return 0;
+			}
+		}
+		if (!(p[0].revents & POLLIN))
+			continue;
 		int fd = accept4(lfd, (struct sockaddr *)&from, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
 				continue;
-			int r = log_error_errno(neg_errno(), "accept() failed");
-			free(kids);
-			return r;
+			return log_error_errno(neg_errno(), "accept() failed");
 		}
 		reap(kids, &n);
 		size_t same = 0;
@@ -363,6 +376,7 @@ static int accept_loop(int lfd, const struct isoboot_config *cfg)
 		}
 		if (pid == 0) {
 			close(lfd);
+			daemon_signals_reset(sfd);
 			_exit(serve(fd, cfg) < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 		}
 		kids[n++] = (struct child){.pid = pid, .from = from};

@@ -6,7 +6,6 @@
  * by FileDescriptorName=); with --listen and --listen-https it opens its own.
  */
 #include <arpa/inet.h>
-#include <signal.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -35,7 +34,7 @@ int main(int argc, char **argv)
 	struct listen_fds l;
 	struct tls_pair tls = {0};
 	bool tls_fds[ARRAY_SIZE(l.fds)] = {0}, any_tls = false;
-	sigset_t stop;
+	_cleanup_close_ int sfd = -1;
 	int r, sig, code;
 
 	if (daemon_start(&spec, argc, argv, &cfg, &l, &code) != 0)
@@ -108,14 +107,11 @@ int main(int argc, char **argv)
 			    "(isoboot-menu-https.socket, or --listen-https): plain HTTP only");
 	}
 
-	/* A send() to a closed connection raises SIGPIPE; the daemon threads inherit the mask,
-	 * so only sigwait() below sees SIGTERM and SIGINT. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	sfd = daemon_signals_open(false);
+	if (sfd < 0) {
+		log_error_errno(sfd, "Cannot take the signals");
+		goto fail;
+	}
 
 	r = menu_server_start(&cfg, l.fds, tls_fds, l.n, tls.cert_pem, tls.key_pem, &server);
 	l.n = 0; /* the server owns the sockets now */
@@ -125,13 +121,7 @@ int main(int argc, char **argv)
 	log_info("Serving the boot menu and %s over HTTP%s%s", cfg.iso_dir,
 		 any_tls ? " and HTTPS, https = " : "",
 		 any_tls ? (const char *[]){"off", "prefer", "require"}[cfg.menu_https] : "");
-	for (;;) {
-		if (sigwait(&stop, &sig) != 0)
-			continue;
-		if (sig == SIGHUP)
-			continue; /* the catalog is reloaded by itself */
-		break;
-	}
+	sig = daemon_signals_wait_stop(sfd);
 	log_info("Stopping on signal %d", sig);
 	menu_server_stop(server);
 	tls_free(&tls);

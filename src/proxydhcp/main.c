@@ -6,7 +6,6 @@
  * --listen it opens its own.
  */
 #include <signal.h>
-#include <sys/signalfd.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -32,20 +31,14 @@ int main(int argc, char **argv)
 	};
 	struct isoboot_config cfg;
 	struct listen_fds l;
-	sigset_t stop;
 	int r, code;
 
 	if (daemon_start(&spec, argc, argv, &cfg, &l, &code) != 0)
 		return code;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, NULL);
-	_cleanup_close_ int sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	_cleanup_close_ int sfd = daemon_signals_open(false);
 	if (sfd < 0) {
-		r = log_error_errno(neg_errno(), "signalfd");
+		r = log_error_errno(sfd, "Cannot take the signals");
 		goto finish;
 	}
 	r = proxy_sockets_setup(l.fds, l.n);
@@ -56,20 +49,14 @@ int main(int argc, char **argv)
 		     ? " (restricted by [proxydhcp] interfaces/subnets)"
 		     : "");
 	for (;;) {
-		struct signalfd_siginfo si = {0};
-
 		r = proxy_serve(&cfg, l.fds, l.n, sfd);
 		if (r < 0)
 			break;
-		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-			continue;
-		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP ignored: the configuration is read at start, restart to "
-				 "apply it");
-			continue;
+		int sig = daemon_signals_next(sfd);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("Stopping on signal %d", sig);
+			break;
 		}
-		log_info("Stopping on signal %u", si.ssi_signo);
-		break;
 	}
 finish:
 	listen_finish(&l);

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -107,4 +113,68 @@ int daemon_start(const struct daemon_spec *spec, int argc, char **argv, struct i
 	}
 	*exit_code = EXIT_SUCCESS;
 	return 0;
+}
+
+static void signals_set(sigset_t *set, bool children)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	if (children)
+		sigaddset(set, SIGCHLD);
+}
+
+int daemon_signals_open(bool children)
+{
+	sigset_t set;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	signals_set(&set, children);
+	r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r != 0)
+		return -r;
+	int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+int daemon_signals_next(int fd)
+{
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		ssize_t n = read(fd, &si, sizeof(si));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			return 0;
+		if (si.ssi_signo != SIGHUP)
+			return (int)si.ssi_signo;
+		log_info(
+		    "SIGHUP ignored: the configuration is read at start (restart to apply it)");
+	}
+}
+
+int daemon_signals_wait_stop(int fd)
+{
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int sig = daemon_signals_next(fd);
+
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
+		if (sig == 0)
+			(void)poll(&p, 1, -1);
+	}
+}
+
+void daemon_signals_reset(int fd)
+{
+	sigset_t set;
+
+	signals_set(&set, true);
+	close(fd);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_DFL);
 }

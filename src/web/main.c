@@ -5,7 +5,6 @@
  * it opens its own. The certificate is the admin's ([web] certificate and key) or one made on
  * the first start and kept in the state folder.
  */
-#include <signal.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -30,7 +29,7 @@ int main(int argc, char **argv)
 	struct web_server *server = NULL;
 	struct tls_pair tls = {0};
 	struct listen_fds l;
-	sigset_t stop;
+	_cleanup_close_ int sfd = -1;
 	int r, sig, code;
 
 	if (daemon_start(&spec, argc, argv, &cfg, &l, &code) != 0)
@@ -55,14 +54,11 @@ int main(int argc, char **argv)
 	    "browser shows)",
 	    tls.cert_path, tls.fingerprint);
 
-	/* A send() to a closed connection raises SIGPIPE; the daemon threads inherit the mask,
-	 * so only sigwait() below sees SIGTERM and SIGINT. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	sfd = daemon_signals_open(false);
+	if (sfd < 0) {
+		log_error_errno(sfd, "Cannot take the signals");
+		goto fail;
+	}
 
 	r = web_server_start(&cfg, tls.cert_pem, tls.key_pem, l.fds, l.n, &server);
 	l.n = 0; /* the server owns the sockets now */
@@ -72,13 +68,7 @@ int main(int argc, char **argv)
 	}
 	listen_finish(&l);
 	log_info("Serving the admin page for %s over HTTPS", cfg.iso_dir);
-	for (;;) {
-		if (sigwait(&stop, &sig) != 0)
-			continue;
-		if (sig == SIGHUP)
-			continue; /* the accounts and the catalog are reread by themselves */
-		break;
-	}
+	sig = daemon_signals_wait_stop(sfd);
 	log_info("Stopping on signal %d", sig);
 	web_server_stop(server);
 	tls_free(&tls);

@@ -70,4 +70,62 @@ for d in "$BUILD/src/iscsi/isoboot-iscsi" "$BUILD/src/menu/isoboot-menu"; do
 	"$d" --config /dev/null --listen "not-an-address" > "$TMP/$n.bad" 2>&1 || rc=$?
 	check "$n: a bad --listen is refused" test "$rc" = 1
 done
+# The daemons share their signals (src/shared/daemon.c): SIGHUP is logged and ignored, SIGTERM
+# stops them with exit status 0. isoboot-iscsi --listen leaves the connections it serves (its
+# children) to end by themselves, as under systemd.
+mkdir -p "$TMP/sig/iso" "$TMP/sig/state"
+write_config "$TMP/sig.conf" "$TMP/sig/iso" "$TMP/sig/state" \
+	'[web]' "users = $TMP/sig/users" "assets = $SRC/assets/web"
+for d in iscsi menu web proxydhcp; do
+	bin=$BUILD/src/$d/isoboot-$d
+	p=$(free_port 47300)
+	proto=TCP ssflag=-t
+	if [ "$d" = proxydhcp ]; then proto=UDP ssflag=-u; fi
+	timeout 60 "$bin" --config "$TMP/sig.conf" --listen "127.0.0.1:$p" >"$TMP/sig-$d.log" 2>&1 &
+	tpid=$!
+	for _ in $(seq 100); do
+		ss -Hln "$ssflag" "sport = :$p" | grep -q . && break
+		sleep 0.1
+	done
+	# The daemon, under timeout (which would pass the signals on, but is not what is tested).
+	pid=$(pgrep -P "$tpid" || true)
+	[ -n "$pid" ] || { fail "isoboot-$d did not start"; continue; }
+	client=
+	if [ "$d" = iscsi ]; then
+		# A connection that stays open: its process must outlive the listener's SIGTERM.
+		sleep 30 | socat -u - "TCP:127.0.0.1:$p" 2>/dev/null &
+		client=$!
+		for _ in $(seq 50); do
+			[ -n "$(pgrep -P "$pid")" ] && break
+			sleep 0.1
+		done
+	fi
+	kill -HUP "$pid" 2>/dev/null || true
+	sleep 0.3
+	check "isoboot-$d: SIGHUP is logged and ignored" \
+		sh -c "kill -0 $pid 2>/dev/null && grep -q 'SIGHUP ignored' '$TMP/sig-$d.log'"
+	kid=$(pgrep -P "$pid" || true)
+	kill -TERM "$pid" 2>/dev/null || true
+	rc=0
+	wait "$tpid" || rc=$?
+	check "isoboot-$d: SIGTERM stops it, exit status 0 ($rc)" test "$rc" = 0
+	check "isoboot-$d: the stop is logged" grep -q 'Stopping on signal 15' "$TMP/sig-$d.log"
+	if [ "$d" = iscsi ]; then
+		check "isoboot-iscsi: the connection's process outlives the listener (${kid:-none})" \
+			sh -c "[ -n '$kid' ] && kill -0 '$kid' 2>/dev/null"
+		check "isoboot-iscsi: the stop says one connection goes on" \
+			grep -q 'Stopping on signal 15; 1 connection goes on' "$TMP/sig-iscsi.log"
+		# The connection's process has the default signal handling back: SIGTERM ends it.
+		[ -z "$kid" ] || kill -TERM "$kid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			if [ -z "$kid" ] || ! kill -0 "$kid" 2>/dev/null; then break; fi
+			sleep 0.1
+		done
+		check "isoboot-iscsi: the connection's process ends on SIGTERM" \
+			sh -c "[ -n '$kid' ] && ! kill -0 '$kid' 2>/dev/null"
+		kill "$client" 2>/dev/null || true
+	fi
+	log "isoboot-$d ($proto 127.0.0.1:$p): $(tr '\n' ' ' <"$TMP/sig-$d.log" | cut -c1-300)"
+done
+wait 2>/dev/null || true
 finish

@@ -89,4 +89,28 @@ check "isoboot.target does not pull in the admin page (opt-in)" \
 check "isoboot-web.service opens only the sockets it needs" \
 	grep -qx 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' "$TMP/units/isoboot-web.service"
 check "isoboot-web.service writes only under /var/lib/isoboot" grep -qx 'ReadWritePaths=/var/lib/isoboot' "$TMP/units/isoboot-web.service"
+# The packages follow the list of services in meson.build: what they restart on upgrade is that
+# list's (units/restart-on-upgrade in the build), the RPM's unit list is every installed unit
+# but the template, and its presets are the units that can be enabled.
+# units FILE START: the unit names after START on its first line that is not a comment, and on
+# the lines it continues with "\".
+units() {
+	awk -v start="$2" '
+		!on && !/^[ \t]*#/ && index($0, start) { on = 1; sub(".*" start, "") }
+		on { c = sub(/\\$/, ""); print; if (!c) exit }' "$1" | tr -s ' \t' '\n' |
+		grep -E '^[a-z0-9@.-]+[.](service|socket|target|path|timer)$' | sort
+}
+sorted() { tr -s ' \t' '\n' | grep . | sort; }
+restart=$(sorted <"$BUILD/units/restart-on-upgrade")
+deb_restart=$(units "$SRC/packaging/debian/isoboot.postinst" "deb-systemd-invoke restart")
+rpm_restart=$(units "$SRC/packaging/rpm/isoboot.spec" "%systemd_postun_with_restart")
+log "restarted on upgrade: $(tr '\n' ' ' <<<"$restart")"
+check "the Debian postinst restarts the services meson.build says" test -n "$restart" -a "$deb_restart" = "$restart"
+check "the RPM spec restarts the services meson.build says" test "$rpm_restart" = "$restart"
+installed=$(find "$TMP/units" -type f ! -name '*@.*' -printf '%f\n' | sort)
+rpm_units=$(units "$SRC/packaging/rpm/isoboot.spec" "%global isoboot_units")
+check "the RPM spec's isoboot_units are the installed units, but the template" test "$rpm_units" = "$installed"
+enableable=$(cd "$TMP/units" && grep -l '^\[Install\]' ./* | sed 's|^\./||' | sort)
+rpm_presets=$(units "$SRC/packaging/rpm/isoboot.spec" "%systemd_post ")
+check "the RPM spec presets the units that have an [Install] section" test "$rpm_presets" = "$enableable"
 finish

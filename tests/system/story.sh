@@ -1,8 +1,13 @@
 #!/bin/bash
-# The user's story under a real systemd, from the package, as an administrator lives it:
-#   1. a minimal Debian 12 with systemd (debootstrap; the mirror comes from this machine's apt
-#      configuration; cached in .cache/rootfs-bookworm, copied per run);
-#   2. `apt install ./isoboot_*.deb` in it, so that the dependencies come from the archive;
+# The user's story under a real systemd, from the package, as an administrator lives it, on
+# Debian 12 (bookworm) or Debian 13 (trixie):
+#   1. a minimal Debian of that release with systemd (debootstrap; the mirror comes from this
+#      machine's apt configuration; cached outside the checkout, which CI clones afresh, in
+#      /var/cache/isoboot-tests/rootfs/RELEASE, made again after ISOBOOT_ROOTFS_MAX_AGE days,
+#      and copied per run);
+#   2. `apt install ./isoboot_*.deb` in it, so that the dependencies come from the archive: on
+#      trixie, the boot files (iPXE 1.21.1, PXELINUX, memdisk) and tftp-hpa are trixie's, which
+#      the QEMU boots below then use;
 #   3. `systemd-nspawn -b` of that tree inside a network namespace this test made;
 #   4. `systemctl enable --now isoboot.target`;
 #   5. ISOs copied into /var/lib/isoboot/iso, one of them a 4.5 GiB copy that must end in a
@@ -20,8 +25,13 @@
 # boot file names an administrator configures for isoboot; no TFTP or HTTP of its own).
 #
 # Environment:
-#   ISOBOOT_DEB          the .deb to install (default: built now with packaging/build-deb.sh)
+#   ISOBOOT_STORY_RELEASE  bookworm (default) or trixie
+#   ISOBOOT_DEB          the .deb to install (default on bookworm: built now with
+#                        packaging/build-deb.sh; on trixie: the one tests/system/trixie-build.sh
+#                        built in its Debian 13 tree, in $BUILD/tests/system-logs/trixie-build)
 #   ISOBOOT_MIRROR       Debian mirror for debootstrap (default: from the apt configuration)
+#   ISOBOOT_ROOTFS_CACHE where the base systems are kept (default /var/cache/isoboot-tests/rootfs)
+#   ISOBOOT_ROOTFS_MAX_AGE  days before a base system is made again (default 30)
 #   ISOBOOT_SYSTEM_LOGS  where logs go (default $BUILD/tests/system-logs/story)
 #   BOOT_TIMEOUT         seconds per QEMU boot (default 150)
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
@@ -30,8 +40,13 @@
 . "$(dirname "$0")/../vm/lib.sh"
 
 need_root
+RELEASE=${ISOBOOT_STORY_RELEASE:-bookworm}
+case $RELEASE in
+bookworm | trixie) ;;
+*) fail "ISOBOOT_STORY_RELEASE must be bookworm or trixie, not '$RELEASE'"; finish ;;
+esac
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
-missing=$(vm_missing_tools debootstrap systemd-nspawn nsenter curl iscsi-ls tftp dnsmasq \
+missing=$(vm_missing_tools debootstrap flock systemd-nspawn nsenter curl iscsi-ls tftp dnsmasq \
 	qemu-system-x86_64 ip ss timeout /dev/net/tun "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS")
 [ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
 RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
@@ -40,7 +55,9 @@ SMALL=$(built_iso small.iso)
 [ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
 MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
 
-LOGS=${ISOBOOT_SYSTEM_LOGS:-$BUILD/tests/system-logs/story}
+STORY=story
+[ "$RELEASE" = bookworm ] || STORY=story-$RELEASE
+LOGS=${ISOBOOT_SYSTEM_LOGS:-$BUILD/tests/system-logs/$STORY}
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 ROOT=$TMP/rootfs
@@ -79,34 +96,54 @@ trap cleanup EXIT
 # --- 1. The base system, built once and cached.
 # shellcheck source=../lib/apt-mirror.sh
 . "$(dirname "$0")/../lib/apt-mirror.sh"
-BASE=$CACHE/rootfs-bookworm
-if [ ! -x "$BASE/usr/lib/systemd/systemd" ]; then
+ROOTFS_CACHE=${ISOBOOT_ROOTFS_CACHE:-/var/cache/isoboot-tests/rootfs}
+MAX_AGE=${ISOBOOT_ROOTFS_MAX_AGE:-30}
+BASE=$ROOTFS_CACHE/$RELEASE
+mkdir -p "$ROOTFS_CACHE"
+# One run at a time makes or copies a base system.
+exec 9>"$ROOTFS_CACHE/lock"
+flock -w 1800 9 || { fail "another run holds $ROOTFS_CACHE/lock"; finish; }
+if [ ! -x "$BASE/usr/lib/systemd/systemd" ] || [ -z "$(find "$BASE.stamp" -mtime -"$MAX_AGE" 2>/dev/null)" ]; then
 	mirror=${ISOBOOT_MIRROR:-$(apt_mirror || true)}
-	[ -n "$mirror" ] || skip "no 'deb ... bookworm main' source in the apt configuration (set ISOBOOT_MIRROR)"
-	log "debootstrap bookworm from $mirror into $BASE"
-	if grep -q " $BASE.partial/" /proc/mounts; then
-		fail "mounts left under $BASE.partial"
+	mirror=${mirror:-http://deb.debian.org/debian}
+	log "debootstrap $RELEASE from $mirror into $BASE"
+	# debootstrap mounts /proc and /sys in the tree: never remove one that a killed run left
+	# mounted.
+	if grep -qE " ($BASE|$BASE\.partial)/" /proc/mounts; then
+		fail "mounts left under $BASE or $BASE.partial"
 		finish
 	fi
-	rm -rf "$BASE.partial"
+	rm -rf --one-file-system "$BASE.partial" "$BASE.stamp"
 	t0=$(vm_ms)
 	if ! timeout 900 debootstrap --variant=minbase --include=systemd-sysv,dbus \
-		bookworm "$BASE.partial" "$mirror" >"$LOGS/debootstrap.log" 2>&1; then
+		"$RELEASE" "$BASE.partial" "$mirror" >"$LOGS/debootstrap.log" 2>&1; then
 		tail -15 "$LOGS/debootstrap.log"
-		fail "debootstrap"
+		fail "debootstrap $RELEASE"
 		finish
 	fi
+	rm -rf --one-file-system "$BASE"
 	mv "$BASE.partial" "$BASE"
+	touch "$BASE.stamp"
 	log "debootstrap took $(vm_secs "$t0") s"
 fi
 cp -a "$BASE" "$ROOT"
+exec 9>&-
+log "base system: $(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' "$ROOT/etc/os-release"), made $(date -r "$BASE.stamp" '+%F %R')"
 
 # --- 2. The package, installed with apt so that its dependencies come from the archive.
 DEB=${ISOBOOT_DEB:-}
-if [ -z "$DEB" ]; then
+if [ -z "$DEB" ] && [ "$RELEASE" = trixie ]; then
+	# trixie-build (before this test in meson's order) built it in a Debian 13 tree; it empties
+	# its folder when it starts, so a package there is from this run or from the last one that
+	# got as far.
+	debs=("$BUILD"/tests/system-logs/trixie-build/isoboot_*.deb)
+	DEB=${debs[0]}
+	[ -s "$DEB" ] || { fail "no .deb built for trixie in $BUILD/tests/system-logs/trixie-build (run the trixie-build test first)"; finish; }
+elif [ -z "$DEB" ]; then
 	DEB=$("$SRC/packaging/build-deb.sh" "$TMP/deb" | tail -1) || { fail "packaging/build-deb.sh"; finish; }
 fi
 [ -s "$DEB" ] || { fail "no package at '$DEB'"; finish; }
+log "package: $DEB ($(date -r "$DEB" '+%F %R'))"
 mkdir -p "$ROOT/var/cache/isoboot-test"
 cp "$DEB" "$ROOT/var/cache/isoboot-test/"
 # No daemon may start while installing (tftpd-hpa's init script would, on this host's network).
@@ -409,7 +446,7 @@ X journalctl -q --no-pager -u isoboot-menu.service >"$LOGS/journal-menu-https.tx
 check "journal: the menu logged its certificate's fingerprint and https = prefer" sh -c "
 	grep -q 'HTTPS certificate /var/lib/isoboot/tls/menu-cert.pem, SHA-256 fingerprint' '$LOGS/journal-menu-https.txt' &&
 	grep -q 'over HTTP and HTTPS, https = prefer' '$LOGS/journal-menu-https.txt'"
-# Back to plain HTTP for what follows (its boots use Debian 12's iPXE, which has no HTTPS).
+# Back to plain HTTP for what follows (its clients trust no certificate of this server).
 sed -i '/^https = prefer$/d' "$ROOT/etc/isoboot/isoboot.conf"
 X systemctl disable --now isoboot-menu-https.socket >>"$LOGS/enable.log" 2>&1 || true
 X systemctl restart isoboot-menu.service >>"$LOGS/enable.log" 2>&1 || true
