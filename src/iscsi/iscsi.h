@@ -33,6 +33,9 @@
 #define BHS_OPCODE_MASK 0x3f
 #define BHS_FINAL 0x80
 
+/* AHS types. */
+#define AHS_EXTENDED_CDB 1
+
 /* Login flags (byte 1). */
 #define LOGIN_TRANSIT 0x80
 #define LOGIN_CONTINUE 0x40
@@ -59,6 +62,9 @@
 #define LOGIN_TARGET_ERROR 0x0300
 #define LOGIN_SERVICE_UNAVAILABLE 0x0301
 #define LOGIN_OUT_OF_RESOURCES 0x0302
+
+/* Text Request and Response flags (byte 1). */
+#define TEXT_CONTINUE 0x40
 
 /* SCSI Command flags (byte 1). */
 #define CMD_READ 0x40

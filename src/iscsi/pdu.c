@@ -22,7 +22,7 @@ int pdu_parse(const uint8_t *buf, size_t len, const struct pdu_limits *lim, stru
 		return PDU_NEED_MORE;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->bhs, buf, ISCSI_BHS_LEN);
-	out->ahs_len = (size_t)buf[4] * 4;
+	out->ahs_len = (size_t)buf[BHS_TOTAL_AHS_LEN] * 4;
 	out->data_len = pdu_dsl(buf);
 	hdr = ISCSI_BHS_LEN + out->ahs_len + (lim->header_digest ? ISCSI_DIGEST_LEN : 0);
 	if (len < hdr)

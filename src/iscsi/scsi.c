@@ -562,27 +562,27 @@ static void do_range_only(struct scsi_lun *lun, uint64_t lba, uint64_t count,
 static bool is_write_opcode(uint8_t op)
 {
 	switch (op) {
-	case 0x04: /* FORMAT UNIT */
-	case 0x07: /* REASSIGN BLOCKS */
-	case 0x0a: /* WRITE(6) */
-	case 0x2a: /* WRITE(10) */
-	case 0x2e: /* WRITE AND VERIFY(10) */
-	case 0x3f: /* WRITE LONG(10) */
-	case 0x41: /* WRITE SAME(10) */
-	case 0x42: /* UNMAP */
-	case 0x48: /* SANITIZE */
-	case 0x53: /* XDWRITEREAD / RESERVE TRACK */
-	case 0x5b: /* CLOSE TRACK/SESSION */
-	case 0x5d: /* SEND CUE SHEET */
-	case 0x89: /* COMPARE AND WRITE */
-	case 0x8a: /* WRITE(16) */
-	case 0x8b: /* ORWRITE */
-	case 0x8e: /* WRITE AND VERIFY(16) */
-	case 0x93: /* WRITE SAME(16) */
-	case 0x9c: /* WRITE ATOMIC(16) */
-	case 0xa1: /* BLANK */
-	case 0xaa: /* WRITE(12) */
-	case 0xae: /* WRITE AND VERIFY(12) */
+	case SCSI_OP_FORMAT_UNIT:
+	case SCSI_OP_REASSIGN_BLOCKS:
+	case SCSI_OP_WRITE_6:
+	case SCSI_OP_WRITE_10:
+	case SCSI_OP_WRITE_AND_VERIFY_10:
+	case SCSI_OP_WRITE_LONG_10:
+	case SCSI_OP_WRITE_SAME_10:
+	case SCSI_OP_UNMAP:
+	case SCSI_OP_SANITIZE:
+	case SCSI_OP_XDWRITEREAD_10: /* and RESERVE TRACK of MMC */
+	case SCSI_OP_CLOSE_TRACK_SESSION:
+	case SCSI_OP_SEND_CUE_SHEET:
+	case SCSI_OP_COMPARE_AND_WRITE:
+	case SCSI_OP_WRITE_16:
+	case SCSI_OP_ORWRITE_16:
+	case SCSI_OP_WRITE_AND_VERIFY_16:
+	case SCSI_OP_WRITE_SAME_16:
+	case SCSI_OP_WRITE_ATOMIC_16:
+	case SCSI_OP_BLANK:
+	case SCSI_OP_WRITE_12:
+	case SCSI_OP_WRITE_AND_VERIFY_12:
 		return true;
 	default:
 		return false;
@@ -593,17 +593,17 @@ static bool is_write_opcode(uint8_t op)
 static bool needs_medium(uint8_t op)
 {
 	switch (op) {
-	case 0x03: /* REQUEST SENSE */
-	case 0x12: /* INQUIRY */
-	case 0x1a: /* MODE SENSE(6) */
-	case 0x1b: /* START STOP UNIT */
-	case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
-	case 0x46: /* GET CONFIGURATION */
-	case 0x4a: /* GET EVENT STATUS NOTIFICATION */
-	case 0x5a: /* MODE SENSE(10) */
-	case 0xa0: /* REPORT LUNS */
-	case 0xbb: /* SET CD SPEED */
-	case 0xbd: /* MECHANISM STATUS */
+	case SCSI_OP_REQUEST_SENSE:
+	case SCSI_OP_INQUIRY:
+	case SCSI_OP_MODE_SENSE_6:
+	case SCSI_OP_START_STOP_UNIT:
+	case SCSI_OP_PREVENT_ALLOW_MEDIUM_REMOVAL:
+	case SCSI_OP_GET_CONFIGURATION:
+	case SCSI_OP_GET_EVENT_STATUS_NOTIFICATION:
+	case SCSI_OP_MODE_SENSE_10:
+	case SCSI_OP_REPORT_LUNS:
+	case SCSI_OP_SET_CD_SPEED:
+	case SCSI_OP_MECHANISM_STATUS:
 		return false;
 	default:
 		return true;
@@ -629,7 +629,7 @@ void scsi_execute_no_lun(const uint8_t *cdb, size_t cdb_len, struct scsi_result 
 {
 	memset(res, 0, offsetof(struct scsi_result, buf));
 	res->len = 0;
-	if (cdb_len >= 6 && cdb[0] == 0x12) {
+	if (cdb_len >= 6 && cdb[0] == SCSI_OP_INQUIRY) {
 		/* INQUIRY of a LUN that is not there: qualifier 3, type 0x1f. */
 		memset(res->buf, 0, 36);
 		res->buf[0] = 0x7f;
@@ -663,68 +663,68 @@ void scsi_execute(struct scsi_lun *lun, const uint8_t *cdb, size_t cdb_len, stru
 		return;
 	}
 	switch (op) {
-	case 0x00: /* TEST UNIT READY */
+	case SCSI_OP_TEST_UNIT_READY:
 		return;
-	case 0x03:
+	case SCSI_OP_REQUEST_SENSE:
 		request_sense(c, res);
 		return;
-	case 0x08: { /* READ(6): 21-bit LBA, 0 blocks means 256 */
+	case SCSI_OP_READ_6: { /* 21-bit LBA, 0 blocks means 256 */
 		uint64_t lba = ((uint64_t)(cdb[1] & 0x1f) << 16) | get_be16(cdb + 2);
 		do_read(lun, lba, cdb[4] ? cdb[4] : 256, 0, res);
 		return;
 	}
-	case 0x12:
+	case SCSI_OP_INQUIRY:
 		inquiry(lun, c, res);
 		return;
-	case 0x1a:
-	case 0x5a:
+	case SCSI_OP_MODE_SENSE_6:
+	case SCSI_OP_MODE_SENSE_10:
 		mode_sense(lun, c, res);
 		return;
-	case 0x1b:
+	case SCSI_OP_START_STOP_UNIT:
 		start_stop(lun, cdb, res);
 		return;
-	case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
+	case SCSI_OP_PREVENT_ALLOW_MEDIUM_REMOVAL:
 		lun->prevent_removal = (cdb[4] & 0x03) != 0;
 		return;
-	case 0x25:
+	case SCSI_OP_READ_CAPACITY_10:
 		read_capacity10(lun, c, res);
 		return;
-	case 0x28:
+	case SCSI_OP_READ_10:
 		do_read(lun, get_be32(cdb + 2), get_be16(cdb + 7), cdb[1], res);
 		return;
-	case 0x2f: /* VERIFY(10) */
+	case SCSI_OP_VERIFY_10:
 		do_verify(lun, get_be32(cdb + 2), get_be16(cdb + 7), cdb[1], res);
 		return;
-	case 0x34: /* PRE-FETCH(10) */
+	case SCSI_OP_PRE_FETCH_10:
 		do_range_only(lun, get_be32(cdb + 2), get_be16(cdb + 7), res);
 		return;
-	case 0x35: /* SYNCHRONIZE CACHE(10) */
+	case SCSI_OP_SYNCHRONIZE_CACHE_10:
 		do_range_only(lun, get_be32(cdb + 2), get_be16(cdb + 7), res);
 		return;
-	case 0x88:
+	case SCSI_OP_READ_16:
 		do_read(lun, get_be64(cdb + 2), get_be32(cdb + 10), cdb[1], res);
 		return;
-	case 0x8f: /* VERIFY(16) */
+	case SCSI_OP_VERIFY_16:
 		do_verify(lun, get_be64(cdb + 2), get_be32(cdb + 10), cdb[1], res);
 		return;
-	case 0x90: /* PRE-FETCH(16) */
-	case 0x91: /* SYNCHRONIZE CACHE(16) */
+	case SCSI_OP_PRE_FETCH_16:
+	case SCSI_OP_SYNCHRONIZE_CACHE_16:
 		do_range_only(lun, get_be64(cdb + 2), get_be32(cdb + 10), res);
 		return;
-	case 0x9e: /* SERVICE ACTION IN(16) */
-		if ((cdb[1] & 0x1f) == 0x10) {
+	case SCSI_OP_SERVICE_ACTION_IN_16:
+		if ((cdb[1] & 0x1f) == SAI_READ_CAPACITY_16) {
 			read_capacity16(lun, c, res);
 			return;
 		}
 		invalid_field(res, 1, 4);
 		return;
-	case 0xa0:
+	case SCSI_OP_REPORT_LUNS:
 		report_luns(c, res);
 		return;
-	case 0xa8:
+	case SCSI_OP_READ_12:
 		do_read(lun, get_be32(cdb + 2), get_be32(cdb + 6), cdb[1], res);
 		return;
-	case 0xaf: /* VERIFY(12) */
+	case SCSI_OP_VERIFY_12:
 		do_verify(lun, get_be32(cdb + 2), get_be32(cdb + 6), cdb[1], res);
 		return;
 	default:

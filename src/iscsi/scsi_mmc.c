@@ -372,15 +372,15 @@ static void mechanism_status(struct scsi_lun *lun, const uint8_t *cdb, struct sc
 bool scsi_mmc_handles(uint8_t opcode)
 {
 	switch (opcode) {
-	case 0x43:
-	case 0x46:
-	case 0x4a:
-	case 0x51:
-	case 0x52:
-	case 0xad:
-	case 0xb6:
-	case 0xbb:
-	case 0xbd:
+	case SCSI_OP_READ_TOC_PMA_ATIP:
+	case SCSI_OP_GET_CONFIGURATION:
+	case SCSI_OP_GET_EVENT_STATUS_NOTIFICATION:
+	case SCSI_OP_READ_DISC_INFORMATION:
+	case SCSI_OP_READ_TRACK_INFORMATION:
+	case SCSI_OP_READ_DISC_STRUCTURE:
+	case SCSI_OP_SET_STREAMING:
+	case SCSI_OP_SET_CD_SPEED:
+	case SCSI_OP_MECHANISM_STATUS:
 		return true;
 	default:
 		return false;
@@ -390,28 +390,28 @@ bool scsi_mmc_handles(uint8_t opcode)
 void scsi_mmc_execute(struct scsi_lun *lun, const uint8_t *cdb, struct scsi_result *res)
 {
 	switch (cdb[0]) {
-	case 0x43:
+	case SCSI_OP_READ_TOC_PMA_ATIP:
 		read_toc(lun, cdb, res);
 		return;
-	case 0x46:
+	case SCSI_OP_GET_CONFIGURATION:
 		get_configuration(lun, cdb, res);
 		return;
-	case 0x4a:
+	case SCSI_OP_GET_EVENT_STATUS_NOTIFICATION:
 		get_event_status(lun, cdb, res);
 		return;
-	case 0x51:
+	case SCSI_OP_READ_DISC_INFORMATION:
 		read_disc_information(lun, cdb, res);
 		return;
-	case 0x52:
+	case SCSI_OP_READ_TRACK_INFORMATION:
 		read_track_information(lun, cdb, res);
 		return;
-	case 0xad:
+	case SCSI_OP_READ_DISC_STRUCTURE:
 		read_disc_structure(lun, cdb, res);
 		return;
-	case 0xb6: /* SET STREAMING */
-	case 0xbb: /* SET CD SPEED: reads are as fast as the network */
+	case SCSI_OP_SET_STREAMING:
+	case SCSI_OP_SET_CD_SPEED: /* reads are as fast as the network */
 		return;
-	case 0xbd:
+	case SCSI_OP_MECHANISM_STATUS:
 		mechanism_status(lun, cdb, res);
 		return;
 	default:

@@ -123,12 +123,12 @@ static void feed(struct conn *c, const uint8_t *p, size_t len)
 
 static void login(struct conn *c, const char *keys, size_t len)
 {
-	uint8_t pdu[48 + 512] = {0};
-	pdu[0] = 0x43;
-	pdu[1] = 0x87; /* T, CSG 1, NSG 3 */
+	uint8_t pdu[ISCSI_BHS_LEN + 512] = {0};
+	pdu[BHS_OPCODE] = OP_LOGIN_REQ | BHS_IMMEDIATE;
+	pdu[BHS_FLAGS] = LOGIN_TRANSIT | STAGE_OPERATIONAL << 2 | STAGE_FULL_FEATURE;
 	pdu_set_dsl(pdu, (uint32_t)len);
-	memcpy(pdu + 48, keys, len);
-	feed(c, pdu, 48 + pad4(len));
+	memcpy(pdu + ISCSI_BHS_LEN, keys, len);
+	feed(c, pdu, ISCSI_BHS_LEN + pad4(len));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

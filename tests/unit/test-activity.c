@@ -78,7 +78,7 @@ static void dhcp(FILE *f, unsigned secs, const char *client, const char *mac)
 	      NULL);
 }
 
-/* As conn.c logs them: the target is the IQN, ISOBOOT_ISO the image's path. */
+/* As src/iscsi/login.c logs them: the target is the IQN, ISOBOOT_ISO the image's path. */
 static void login(FILE *f, unsigned secs, const char *pid, const char *client, const char *target,
 		  const char *status)
 {

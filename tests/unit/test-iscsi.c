@@ -64,7 +64,7 @@ static ssize_t mem_sendfile(void *ctx, int fd, uint64_t off, size_t len, bool mo
 }
 
 struct out_pdu {
-	uint8_t bhs[48];
+	uint8_t bhs[ISCSI_BHS_LEN];
 	uint8_t *data;
 	uint32_t len;
 };
@@ -100,25 +100,25 @@ static void feed(struct session *s, const void *data, size_t len)
 static bool next_pdu(struct session *s, struct out_pdu *o)
 {
 	size_t dig = s->digests ? 4 : 0;
-	if (s->out.len - s->parsed < 48)
+	if (s->out.len - s->parsed < ISCSI_BHS_LEN)
 		return false;
 	const uint8_t *h = s->out.buf + s->parsed;
-	memcpy(o->bhs, h, 48);
+	memcpy(o->bhs, h, ISCSI_BHS_LEN);
 	o->len = pdu_dsl(h);
-	size_t hdr = 48 + (size_t)h[4] * 4 + dig;
+	size_t hdr = ISCSI_BHS_LEN + (size_t)h[BHS_TOTAL_AHS_LEN] * 4 + dig;
 	if (dig) {
-		uint32_t want = crc32c(h, 48);
-		if (get_le32(h + 48) != want) {
+		uint32_t want = crc32c(h, ISCSI_BHS_LEN);
+		if (get_le32(h + ISCSI_BHS_LEN) != want) {
 			printf("#   bad header digest from the target\n");
 			tap_case_failed = 1;
 		}
 	}
 	o->data = (uint8_t *)h + hdr;
 	s->parsed += hdr + (o->len ? pad4(o->len) + dig : 0);
-	if (pdu_opcode(o->bhs) != OP_DATA_IN || (o->bhs[1] & DATA_IN_STATUS))
-		s->statsn = get_be32(o->bhs + 24);
-	s->expcmdsn = get_be32(o->bhs + 28);
-	s->maxcmdsn = get_be32(o->bhs + 32);
+	if (pdu_opcode(o->bhs) != OP_DATA_IN || (o->bhs[BHS_FLAGS] & DATA_IN_STATUS))
+		s->statsn = get_be32(o->bhs + BHS_STATSN);
+	s->expcmdsn = get_be32(o->bhs + BHS_EXPCMDSN);
+	s->maxcmdsn = get_be32(o->bhs + BHS_MAXCMDSN);
 	return true;
 }
 
@@ -133,10 +133,10 @@ static void send_pdu(struct session *s, uint8_t *bhs, const void *data, size_t l
 {
 	uint8_t pad[4] = {0};
 	pdu_set_dsl(bhs, (uint32_t)len);
-	feed(s, bhs, 48);
+	feed(s, bhs, ISCSI_BHS_LEN);
 	if (s->digests) {
 		uint8_t d[4];
-		uint32_t v = crc32c(bhs, 48);
+		uint32_t v = crc32c(bhs, ISCSI_BHS_LEN);
 		memcpy(d, &v, 4);
 		feed(s, d, 4);
 	}
@@ -154,12 +154,12 @@ static void send_pdu(struct session *s, uint8_t *bhs, const void *data, size_t l
 static void login(struct session *s, uint8_t csg, uint8_t nsg, bool transit, const char *keys,
 		  size_t keys_len)
 {
-	uint8_t bhs[48] = {0};
-	bhs[0] = OP_LOGIN_REQ | BHS_IMMEDIATE;
-	bhs[1] = (uint8_t)((transit ? LOGIN_TRANSIT : 0) | csg << 2 | (transit ? nsg : 0));
-	memcpy(bhs + 8, "\x80\x12\x34\x56\x78\x9a", 6);
-	put_be32(bhs + 16, s->itt);
-	put_be32(bhs + 24, s->cmdsn);
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
+	bhs[BHS_OPCODE] = OP_LOGIN_REQ | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = (uint8_t)((transit ? LOGIN_TRANSIT : 0) | csg << 2 | (transit ? nsg : 0));
+	memcpy(bhs + BHS_ISID, "\x80\x12\x34\x56\x78\x9a", BHS_ISID_LEN);
+	put_be32(bhs + BHS_ITT, s->itt);
+	put_be32(bhs + BHS_CMDSN, s->cmdsn);
 	send_pdu(s, bhs, keys, keys_len);
 }
 
@@ -204,15 +204,15 @@ static const char *key_in(const struct out_pdu *o, const char *key, char *buf, s
 static void scsi_cmd(struct session *s, const uint8_t *cdb, size_t cdb_len, uint32_t edtl, bool rd,
 		     bool wr, bool immediate, const void *data, size_t len)
 {
-	uint8_t bhs[48] = {0};
-	bhs[0] = OP_SCSI_CMD | (immediate ? BHS_IMMEDIATE : 0);
-	bhs[1] = (uint8_t)(BHS_FINAL | (rd ? CMD_READ : 0) | (wr ? CMD_WRITE : 0));
-	put_be32(bhs + 16, ++s->itt);
-	put_be32(bhs + 20, edtl);
-	put_be32(bhs + 24, s->cmdsn);
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
+	bhs[BHS_OPCODE] = OP_SCSI_CMD | (immediate ? BHS_IMMEDIATE : 0);
+	bhs[BHS_FLAGS] = (uint8_t)(BHS_FINAL | (rd ? CMD_READ : 0) | (wr ? CMD_WRITE : 0));
+	put_be32(bhs + BHS_ITT, ++s->itt);
+	put_be32(bhs + BHS_EDTL, edtl);
+	put_be32(bhs + BHS_CMDSN, s->cmdsn);
 	if (!immediate)
 		s->cmdsn++;
-	memcpy(bhs + 32, cdb, cdb_len);
+	memcpy(bhs + BHS_CDB, cdb, cdb_len);
 	send_pdu(s, bhs, data, len);
 }
 
@@ -242,7 +242,7 @@ static void login_full(struct session *s, const char *extra)
 	login_keys(s, STAGE_OPERATIONAL, STAGE_FULL_FEATURE, true, text);
 	CHECK(next_pdu(s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_LOGIN_RSP);
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
 	CHECK_EQ_INT(conn_state(s->c), CONN_FULL_FEATURE);
 }
 
@@ -259,14 +259,14 @@ static void test_login_two_stages(void)
 		   "\nAuthMethod=None,CHAP");
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_LOGIN_RSP);
-	CHECK_EQ_INT(o.bhs[1], LOGIN_TRANSIT | STAGE_SECURITY << 2 | STAGE_OPERATIONAL);
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
-	CHECK(!memcmp(o.bhs + 8, "\x80\x12\x34\x56\x78\x9a", 6));
-	CHECK_EQ_INT(get_be32(o.bhs + 28), 100); /* ExpCmdSN = the login's CmdSN */
-	CHECK(sn_le(get_be32(o.bhs + 28), get_be32(o.bhs + 32)));
+	CHECK_EQ_INT(o.bhs[BHS_FLAGS], LOGIN_TRANSIT | STAGE_SECURITY << 2 | STAGE_OPERATIONAL);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
+	CHECK(!memcmp(o.bhs + BHS_ISID, "\x80\x12\x34\x56\x78\x9a", BHS_ISID_LEN));
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_EXPCMDSN), 100); /* ExpCmdSN = the login's CmdSN */
+	CHECK(sn_le(get_be32(o.bhs + BHS_EXPCMDSN), get_be32(o.bhs + BHS_MAXCMDSN)));
 	CHECK_KEY(&o, "AuthMethod", "None");
 	CHECK_KEY(&o, "TargetPortalGroupTag", "1");
-	uint32_t first_statsn = get_be32(o.bhs + 24);
+	uint32_t first_statsn = get_be32(o.bhs + BHS_STATSN);
 
 	char longv[400];
 	memset(longv, 'v', sizeof(longv));
@@ -282,9 +282,9 @@ static void test_login_two_stages(void)
 		 longv, longv);
 	login_keys(&s, STAGE_OPERATIONAL, STAGE_FULL_FEATURE, true, text);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(o.bhs[1], LOGIN_TRANSIT | STAGE_OPERATIONAL << 2 | STAGE_FULL_FEATURE);
-	CHECK_EQ_INT(get_be32(o.bhs + 24), first_statsn + 1);
-	CHECK(get_be16(o.bhs + 14) != 0); /* TSIH */
+	CHECK_EQ_INT(o.bhs[BHS_FLAGS], LOGIN_TRANSIT | STAGE_OPERATIONAL << 2 | STAGE_FULL_FEATURE);
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_STATSN), first_statsn + 1);
+	CHECK(get_be16(o.bhs + BHS_TSIH) != 0); /* TSIH */
 	CHECK_KEY(&o, "HeaderDigest", "CRC32C");
 	CHECK_KEY(&o, "DataDigest", "None");
 	CHECK_KEY(&o, "MaxConnections", "1");
@@ -312,8 +312,8 @@ static void test_login_two_stages(void)
 	scsi_cmd(&s, tur, 6, 0, false, false, false, NULL, 0);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_SCSI_RSP);
-	CHECK_EQ_INT(o.bhs[3], SCSI_GOOD);
-	CHECK_EQ_INT(get_be32(o.bhs + 28), 101);
+	CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_GOOD);
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_EXPCMDSN), 101);
 	session_finish(&s);
 }
 
@@ -341,23 +341,24 @@ static void expect_login_status(const void *keys, size_t len, uint8_t csg, uint8
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t bhs[48] = {0};
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 
 	session_init(&s);
-	bhs[0] = OP_LOGIN_REQ | BHS_IMMEDIATE;
-	bhs[1] = (uint8_t)(LOGIN_TRANSIT | csg << 2 | STAGE_FULL_FEATURE);
-	bhs[3] = vmin;
-	memcpy(bhs + 8, "\x80\x01\x02\x03\x04\x05", 6);
-	put_be16(bhs + 14, tsih);
-	put_be32(bhs + 16, 1);
+	bhs[BHS_OPCODE] = OP_LOGIN_REQ | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = (uint8_t)(LOGIN_TRANSIT | csg << 2 | STAGE_FULL_FEATURE);
+	bhs[BHS_VERSION_MIN] = vmin;
+	memcpy(bhs + BHS_ISID, "\x80\x01\x02\x03\x04\x05", BHS_ISID_LEN);
+	put_be16(bhs + BHS_TSIH, tsih);
+	put_be32(bhs + BHS_ITT, 1);
 	send_pdu(&s, bhs, keys, len);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_LOGIN_RSP);
-	if (get_be16(o.bhs + 36) != want)
-		printf("#   status %04x, expected %04x\n", get_be16(o.bhs + 36), want);
-	CHECK_EQ_INT(get_be16(o.bhs + 36), want);
+	if (get_be16(o.bhs + BHS_LOGIN_STATUS) != want)
+		printf("#   status %04x, expected %04x\n", get_be16(o.bhs + BHS_LOGIN_STATUS),
+		       want);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), want);
 	CHECK_EQ_INT(o.len, 0);
-	CHECK(!memcmp(o.bhs + 8, "\x80\x01\x02\x03\x04\x05", 6));
+	CHECK(!memcmp(o.bhs + BHS_ISID, "\x80\x01\x02\x03\x04\x05", BHS_ISID_LEN));
 	CHECK_EQ_INT(conn_state(s.c), CONN_CLOSING);
 	session_finish(&s);
 }
@@ -400,29 +401,29 @@ static void test_login_continue(void)
 	char k[512];
 	size_t n = keys_of(
 	    "InitiatorName=iqn.2025-01.test:init\nTargetName=" TARGET "\nMaxBurstLength=4096", k);
-	uint8_t bhs[48] = {0};
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 
 	session_init(&s);
 	/* The text split in the middle of a key, over two PDUs (C bit). */
-	bhs[0] = OP_LOGIN_REQ | BHS_IMMEDIATE;
-	bhs[1] = LOGIN_CONTINUE | STAGE_OPERATIONAL << 2;
-	memcpy(bhs + 8, "\x80\x12\x34\x56\x78\x9a", 6);
+	bhs[BHS_OPCODE] = OP_LOGIN_REQ | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = LOGIN_CONTINUE | STAGE_OPERATIONAL << 2;
+	memcpy(bhs + BHS_ISID, "\x80\x12\x34\x56\x78\x9a", BHS_ISID_LEN);
 	send_pdu(&s, bhs, k, 20);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
 	CHECK_EQ_INT(o.len, 0);
-	CHECK_EQ_INT(o.bhs[1] & LOGIN_TRANSIT, 0);
-	bhs[1] = LOGIN_TRANSIT | STAGE_OPERATIONAL << 2 | STAGE_FULL_FEATURE;
+	CHECK_EQ_INT(o.bhs[BHS_FLAGS] & LOGIN_TRANSIT, 0);
+	bhs[BHS_FLAGS] = LOGIN_TRANSIT | STAGE_OPERATIONAL << 2 | STAGE_FULL_FEATURE;
 	send_pdu(&s, bhs, k + 20, n - 20);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
 	CHECK_KEY(&o, "MaxBurstLength", "4096");
 	CHECK_EQ_INT(conn_state(s.c), CONN_FULL_FEATURE);
 	session_finish(&s);
 
 	/* Login text that never ends is cut off. */
 	session_init(&s);
-	bhs[1] = LOGIN_CONTINUE | STAGE_OPERATIONAL << 2;
+	bhs[BHS_FLAGS] = LOGIN_CONTINUE | STAGE_OPERATIONAL << 2;
 	char chunk[8192];
 	memset(chunk, 'a', sizeof(chunk));
 	for (int i = 0; i < 10 && conn_state(s.c) != CONN_CLOSING; i++)
@@ -455,7 +456,7 @@ static void test_chap(void)
 	login_keys(&s, 0, 1, true, "InitiatorName=i\nTargetName=" TARGET "\nAuthMethod=CHAP,None");
 	CHECK(next_pdu(&s, &o));
 	CHECK_KEY(&o, "AuthMethod", "CHAP");
-	CHECK_EQ_INT(o.bhs[1] & LOGIN_TRANSIT, 0); /* not before the exchange is done */
+	CHECK_EQ_INT(o.bhs[BHS_FLAGS] & LOGIN_TRANSIT, 0); /* not before the exchange is done */
 	login_keys(&s, 0, 1, false, "CHAP_A=7,5");
 	CHECK(next_pdu(&s, &o));
 	CHECK_KEY(&o, "CHAP_A", "5");
@@ -465,8 +466,8 @@ static void test_chap(void)
 	snprintf(text, sizeof(text), "CHAP_N=lab\nCHAP_R=%s", hexr);
 	login_keys(&s, 0, 1, true, text);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
-	CHECK_EQ_INT(o.bhs[1], LOGIN_TRANSIT | STAGE_OPERATIONAL);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
+	CHECK_EQ_INT(o.bhs[BHS_FLAGS], LOGIN_TRANSIT | STAGE_OPERATIONAL);
 	session_finish(&s);
 
 	/* Wrong secret. */
@@ -479,7 +480,7 @@ static void test_chap(void)
 	snprintf(text, sizeof(text), "CHAP_N=lab\nCHAP_R=%s", hexr);
 	login_keys(&s, 0, 1, true, text);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be16(o.bhs + 36), LOGIN_AUTH_FAILED);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), LOGIN_AUTH_FAILED);
 	CHECK_EQ_INT(conn_state(s.c), CONN_CLOSING);
 	session_finish(&s);
 
@@ -508,14 +509,14 @@ static void test_chap(void)
 		login_keys(&s, 0, 1, true, text);
 		CHECK(next_pdu(&s, &o));
 		if (reflect) {
-			CHECK_EQ_INT(get_be16(o.bhs + 36), LOGIN_AUTH_FAILED);
+			CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), LOGIN_AUTH_FAILED);
 		} else {
 			uint8_t chal[16], want[16];
 			char wanthex[40];
 			chap_decode("0x00112233445566778899aabbccddeeff", chal, sizeof(chal));
 			chap_response(77, "target-secret-456", chal, 16, want);
 			chap_encode_hex(want, 16, wanthex);
-			CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
+			CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
 			CHECK_KEY(&o, "CHAP_N", "isoboot");
 			CHECK_KEY(&o, "CHAP_R", wanthex);
 		}
@@ -528,7 +529,7 @@ static void test_read(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t cdb[16] = {0x28};
+	uint8_t cdb[16] = {SCSI_OP_READ_10};
 	uint8_t want[5 * 2048];
 
 	session_init(&s);
@@ -544,18 +545,19 @@ static void test_read(void)
 	uint32_t statsn_before = s.statsn;
 	while (next_pdu(&s, &o) && pdu_opcode(o.bhs) == OP_DATA_IN) {
 		CHECK(o.len <= 4096); /* never above the initiator's MaxRecvDataSegmentLength */
-		CHECK_EQ_INT(get_be32(o.bhs + 36), datasn++);
-		CHECK_EQ_INT(get_be32(o.bhs + 40), off);
+		CHECK_EQ_INT(get_be32(o.bhs + BHS_DATASN), datasn++);
+		CHECK_EQ_INT(get_be32(o.bhs + BHS_BUFFER_OFFSET), off);
 		CHECK(!memcmp(o.data, want + off, o.len));
 		off += o.len;
 		/* F closes each MaxBurstLength sequence, and the last one. */
-		CHECK_EQ_INT(!!(o.bhs[1] & BHS_FINAL), off % 8192 == 0 || off == sizeof(want));
-		if (o.bhs[1] & DATA_IN_STATUS) {
+		CHECK_EQ_INT(!!(o.bhs[BHS_FLAGS] & BHS_FINAL),
+			     off % 8192 == 0 || off == sizeof(want));
+		if (o.bhs[BHS_FLAGS] & DATA_IN_STATUS) {
 			CHECK_EQ_INT(off, sizeof(want));
-			CHECK_EQ_INT(o.bhs[3], SCSI_GOOD);
-			CHECK(o.bhs[1] & DATA_IN_UNDERFLOW);
-			CHECK_EQ_INT(get_be32(o.bhs + 44), 100);
-			CHECK_EQ_INT(get_be32(o.bhs + 24), statsn_before + 1);
+			CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_GOOD);
+			CHECK(o.bhs[BHS_FLAGS] & DATA_IN_UNDERFLOW);
+			CHECK_EQ_INT(get_be32(o.bhs + BHS_RESIDUAL_COUNT), 100);
+			CHECK_EQ_INT(get_be32(o.bhs + BHS_STATSN), statsn_before + 1);
 			break;
 		}
 	}
@@ -571,7 +573,7 @@ static void expect_sense(struct session *s, uint8_t key, uint16_t asc)
 	struct out_pdu o;
 	CHECK(next_pdu(s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_SCSI_RSP);
-	CHECK_EQ_INT(o.bhs[3], SCSI_CHECK_CONDITION);
+	CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_CHECK_CONDITION);
 	CHECK(o.len >= 2 + 14);
 	if (o.len >= 16) {
 		CHECK_EQ_INT(o.data[2 + 2] & 0x0f, key);
@@ -588,19 +590,19 @@ static void test_scsi_errors(void)
 	session_init(&s);
 	login_full(&s, NULL);
 	memset(cdb, 0, 16);
-	cdb[0] = 0x28;
+	cdb[0] = SCSI_OP_READ_10;
 	put_be32(cdb + 2, IMAGE_BLOCKS - 1);
 	put_be16(cdb + 7, 2);
 	scsi_cmd(&s, cdb, 10, 4096, true, false, false, NULL, 0);
 	expect_sense(&s, SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-	cdb[0] = 0x88; /* READ(16) at 2^63 */
+	cdb[0] = SCSI_OP_READ_16; /* at 2^63 */
 	memset(cdb + 1, 0, 15);
 	put_be64(cdb + 2, 1ull << 63);
 	put_be32(cdb + 10, 1);
 	scsi_cmd(&s, cdb, 16, 2048, true, false, false, NULL, 0);
 	expect_sense(&s, SENSE_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 	memset(cdb, 0, 16);
-	cdb[0] = 0x2a; /* WRITE(10), with immediate data */
+	cdb[0] = SCSI_OP_WRITE_10; /* with immediate data */
 	put_be16(cdb + 7, 1);
 	uint8_t block[2048] = {0xa6};
 	scsi_cmd(&s, cdb, 10, 2048, false, true, false, block, sizeof(block));
@@ -610,19 +612,19 @@ static void test_scsi_errors(void)
 	scsi_cmd(&s, cdb, 16, 0, false, false, false, NULL, 0);
 	expect_sense(&s, SENSE_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 	/* LUN 1 does not exist. */
-	uint8_t bhs[48] = {0};
-	bhs[0] = OP_SCSI_CMD;
-	bhs[1] = BHS_FINAL;
-	bhs[9] = 1;
-	put_be32(bhs + 16, 999);
-	put_be32(bhs + 24, s.cmdsn++);
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
+	bhs[BHS_OPCODE] = OP_SCSI_CMD;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	bhs[BHS_LUN + 1] = 1;
+	put_be32(bhs + BHS_ITT, 999);
+	put_be32(bhs + BHS_CMDSN, s.cmdsn++);
 	send_pdu(&s, bhs, NULL, 0);
 	expect_sense(&s, SENSE_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 	/* The connection survived it all. */
 	memset(cdb, 0, 16);
 	scsi_cmd(&s, cdb, 6, 0, false, false, false, NULL, 0);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(o.bhs[3], SCSI_GOOD);
+	CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_GOOD);
 	session_finish(&s);
 }
 
@@ -647,18 +649,18 @@ static void test_cmdsn_window(void)
 	s.cmdsn = exp;
 	scsi_cmd(&s, tur, 6, 0, false, false, false, NULL, 0);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be32(o.bhs + 28), exp + 1);
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_EXPCMDSN), exp + 1);
 	/* Immediate commands do not advance ExpCmdSN. */
 	scsi_cmd(&s, tur, 6, 0, false, false, true, NULL, 0);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be32(o.bhs + 28), exp + 1);
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_EXPCMDSN), exp + 1);
 	/* 40 pipelined commands are all answered in order, StatSN counting up. */
 	uint32_t st = s.statsn;
 	for (int i = 0; i < 40; i++)
 		scsi_cmd(&s, tur, 6, 0, false, false, false, NULL, 0);
 	for (int i = 0; i < 40; i++) {
 		CHECK(next_pdu(&s, &o));
-		CHECK_EQ_INT(get_be32(o.bhs + 24), st + 1 + (uint32_t)i);
+		CHECK_EQ_INT(get_be32(o.bhs + BHS_STATSN), st + 1 + (uint32_t)i);
 	}
 	session_finish(&s);
 }
@@ -667,25 +669,25 @@ static void test_nop_tmf_logout(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t bhs[48];
+	uint8_t bhs[ISCSI_BHS_LEN];
 
 	session_init(&s);
 	login_full(&s, NULL);
-	memset(bhs, 0, 48);
-	bhs[0] = OP_NOP_OUT;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x55);
-	put_be32(bhs + 20, ISCSI_RSVD_TAG);
-	put_be32(bhs + 24, s.cmdsn++);
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[BHS_OPCODE] = OP_NOP_OUT;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x55);
+	put_be32(bhs + BHS_TTT, ISCSI_RSVD_TAG);
+	put_be32(bhs + BHS_CMDSN, s.cmdsn++);
 	send_pdu(&s, bhs, "nopping", 8);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_NOP_IN);
-	CHECK_EQ_INT(get_be32(o.bhs + 16), 0x55);
+	CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x55);
 	CHECK_EQ_INT(o.len, 8);
 	CHECK(!memcmp(o.data, "nopping", 8));
 	/* ITT reserved: no answer. */
-	put_be32(bhs + 16, ISCSI_RSVD_TAG);
-	bhs[0] |= BHS_IMMEDIATE;
+	put_be32(bhs + BHS_ITT, ISCSI_RSVD_TAG);
+	bhs[BHS_OPCODE] |= BHS_IMMEDIATE;
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(no_more_pdus(&s));
 
@@ -703,30 +705,30 @@ static void test_nop_tmf_logout(void)
 	    {42, 0, TMF_RSP_NOT_SUPPORTED},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(tmfs); i++) {
-		memset(bhs, 0, 48);
-		bhs[0] = OP_TMF_REQ | BHS_IMMEDIATE;
-		bhs[1] = BHS_FINAL | tmfs[i].fn;
-		bhs[9] = tmfs[i].lun;
-		put_be32(bhs + 16, 0x900 + (uint32_t)i);
-		put_be32(bhs + 20, 0x1); /* referenced task: long gone */
-		put_be32(bhs + 24, s.cmdsn);
-		put_be32(bhs + 32, s.cmdsn - 5);
+		memset(bhs, 0, ISCSI_BHS_LEN);
+		bhs[BHS_OPCODE] = OP_TMF_REQ | BHS_IMMEDIATE;
+		bhs[BHS_FLAGS] = BHS_FINAL | tmfs[i].fn;
+		bhs[BHS_LUN + 1] = tmfs[i].lun;
+		put_be32(bhs + BHS_ITT, 0x900 + (uint32_t)i);
+		put_be32(bhs + BHS_REF_TASK_TAG, 0x1); /* referenced task: long gone */
+		put_be32(bhs + BHS_CMDSN, s.cmdsn);
+		put_be32(bhs + BHS_REFCMDSN, s.cmdsn - 5);
 		send_pdu(&s, bhs, NULL, 0);
 		CHECK(next_pdu(&s, &o));
 		CHECK_EQ_INT(pdu_opcode(o.bhs), OP_TMF_RSP);
-		CHECK_EQ_INT(get_be32(o.bhs + 16), 0x900 + (uint32_t)i);
-		CHECK_EQ_INT(o.bhs[2], tmfs[i].want);
+		CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x900 + (uint32_t)i);
+		CHECK_EQ_INT(o.bhs[BHS_RESPONSE], tmfs[i].want);
 	}
 
-	memset(bhs, 0, 48);
-	bhs[0] = OP_LOGOUT_REQ | BHS_IMMEDIATE;
-	bhs[1] = BHS_FINAL | LOGOUT_CLOSE_SESSION;
-	put_be32(bhs + 16, 0x77);
-	put_be32(bhs + 24, s.cmdsn);
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[BHS_OPCODE] = OP_LOGOUT_REQ | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = BHS_FINAL | LOGOUT_CLOSE_SESSION;
+	put_be32(bhs + BHS_ITT, 0x77);
+	put_be32(bhs + BHS_CMDSN, s.cmdsn);
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_LOGOUT_RSP);
-	CHECK_EQ_INT(o.bhs[2], LOGOUT_RSP_OK);
+	CHECK_EQ_INT(o.bhs[BHS_RESPONSE], LOGOUT_RSP_OK);
 	CHECK_EQ_INT(conn_state(s.c), CONN_CLOSING);
 	session_finish(&s);
 }
@@ -735,41 +737,41 @@ static void test_rejects(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t bhs[48] = {0};
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 
 	session_init(&s);
 	login_full(&s, NULL);
 	/* An opcode nobody defined: Reject, carrying the offending header. */
-	bhs[0] = 0x1b;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x4242);
+	bhs[BHS_OPCODE] = 0x1b;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x4242);
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_REJECT);
-	CHECK_EQ_INT(o.bhs[2], REJECT_COMMAND_NOT_SUPPORTED);
-	CHECK_EQ_INT(o.len, 48);
-	CHECK(o.len == 48 && get_be32(o.data + 16) == 0x4242);
+	CHECK_EQ_INT(o.bhs[BHS_REJECT_REASON], REJECT_COMMAND_NOT_SUPPORTED);
+	CHECK_EQ_INT(o.len, ISCSI_BHS_LEN);
+	CHECK(o.len == ISCSI_BHS_LEN && get_be32(o.data + BHS_ITT) == 0x4242);
 	/* SNACK at ErrorRecoveryLevel 0, and a Login in the full feature phase. */
-	bhs[0] = OP_SNACK;
+	bhs[BHS_OPCODE] = OP_SNACK;
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(o.bhs[2], REJECT_PROTOCOL_ERROR);
-	bhs[0] = OP_LOGIN_REQ | BHS_IMMEDIATE;
+	CHECK_EQ_INT(o.bhs[BHS_REJECT_REASON], REJECT_PROTOCOL_ERROR);
+	bhs[BHS_OPCODE] = OP_LOGIN_REQ | BHS_IMMEDIATE;
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_REJECT);
 	/* A data segment over our MaxRecvDataSegmentLength: rejected and skipped whole. */
 	size_t big = 70000;
 	uint8_t *junk = calloc(1, big);
-	memset(bhs, 0, 48);
-	bhs[0] = OP_NOP_OUT | BHS_IMMEDIATE;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x33);
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[BHS_OPCODE] = OP_NOP_OUT | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x33);
 	send_pdu(&s, bhs, junk, big);
 	free(junk);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_REJECT);
-	CHECK_EQ_INT(o.bhs[2], REJECT_PROTOCOL_ERROR);
+	CHECK_EQ_INT(o.bhs[BHS_REJECT_REASON], REJECT_PROTOCOL_ERROR);
 	CHECK(no_more_pdus(&s));
 	/* ... and the stream is in step again. */
 	uint8_t tur[16] = {0};
@@ -777,22 +779,22 @@ static void test_rejects(void)
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_SCSI_RSP);
 	/* Unsolicited Data-Out of a refused write is dropped quietly; a made-up TTT is not. */
-	memset(bhs, 0, 48);
-	bhs[0] = OP_DATA_OUT;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x12345);
-	put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[BHS_OPCODE] = OP_DATA_OUT;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x12345);
+	put_be32(bhs + BHS_TTT, ISCSI_RSVD_TAG);
 	send_pdu(&s, bhs, "abcd", 4);
 	CHECK(no_more_pdus(&s));
-	put_be32(bhs + 20, 0x99);
+	put_be32(bhs + BHS_TTT, 0x99);
 	send_pdu(&s, bhs, "abcd", 4);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(o.bhs[2], REJECT_INVALID_PDU_FIELD);
+	CHECK_EQ_INT(o.bhs[BHS_REJECT_REASON], REJECT_INVALID_PDU_FIELD);
 	/* A command before login completes ends the connection. */
 	session_finish(&s);
 	session_init(&s);
-	memset(bhs, 0, 48);
-	bhs[0] = OP_SCSI_CMD;
+	memset(bhs, 0, ISCSI_BHS_LEN);
+	bhs[BHS_OPCODE] = OP_SCSI_CMD;
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK_EQ_INT(conn_state(s.c), CONN_CLOSING);
 	CHECK(no_more_pdus(&s));
@@ -803,33 +805,33 @@ static void test_digests(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t bhs[48] = {0};
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 
 	session_init(&s);
 	login_full(&s, "HeaderDigest=CRC32C\nDataDigest=CRC32C");
 	s.digests = true;
 	/* Bad data digest: Reject with reason 2, connection kept. */
-	bhs[0] = OP_NOP_OUT | BHS_IMMEDIATE;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x21);
+	bhs[BHS_OPCODE] = OP_NOP_OUT | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x21);
 	pdu_set_dsl(bhs, 4);
 	s.digests = false; /* send by hand */
-	uint32_t hd = crc32c(bhs, 48), bad = 0xdeadbeef;
-	feed(&s, bhs, 48);
+	uint32_t hd = crc32c(bhs, ISCSI_BHS_LEN), bad = 0xdeadbeef;
+	feed(&s, bhs, ISCSI_BHS_LEN);
 	feed(&s, &hd, 4);
 	feed(&s, "data", 4);
 	feed(&s, &bad, 4);
 	s.digests = true;
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_REJECT);
-	CHECK_EQ_INT(o.bhs[2], REJECT_DATA_DIGEST);
+	CHECK_EQ_INT(o.bhs[BHS_REJECT_REASON], REJECT_DATA_DIGEST);
 	/* With a good one, the echo comes back with its own data digest. */
 	send_pdu(&s, bhs, "data", 4);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_NOP_IN);
 	CHECK(o.len == 4 && get_le32(o.data + 4) == crc32c("data", 4));
 	/* A header digest error cannot be recovered from: the connection ends. */
-	feed(&s, bhs, 48);
+	feed(&s, bhs, ISCSI_BHS_LEN);
 	feed(&s, &bad, 4);
 	CHECK_EQ_INT(conn_state(s.c), CONN_CLOSING);
 	session_finish(&s);
@@ -841,14 +843,14 @@ static void test_discovery(void)
 	struct out_pdu o;
 	char all[64 * 1024];
 	size_t got = 0;
-	uint8_t bhs[48] = {0};
+	uint8_t bhs[ISCSI_BHS_LEN] = {0};
 
 	session_init(&s);
 	login_keys(&s, 1, 3, true,
 		   "InitiatorName=i\nSessionType=Discovery\nMaxRecvDataSegmentLength=512\n"
 		   "MaxBurstLength=4096");
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(get_be16(o.bhs + 36), 0);
+	CHECK_EQ_INT(get_be16(o.bhs + BHS_LOGIN_STATUS), 0);
 	CHECK_KEY(&o, "MaxBurstLength", "Irrelevant");
 	/* A SCSI command has no place in a discovery session. */
 	uint8_t tur[16] = {0};
@@ -856,10 +858,10 @@ static void test_discovery(void)
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_REJECT);
 
-	bhs[0] = OP_TEXT_REQ | BHS_IMMEDIATE;
-	bhs[1] = BHS_FINAL;
-	put_be32(bhs + 16, 0x61);
-	put_be32(bhs + 20, ISCSI_RSVD_TAG);
+	bhs[BHS_OPCODE] = OP_TEXT_REQ | BHS_IMMEDIATE;
+	bhs[BHS_FLAGS] = BHS_FINAL;
+	put_be32(bhs + BHS_ITT, 0x61);
+	put_be32(bhs + BHS_TTT, ISCSI_RSVD_TAG);
 	send_pdu(&s, bhs, "SendTargets=All", 16);
 	/* 30 targets do not fit in 512 bytes: the answer comes in pieces (C bit, TTT). */
 	for (int rounds = 0; rounds < 100; rounds++) {
@@ -868,12 +870,12 @@ static void test_discovery(void)
 		CHECK(o.len <= 512);
 		memcpy(all + got, o.data, o.len);
 		got += o.len;
-		if (o.bhs[1] & BHS_FINAL) {
-			CHECK_EQ_INT(get_be32(o.bhs + 20), ISCSI_RSVD_TAG);
+		if (o.bhs[BHS_FLAGS] & BHS_FINAL) {
+			CHECK_EQ_INT(get_be32(o.bhs + BHS_TTT), ISCSI_RSVD_TAG);
 			break;
 		}
-		CHECK(o.bhs[1] & 0x40);
-		put_be32(bhs + 20, get_be32(o.bhs + 20));
+		CHECK(o.bhs[BHS_FLAGS] & 0x40);
+		put_be32(bhs + BHS_TTT, get_be32(o.bhs + BHS_TTT));
 		send_pdu(&s, bhs, NULL, 0);
 	}
 	int names = 0;
@@ -891,7 +893,7 @@ static void test_image_changes(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t cdb[16] = {0x28};
+	uint8_t cdb[16] = {SCSI_OP_READ_10};
 	char copy[600], cmd[1300];
 
 	/* Serve a copy, so that it can be removed and truncated under the session. */
@@ -907,7 +909,7 @@ static void test_image_changes(void)
 	scsi_cmd(&s, cdb, 10, 2048, true, false, false, NULL, 0);
 	CHECK(next_pdu(&s, &o));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_DATA_IN); /* the open file is still served */
-	CHECK(o.bhs[1] & DATA_IN_STATUS);
+	CHECK(o.bhs[BHS_FLAGS] & DATA_IN_STATUS);
 	session_finish(&s);
 
 	CHECK_EQ_INT(system(cmd), 0);
@@ -931,7 +933,7 @@ static void test_verify_data_out(void)
 {
 	struct session s;
 	struct out_pdu o;
-	uint8_t cdb[16] = {0x2f, 0x02}; /* VERIFY(10), BYTCHK 01b */
+	uint8_t cdb[16] = {SCSI_OP_VERIFY_10, 0x02}; /* BYTCHK 01b */
 	uint8_t data[40 * 2048];
 	int fd = open(image_path, O_RDONLY);
 
@@ -943,7 +945,7 @@ static void test_verify_data_out(void)
 	put_be16(cdb + 7, 2);
 	scsi_cmd(&s, cdb, 10, 4096, false, true, false, data, 4096);
 	CHECK(next_pdu(&s, &o));
-	CHECK_EQ_INT(o.bhs[3], SCSI_GOOD);
+	CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_GOOD);
 	/* 40 blocks: 8 KiB immediate, the rest solicited by R2Ts of MaxBurstLength each. */
 	data[50000] ^= 0xff;
 	put_be16(cdb + 7, 40);
@@ -952,23 +954,24 @@ static void test_verify_data_out(void)
 	for (int rounds = 0; rounds < 20 && next_pdu(&s, &o); rounds++) {
 		if (pdu_opcode(o.bhs) != OP_R2T)
 			break;
-		uint32_t off = get_be32(o.bhs + 40), len = get_be32(o.bhs + 44);
+		uint32_t off = get_be32(o.bhs + BHS_BUFFER_OFFSET),
+			 len = get_be32(o.bhs + BHS_DESIRED_DATA_LEN);
 		CHECK_EQ_INT(off, received);
 		CHECK(len <= 16384);
 		for (uint32_t p = 0; p < len; p += 4096) {
-			uint8_t bhs[48] = {0};
-			bhs[0] = OP_DATA_OUT;
-			bhs[1] = p + 4096 >= len ? BHS_FINAL : 0;
-			put_be32(bhs + 16, itt);
-			put_be32(bhs + 20, get_be32(o.bhs + 20));
-			put_be32(bhs + 40, off + p);
+			uint8_t bhs[ISCSI_BHS_LEN] = {0};
+			bhs[BHS_OPCODE] = OP_DATA_OUT;
+			bhs[BHS_FLAGS] = p + 4096 >= len ? BHS_FINAL : 0;
+			put_be32(bhs + BHS_ITT, itt);
+			put_be32(bhs + BHS_TTT, get_be32(o.bhs + BHS_TTT));
+			put_be32(bhs + BHS_BUFFER_OFFSET, off + p);
 			send_pdu(&s, bhs, data + off + p, 4096);
 		}
 		received += len;
 	}
 	CHECK_EQ_INT(received, sizeof(data));
 	CHECK_EQ_INT(pdu_opcode(o.bhs), OP_SCSI_RSP);
-	CHECK_EQ_INT(o.bhs[3], SCSI_CHECK_CONDITION);
+	CHECK_EQ_INT(o.bhs[BHS_STATUS], SCSI_CHECK_CONDITION);
 	CHECK(o.len >= 16 && (o.data[2 + 2] & 0x0f) == SENSE_MISCOMPARE);
 	CHECK(o.len >= 16 && get_be32(o.data + 2 + 3) == 50000); /* offset of the difference */
 	session_finish(&s);
