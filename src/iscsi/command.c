@@ -178,9 +178,21 @@ static void queue_data_in(struct conn *c, uint32_t itt, uint32_t send, uint8_t r
 			  uint32_t residual)
 {
 	const struct scsi_result *res = &c->res;
-	struct out_item *it = tx_push(c);
+	uint8_t *copy = NULL;
 
+	/* The copy first: an item in the queue must have its data (send > 0 here). */
+	if (!res->from_file) {
+		copy = malloc(send);
+		if (!copy) {
+			c->state = CONN_CLOSING;
+			conn_set_end_reason(c, "out of memory");
+			return;
+		}
+		memcpy(copy, res->buf, send);
+	}
+	struct out_item *it = tx_push(c);
 	if (!it) {
+		free(copy);
 		c->state = CONN_CLOSING;
 		conn_set_end_reason(c, "internal error: output queue overflow");
 		return;
@@ -193,19 +205,13 @@ static void queue_data_in(struct conn *c, uint32_t itt, uint32_t send, uint8_t r
 	it->final_flags = rflags;
 	it->residual = residual;
 	it->stat_sn = c->stat_sn++;
-	if (res->from_file) {
+	if (copy) {
+		it->data = copy;
+		it->data_len = send;
+	} else {
 		it->from_file = true;
 		it->file_off = res->file_off;
 		c->bytes_read += send;
-	} else {
-		it->data = malloc(send);
-		if (!it->data) {
-			c->state = CONN_CLOSING;
-			conn_set_end_reason(c, "out of memory");
-			return;
-		}
-		memcpy(it->data, res->buf, send);
-		it->data_len = send;
 	}
 }
 

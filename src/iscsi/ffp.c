@@ -173,6 +173,7 @@ static void text_continue(struct conn *c, const uint8_t *req_bhs)
 		data = malloc(n);
 		if (!data) {
 			c->state = CONN_CLOSING;
+			conn_set_end_reason(c, "out of memory");
 			return;
 		}
 		memcpy(data, c->text_pending + c->text_pending_off, n);
