@@ -91,6 +91,9 @@ static void handle_tmf(struct conn *c, const struct iscsi_pdu *pdu)
 		ffp_reject(c, pdu, REJECT_PROTOCOL_ERROR);
 		return;
 	}
+	/* Before the TMF's own CmdSN moves the window: a non-immediate TMF must not hide the
+	 * commands that were still to come before it. */
+	uint32_t exp_cmd_sn = c->exp_cmd_sn;
 	if (!ffp_cmdsn_accept(c, b))
 		return;
 	switch (fn) {
@@ -102,7 +105,7 @@ static void handle_tmf(struct conn *c, const struct iscsi_pdu *pdu)
 		 */
 		if (!ffp_lun_is_zero(b + BHS_LUN))
 			rsp = TMF_RSP_NO_LUN;
-		else if (sn_le(c->exp_cmd_sn, refcmdsn) && sn_lt(refcmdsn, cmdsn))
+		else if (sn_le(exp_cmd_sn, refcmdsn) && sn_lt(refcmdsn, cmdsn))
 			rsp = TMF_RSP_COMPLETE;
 		else
 			rsp = TMF_RSP_NO_TASK;

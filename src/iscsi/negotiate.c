@@ -77,10 +77,12 @@ struct key_rule {
 	uint32_t min, max;
 	uint32_t ours; /* numeric keys: our value; booleans: 1 = Yes */
 	bool discovery_irrelevant;
-	size_t offset; /* into struct params, for numbers and booleans */
+	size_t offset; /* into struct params, for numbers and booleans; or NOT_KEPT */
 };
 
 #define P(f) offsetof(struct params, f)
+/* A key answered but not kept: we only ever send data in order. (Not 0: that is a field.) */
+#define NOT_KEPT SIZE_MAX
 
 static const struct key_rule key_rules[] = {
     {"HeaderDigest", KEY_DIGEST, 0, 0, 0, false, P(header_digest)},
@@ -94,8 +96,8 @@ static const struct key_rule key_rules[] = {
     {"DefaultTime2Wait", KEY_NUM_MAX, 0, 3600, 2, false, P(time2wait)},
     {"DefaultTime2Retain", KEY_NUM_MIN, 0, 3600, 0, false, P(time2retain)},
     {"MaxOutstandingR2T", KEY_NUM_MIN, 1, 65535, 1, true, P(max_outstanding_r2t)},
-    {"DataPDUInOrder", KEY_BOOL_OR, 0, 1, 1, true, 0},
-    {"DataSequenceInOrder", KEY_BOOL_OR, 0, 1, 1, true, 0},
+    {"DataPDUInOrder", KEY_BOOL_OR, 0, 1, 1, true, NOT_KEPT},
+    {"DataSequenceInOrder", KEY_BOOL_OR, 0, 1, 1, true, NOT_KEPT},
     {"ErrorRecoveryLevel", KEY_NUM_MIN, 0, 2, 0, false, P(error_recovery_level)},
 };
 
@@ -160,7 +162,7 @@ static void answer_rule(struct conn *c, const struct key_rule *r, const char *v,
 			return;
 		}
 		b = r->kind == KEY_BOOL_AND ? (b && r->ours) : (b || r->ours);
-		if (r->offset)
+		if (r->offset != NOT_KEPT)
 			*(bool *)((char *)&c->p + r->offset) = b;
 		text_out_add(out, r->name, b ? "Yes" : "No");
 		return;
