@@ -24,8 +24,8 @@ ADDR=${DEMO_ADDR:-127.0.0.1}
 VM=${DEMO_VM:-0}
 if [ "$VM" = 1 ]; then
 	[ "$(id -u)" = 0 ] || { echo "demo.sh: DEMO_VM=1 needs root (a network namespace, a tap)" >&2; exit 1; }
-	# shellcheck source-path=SCRIPTDIR source=vm/lib.sh
-	. tests/vm/lib.sh
+	# shellcheck source-path=SCRIPTDIR source=lib/vm.sh
+	. tests/lib/vm.sh
 	ADDR=$VM_SRV
 fi
 

@@ -32,37 +32,20 @@ WANT=(
 	grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
 	grub-efi-amd64-signed-bookworm/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
 )
-complete() {
-	local w
-	[ -s "$CACHE/SHA256SUMS" ] || return 1
-	for w in "${WANT[@]}"; do [ -s "$CACHE/$w" ] || return 1; done
-}
+complete() { apt_cache_complete "$CACHE" SHA256SUMS "${WANT[@]}"; }
 if complete; then
 	echo "$CACHE"
 	exit 0
 fi
 
-mirror=$(apt_mirror || true)
-mirror=${mirror:-http://deb.debian.org/debian}
 APT=$CACHE/apt
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/debs"
-for suite in bookworm trixie; do
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
-done >"$APT/sources.list"
-opts=(
-	-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache"
-	-o APT::Architectures::=amd64
-	-o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
-)
-apt-get "${opts[@]}" update >"$APT/update.log" 2>&1 ||
-	{ cat "$APT/update.log" >&2; echo "fetch-secureboot: apt-get update from $mirror failed" >&2; exit 1; }
+apt_own_state fetch-secureboot "$APT" amd64 bookworm trixie
 rm -f "$CACHE/SHA256SUMS"
 for p in "${PKGS[@]}"; do
 	dir=${p%%=*} spec=${p#*=}
 	name=${spec%/*}
 	rm -rf "$APT/debs" && mkdir -p "$APT/debs"
-	(cd "$APT/debs" && apt-get "${opts[@]}" download "$spec") >"$APT/download.log" 2>&1 ||
+	(cd "$APT/debs" && apt-get "${APT_OPTS[@]}" download "$spec") >"$APT/download.log" 2>&1 ||
 		{ cat "$APT/download.log" >&2; echo "fetch-secureboot: cannot download $spec" >&2; exit 1; }
 	debs=("$APT/debs/${name}"_*.deb)
 	[ -e "${debs[0]}" ] || { echo "fetch-secureboot: no $spec package was downloaded" >&2; exit 1; }

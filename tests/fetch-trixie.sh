@@ -19,31 +19,16 @@ WANT=(
 	ipxe/usr/lib/ipxe/ipxe-arm64.efi
 	grub-efi-arm64-bin/usr/lib/grub/arm64-efi/linux.mod
 )
-complete() {
-	local w
-	for w in "${WANT[@]}"; do [ -s "$CACHE/$w" ] || return 1; done
-}
+complete() { apt_cache_complete "$CACHE" "${WANT[@]}"; }
 if complete; then
 	echo "$CACHE"
 	exit 0
 fi
 
-mirror=$(apt_mirror || true)
-mirror=${mirror:-http://deb.debian.org/debian}
 APT=$CACHE/apt
-mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/debs"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
-	>"$APT/sources.list"
-opts=(
-	-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
-	-o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache"
-	-o APT::Architectures::=amd64 -o APT::Architectures::=arm64
-	-o Debug::NoLocking=1 -o APT::Sandbox::User=root -q
-)
-apt-get "${opts[@]}" update >"$APT/update.log" 2>&1 ||
-	{ cat "$APT/update.log" >&2; echo "fetch-trixie: apt-get update of trixie from $mirror failed" >&2; exit 1; }
+apt_own_state fetch-trixie "$APT" amd64,arm64 trixie
 rm -f "$APT/debs/"*.deb
-(cd "$APT/debs" && apt-get "${opts[@]}" download "${PKGS[@]}") >"$APT/download.log" 2>&1 ||
+(cd "$APT/debs" && apt-get "${APT_OPTS[@]}" download "${PKGS[@]}") >"$APT/download.log" 2>&1 ||
 	{ cat "$APT/download.log" >&2; echo "fetch-trixie: cannot download ${PKGS[*]}" >&2; exit 1; }
 for p in "${PKGS[@]}"; do
 	name=${p%%:*}

@@ -12,8 +12,10 @@
 # Needs root; installs nginx-light when missing.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=../vm/lib.sh
-. "$SRC/tests/vm/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$SRC/tests/lib/vm.sh"
+# shellcheck source=../lib/bench.sh
+. "$SRC/tests/lib/bench.sh"
 need_root
 ROUNDS=${1:-3}
 shift || true
@@ -22,8 +24,7 @@ ISOS=("$@")
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 MENU=$BUILD/src/menu/isoboot-menu
 [ -x "$MENU" ] || { echo "build first: ninja -C $BUILD"; exit 1; }
-command -v nginx >/dev/null || apt-get install -y -q nginx-light >/dev/null ||
-	{ echo "cannot install nginx-light"; exit 1; }
+need_nginx
 trap 'vm_cleanup; cleanup_tmp' EXIT
 
 # nginx_conf ROOT ADDR:PORT: a foreground nginx serving ROOT with sendfile, as menu-bench does.
@@ -63,32 +64,14 @@ if [[ " $PARTS " == *" throughput "* ]]; then
 	nginx_conf "$TMP/www" "127.0.0.1:$NP" >"$TMP/nginx-tp.conf"
 	timeout 3600 nginx -c "$TMP/nginx-tp.conf" -p "$TMP" &
 	VM_PIDS+=($!)
-	for p in "$MP" "$NP"; do
-		for _ in $(seq 50); do ss -Hltn "sport = :$p" | grep -q . && break; sleep 0.1; done
-	done
+	wait_port "$MP"
+	wait_port "$NP"
 	cat "$TMP/iso/bench.iso" "$TMP/www/data.bin" >/dev/null # both in the page cache
 	SIZE=$(stat -c %s "$TMP/www/data.bin")
-	rate() { # URL CLIENTS: best MB/s of ROUNDS
-		local best=0 r s e pids
-		for _ in $(seq "$ROUNDS"); do
-			s=$(date +%s%N)
-			pids=()
-			for _ in $(seq "$2"); do curl -s -o /dev/null "$1" & pids+=($!); done
-			wait "${pids[@]}"
-			e=$(date +%s%N)
-			r=$((SIZE * $2 * 1000 / (e - s)))
-			[ "$r" -gt "$best" ] && best=$r
-		done
-		echo "$best"
-	}
 	echo "=== GET of a 1 GiB file inside an ISO, loopback, best of $ROUNDS"
 	printf '%-12s %16s %16s %7s\n' clients "isoboot-menu" "nginx-light" ratio
-	for par in 1 4; do
-		m=$(rate "http://127.0.0.1:$MP/iso/$ID/files/data.bin" "$par")
-		n=$(rate "http://127.0.0.1:$NP/data.bin" "$par")
-		printf '%-12s %11s MB/s %11s MB/s %7s\n' "$par" "$m" "$n" \
-			"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.2f", a / b }')"
-	done
+	bench_vs_nginx '%-12s %11s MB/s %11s MB/s %7s\n' @ "http://127.0.0.1:$MP/iso/$ID/files/data.bin" \
+		"http://127.0.0.1:$NP/data.bin"
 
 fi
 

@@ -2,21 +2,11 @@
 # isoboot-menu benchmark: GET throughput of one ISO against Debian's nginx-light serving the
 # same file with sendfile, on loopback in the same run, and the time to generate the menu for
 # N catalogued ISOs. Usage: menu-bench.sh [ROUNDS] [N_ISOS]   (a script, not a test)
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${ISOBOOT_BUILD:-$SRC/build}
-CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
+# shellcheck source-path=SCRIPTDIR source=../lib/bench.sh
+. "$(dirname "$0")/../lib/bench.sh"
+bench_start menu src/menu/isoboot-menu
 ROUNDS=${1:-5}
 N=${2:-1000}
-MENU=$BUILD/src/menu/isoboot-menu
-SCAN=$BUILD/src/scan/isoboot-scan
-[ -x "$MENU" ] || { echo "build first: ninja -C $BUILD"; exit 1; }
-if ! command -v nginx >/dev/null; then
-	apt-get install -y nginx-light >/dev/null 2>&1 || { echo "cannot install nginx-light"; exit 1; }
-fi
-T=$(mktemp -d /tmp/isoboot-menu-bench-XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$T"' EXIT
 
 free_port() {
 	local p
@@ -24,14 +14,10 @@ free_port() {
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
 	done
 }
-wait_port() { for _ in $(seq 1 50); do ss -Hltn "sport = :$1" | grep -q . && return; sleep 0.1; done; }
 
 # A 1 GiB file of real bytes (not sparse: a hole costs nothing to send).
 mkdir -p "$T/iso" "$T/state" "$T/www"
-SRC_ISO=$CACHE/isos/memtest86+x64.iso
-[ -s "$SRC_ISO" ] || { echo "run tests/fetch-isos.sh first"; exit 1; }
-cp "$SRC_ISO" "$T/iso/bench.iso"
-head -c $((1024 * 1024 * 1024 - $(stat -c %s "$SRC_ISO"))) /dev/urandom >> "$T/iso/bench.iso"
+bench_iso "$T/iso/bench.iso" 1024
 ln "$T/iso/bench.iso" "$T/www/bench.iso"
 SIZE=$(stat -c %s "$T/iso/bench.iso")
 printf '[paths]\niso_dir = %s\nstate_dir = %s\n' "$T/iso" "$T/state" > "$T/c.conf"
@@ -64,29 +50,10 @@ PIDS+=($!)
 wait_port "$MP"
 wait_port "$NP"
 
-# best MB/s of ROUNDS whole-file GETs, PARALLEL clients at once
-rate() {
-	local url=$1 par=$2 best=0 r kids
-	for _ in $(seq 1 "$ROUNDS"); do
-		local s e
-		s=$(date +%s.%N)
-		for _ in $(seq 1 "$par"); do curl -s -o /dev/null "$url" & done
-		mapfile -t kids < <(jobs -p | grep -v -e "${PIDS[0]}" -e "${PIDS[1]}")
-		wait "${kids[@]}" 2>/dev/null || true
-		e=$(date +%s.%N)
-		r=$(awk -v s="$s" -v e="$e" -v b="$SIZE" -v p="$par" 'BEGIN { printf "%.0f", b * p / (e - s) / 1e6 }')
-		[ "$r" -gt "$best" ] && best=$r
-	done
-	echo "$best"
-}
 cat "$T/iso/bench.iso" > /dev/null # page cache
 printf '%-28s %12s %12s %8s\n' "GET of a 1 GiB ISO" "isoboot-menu" "nginx-light" "ratio"
-for par in 1 4; do
-	m=$(rate "http://127.0.0.1:$MP/iso/$ID/bench.iso" "$par")
-	n=$(rate "http://127.0.0.1:$NP/bench.iso" "$par")
-	printf '%-28s %9s MB/s %9s MB/s %8s\n' "$par client(s)" "$m" "$n" \
-		"$(awk -v a="$m" -v b="$n" 'BEGIN { printf "%.2f", a / b }')"
-done
+bench_vs_nginx '%-28s %9s MB/s %9s MB/s %8s\n' "@ client(s)" "http://127.0.0.1:$MP/iso/$ID/bench.iso" \
+	"http://127.0.0.1:$NP/bench.iso"
 
 # The menu for N ISOs: a synthetic catalog, as isoboot-scan writes it.
 {

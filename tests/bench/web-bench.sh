@@ -5,40 +5,17 @@
 # of two sizes (it must not grow with the ISO). isoboot-web also syncs the file to disk,
 # inspects it and rescans the folder before it answers; nginx does none of that.
 # Usage: web-bench.sh [ROUNDS] [SIZE_MIB]   (a script, not a test; defaults 3 and 1024)
-set -euo pipefail
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${ISOBOOT_BUILD:-$SRC/build}
-CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
+# shellcheck source-path=SCRIPTDIR source=../lib/bench.sh
+. "$(dirname "$0")/../lib/bench.sh"
+bench_start web src/web/isoboot-web
 ROUNDS=${1:-3}
 SIZE_MIB=${2:-1024}
-WEB=$BUILD/src/web/isoboot-web
-PASSWD=$BUILD/src/web/isoboot-passwd
-[ -x "$WEB" ] || { echo "build first: ninja -C $BUILD"; exit 1; }
-if ! command -v nginx >/dev/null; then
-	apt-get install -y nginx-light >/dev/null 2>&1 || { echo "cannot install nginx-light"; exit 1; }
-fi
-T=$(mktemp -d /tmp/isoboot-web-bench-XXXXXX)
-PIDS=()
-# shellcheck disable=SC2317  # called from the EXIT trap
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
 port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 100); do ss -Hltn "sport = :$1" | grep -q . && return; sleep 0.1; done; }
 
-# An ISO of real bytes (random: nothing compresses or is a hole): memtest86+ padded.
-SRC_ISO=$CACHE/isos/memtest86+x64.iso
-[ -s "$SRC_ISO" ] || { echo "run tests/fetch-isos.sh first"; exit 1; }
+# ISOs of real bytes (random: nothing compresses or is a hole): memtest86+ padded.
 mkdir -p "$T/iso" "$T/state" "$T/www" "$T/nginx"
-make_iso() { # FILE MIB
-	cp "$SRC_ISO" "$1"
-	head -c $(($2 * 1048576 - $(stat -c %s "$SRC_ISO"))) /dev/urandom >>"$1"
-}
-make_iso "$T/big.iso" "$SIZE_MIB"
-make_iso "$T/small.iso" $((SIZE_MIB / 4))
+bench_iso "$T/big.iso" "$SIZE_MIB"
+bench_iso "$T/small.iso" $((SIZE_MIB / 4))
 printf '[paths]\niso_dir = %s\nstate_dir = %s\n[web]\nusers = %s/users\n' \
 	"$T/iso" "$T/state" "$T" >"$T/c.conf"
 echo 'bench password' | "$PASSWD" --config "$T/c.conf" admin >/dev/null
@@ -47,7 +24,7 @@ WPORT=$(port)
 "$WEB" --config "$T/c.conf" --listen "127.0.0.1:$WPORT" >"$T/web.log" 2>&1 &
 PIDS+=($!)
 WPID=$!
-wait_port "$WPORT"
+wait_port "$WPORT" 100
 NPORT=$(port)
 cat >"$T/nginx.conf" <<EOF
 user root;
@@ -76,7 +53,7 @@ http {
 EOF
 nginx -c "$T/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
-wait_port "$NPORT"
+wait_port "$NPORT" 100
 
 # MB/s of one upload, as curl measures it (request sent to answer received).
 up_web() { curl -sk -u 'admin:bench password' -T "$1" -o /dev/null -w '%{http_code} %{size_upload} %{time_total}\n' \

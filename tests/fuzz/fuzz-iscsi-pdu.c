@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../unit/catalog-fixture.h"
 #include "catalog.h"
 #include "conn.h"
 #include "log.h"
@@ -53,13 +54,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fputc(i & 0xff, f);
 	fclose(f);
 	catalog_init(&cat);
-	struct catalog_entry *e = catalog_add(&cat);
-	e->id = strdup("fuzz-0123456789ab");
-	e->iqn = strdup(TARGET);
-	e->path = strdup("image.iso");
-	e->name = strdup("image");
-	e->label = strdup("FUZZ");
-	e->group = strdup("");
+	fixture_entry(&cat, "fuzz-0123456789ab", "image.iso", "", "image", "FUZZ"); /* TARGET */
 	env = (struct iscsi_env){
 	    .catalog = &cat,
 	    .iso_dir = dir,

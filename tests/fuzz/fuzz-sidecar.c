@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/catalog-fixture.h"
 #include "catalog.h"
 #include "sidecar.h"
 
@@ -38,13 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct catalog c, back;
 	catalog_init(&c);
-	struct catalog_entry *e = catalog_add(&c);
-	e->id = strdup("x-0123456789ab");
-	e->iqn = strdup("iqn.2025-01.org.isoboot:x-0123456789ab");
-	e->path = strdup("x.iso");
-	e->group = strdup("");
-	e->name = strdup("x");
-	e->label = strdup("X");
+	struct catalog_entry *e = fixture_entry(&c, "x-0123456789ab", "x.iso", "", "x", "X");
 	sidecar_apply(&s, e);
 	sidecar_finish(&s);
 	char *text = NULL;

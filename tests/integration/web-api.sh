@@ -9,19 +9,9 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd curl openssl ss python3
-WEB=$BUILD/src/web/isoboot-web
-PASSWD=$BUILD/src/web/isoboot-passwd
-MENU=$BUILD/src/menu/isoboot-menu
-ISCSI=$BUILD/src/iscsi/isoboot-iscsi
+# shellcheck source=../lib/web.sh
+. "$(dirname "$0")/../lib/web.sh"
 STORM=$BUILD/tests/storm
-[ -x "$WEB" ] || skip "isoboot-web is not built"
-MOUNTED=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_all() {
-	served_stop
-	[ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true
-}
-trap 'stop_all; cleanup_tmp' EXIT
 
 MEMTEST=$(third_party_iso memtest86+x64.iso)
 RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
@@ -29,8 +19,7 @@ SMALL=$(built_iso small.iso)
 mkdir -p "$TMP/iso" "$TMP/state"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state" "[web]" "users = $TMP/users" \
 	"assets = $SRC/assets/web" "[iscsi]" "max_connections_per_source = 64"
-PASS='correct horse battery'
-printf '%s\n' "$PASS" | "$PASSWD" --config "$TMP/c.conf" admin >/dev/null
+web_admin "$TMP/c.conf"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 
 WPORT=$(free_port 49100)
@@ -41,10 +30,7 @@ IPORT=$(free_port $((MPORT + 1)))
 serve iscsi "$IPORT" "$ISCSI" --config "$TMP/c.conf" --listen "127.0.0.1:$IPORT"
 W=https://127.0.0.1:$WPORT
 M=http://127.0.0.1:$MPORT
-C=(curl -sk --max-time 60)
-A=(curl -sk --max-time 60 -u "admin:$PASS")
-code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }
-acode() { "${A[@]}" -o /dev/null -w '%{http_code}' "$@"; }
+web_clients 60
 
 # --- TLS: the generated certificate, and the fingerprint the journal gives for it.
 served=$(openssl s_client -connect "127.0.0.1:$WPORT" </dev/null 2>/dev/null |

@@ -12,16 +12,8 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd curl ss python3 openssl
-WEB=$BUILD/src/web/isoboot-web
-PASSWD=$BUILD/src/web/isoboot-passwd
-[ -x "$WEB" ] || skip "isoboot-web is not built"
-MOUNTED=
-# shellcheck disable=SC2317  # called from the EXIT trap
-stop_all() {
-	served_stop
-	[ -z "$MOUNTED" ] || umount "$MOUNTED" 2>/dev/null || true
-}
-trap 'stop_all; cleanup_tmp' EXIT
+# shellcheck source=../lib/web.sh
+. "$(dirname "$0")/../lib/web.sh"
 
 RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
 SMALL=$(built_iso small.iso)
@@ -34,8 +26,7 @@ head -c 3000000 /dev/urandom >"$TMP/www/noise.iso"
 guard_isos "$TMP/www"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state" "[web]" "users = $TMP/users" \
 	"assets = $SRC/assets/web"
-PASS='correct horse battery'
-printf '%s\n' "$PASS" | "$PASSWD" --config "$TMP/c.conf" admin >/dev/null
+web_admin "$TMP/c.conf"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
 
 # The HTTP server the ISOs are fetched from: the files of www, and a few answers no good server
@@ -134,10 +125,7 @@ start_web() {
 }
 start_web
 W=https://127.0.0.1:$WPORT
-C=(curl -sk --max-time 30)
-A=(curl -sk --max-time 30 -u "admin:$PASS")
-code() { "${C[@]}" -o /dev/null -w '%{http_code}' "$@"; }
-acode() { "${A[@]}" -o /dev/null -w '%{http_code}' "$@"; }
+web_clients 30
 # fetch URL PATH [more form fields]: POST /api/fetch; prints the status, keeps the body in $TMP/f.json
 fetch() {
 	local url=$1 path=$2

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
+# Debian's archive for the tests: sourced by the story tests and the fetch scripts.
 # apt_mirror: the first "deb" URI for bookworm/main in this machine's apt configuration (one-line
-# and deb822 sources), for debootstrap. Sourced by the story test. (tests/build-live-isos.sh
-# keeps a copy of its own: its sha256 is the stamp of the live ISO cache, and a change of it
-# rebuilds the live ISOs, 16 minutes.)
+# and deb822 sources), for debootstrap. (tests/build-live-isos.sh keeps a copy of its own: its
+# sha256 is the stamp of the live ISO cache, and a change of it rebuilds the live ISOs, 16
+# minutes.)
 apt_mirror() {
 	local f
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
@@ -29,4 +30,43 @@ apt_mirror() {
 			;;
 		esac
 	done | grep -m1 -E '^(https?|file)://'
+}
+
+# apt_cache_complete CACHE WANT...: true when every WANT (a path relative to CACHE) is a file that
+# is not empty: what a fetch script's packages must leave in its cache, so that a half-done run
+# is redone.
+apt_cache_complete() {
+	local cache=$1 w
+	shift
+	for w in "$@"; do [ -s "$cache/$w" ] || return 1; done
+}
+
+# apt_own_state WHO APT ARCH SUITE...: an apt state of its own in APT (the machine's apt
+# configuration and dpkg are left alone): a sources.list of each SUITE's main from this
+# machine's mirror (apt_mirror; else deb.debian.org), lists and a cache in APT, the packages'
+# architectures ARCH (comma-separated); then apt-get update there, its output in APT/update.log.
+# Sets APT_OPTS, the options of apt-get for that state. On failure prints the log and why (WHO:
+# the script's name) on stderr and exits 1.
+apt_own_state() {
+	local who=$1 apt=$2 arch mirror suite
+	local -a archs
+	IFS=, read -r -a archs <<<"$3"
+	shift 3
+	mirror=$(apt_mirror || true)
+	mirror=${mirror:-http://deb.debian.org/debian}
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
+	for suite in "$@"; do
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main"
+	done >"$apt/sources.list"
+	APT_OPTS=(
+		-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+	)
+	for arch in "${archs[@]}"; do APT_OPTS+=(-o "APT::Architectures::=$arch"); done
+	APT_OPTS+=(-o Debug::NoLocking=1 -o APT::Sandbox::User=root -q)
+	apt-get "${APT_OPTS[@]}" update >"$apt/update.log" 2>&1 || {
+		cat "$apt/update.log" >&2
+		echo "$who: apt-get update of $* from $mirror failed" >&2
+		exit 1
+	}
 }

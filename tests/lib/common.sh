@@ -3,11 +3,9 @@
 # 77 skips (turned into a failure when ISOBOOT_REQUIRE_ALL=1, as in CI), anything else fails.
 set -euo pipefail
 
-SRC=${ISOBOOT_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BUILD=${ISOBOOT_BUILD:-$SRC/build}
-CACHE=${ISOBOOT_CACHE:-$SRC/.cache}
-# shellcheck disable=SC2034  # for the tests that source this
-SCAN=$BUILD/src/scan/isoboot-scan
+# SRC, BUILD, CACHE and the build's programs (SCAN, MENU, ISCSI, PD, WEB, PASSWD).
+# shellcheck source-path=SCRIPTDIR source=paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/paths.sh"
 FAILS=0
 TEST_NAME=$(basename "$0" .sh)
 
@@ -32,6 +30,9 @@ skip() {
 
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
+
+# need_built PROGRAM...: skips the test when a program of the build is not there.
+need_built() { local t; for t in "$@"; do [ -x "$t" ] || skip "$(basename "$t") is not built ($t)"; done; }
 
 # A fresh temporary directory, removed on exit.
 TMP=$(mktemp -d "/tmp/isoboot-$TEST_NAME-XXXXXX")
@@ -98,6 +99,10 @@ built_iso() {
 	[ -s "$f" ] || skip "$1 not built (run tests/build-test-isos.sh)"
 	echo "$f"
 }
+
+# place FROM TO: TO as a hard link to FROM, or a copy (sparse: big.iso is 4.5 GiB apparent, a
+# few MB on disk) where a link cannot be made.
+place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
 
 # free_port [BASE]: the first loopback port from BASE on (200 tried) that no TCP or UDP socket
 # uses in any state: a client's connection (an ephemeral port, or one in TIME_WAIT) on it would

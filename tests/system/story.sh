@@ -36,8 +36,8 @@
 #   BOOT_TIMEOUT         seconds per QEMU boot (default 150)
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=../vm/lib.sh
-. "$(dirname "$0")/../vm/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
 RELEASE=${ISOBOOT_STORY_RELEASE:-bookworm}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Test helpers: stderr capture and a temporary directory. */
+/* Test helpers: stderr capture, a temporary directory, files, a clock, JSON checked by python3. */
 #pragma once
 
 #include <fcntl.h>
@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Redirects stderr into a temporary file until capture_end(), which returns what was written. */
@@ -62,4 +64,37 @@ static inline int write_text(const char *path, const char *text)
 		return -1;
 	fputs(text, f);
 	return fclose(f);
+}
+
+/* The permission bits of path; -1 when it cannot be stat()ed. */
+static inline int mode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+}
+
+/* Seconds on the monotonic clock. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The exit status of python3 json-loading text and running script on it as d; -1 without
+ * python3. */
+static inline int python_check(const char *text, const char *script)
+{
+	char cmd[1024];
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys\nd = json.load(sys.stdin)\n%s'",
+		 script);
+	FILE *p = popen(cmd, "w");
+	if (!p)
+		return -1;
+	fputs(text, p);
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
 }

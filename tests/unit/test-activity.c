@@ -283,24 +283,6 @@ static char *json_of(const struct web_boot *b, size_t n)
 	return buf;
 }
 
-/* Exit status of python3 checking text with script (text on its stdin as d); -1 without
- * python3. */
-static int python_check(const char *text, const char *script)
-{
-	char cmd[1024];
-
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys\nd = json.load(sys.stdin)\n%s'",
-		 script);
-	FILE *p = popen(cmd, "w");
-	if (!p)
-		return -1;
-	fputs(text, p);
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
-}
-
 static void test_json(void)
 {
 	struct web_boot *b;

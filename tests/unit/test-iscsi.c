@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "catalog-fixture.h"
 #include "catalog.h"
 #include "chap.h"
 #include "conn.h"
@@ -1012,18 +1013,14 @@ static int setup(void)
 	fclose(f);
 	catalog_init(&cat);
 	for (int i = 0; i < 30; i++) {
-		struct catalog_entry *e = catalog_add(&cat);
 		char id[64];
 		snprintf(id, sizeof(id), "%s", i == 0 ? "test-0123456789ab" : "other");
 		if (i)
 			snprintf(id, sizeof(id), "other%02d-0123456789ab", i);
-		e->id = strdup(id);
-		if (asprintf(&e->iqn, "iqn.2025-01.org.isoboot:%s", id) < 0)
+		struct catalog_entry *e =
+		    fixture_entry(&cat, id, "image.iso", "", "image", "TESTLABEL");
+		if (!e->iqn)
 			return -1;
-		e->path = strdup("image.iso");
-		e->name = strdup("image");
-		e->label = strdup("TESTLABEL");
-		e->group = strdup("");
 		e->size = IMAGE_BLOCKS * 2048;
 	}
 	env = (struct iscsi_env){

@@ -33,13 +33,6 @@ static char *dir;
 static char bus_address[300];
 static pid_t bus_daemon = -1;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* web_units_json()'s output, what it logged (stderr, at debug level) and how long it took. */
 static char *units_json(char *logged, size_t size, double *secs)
 {
@@ -67,24 +60,6 @@ static size_t count_lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
-}
-
-/* The exit status of python3 json-loading text and running script on it as d; -1 without
- * python3. */
-static int python_check(const char *text, const char *script)
-{
-	char cmd[1024];
-
-	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		return -1;
-	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys\nd = json.load(sys.stdin)\n%s'",
-		 script);
-	FILE *p = popen(cmd, "w");
-	if (!p)
-		return -1;
-	fputs(text, p);
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
 }
 
 static void test_no_bus(void)

@@ -41,12 +41,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int mode_of(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
-}
-
 /* Parses text and returns what was logged, in a static buffer. */
 static const char *parse_err(const char *text, size_t len, int *r)
 {
@@ -246,13 +240,6 @@ static char *make_hash(const char *prefix, unsigned long count, const char *pass
 	}
 	free(d);
 	return h;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void test_verify(void)

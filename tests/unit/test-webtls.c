@@ -44,12 +44,6 @@ static void run(const char *cmd, char *out, size_t size)
 		out[--n] = '\0';
 }
 
-static int mode_of(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
-}
-
 static bool fingerprint_well_formed(const char *fp)
 {
 	if (strlen(fp) != 95)

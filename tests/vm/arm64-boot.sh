@@ -36,67 +36,51 @@
 # chain_check and the check helpers are called indirectly (vm_boot, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-PD=$BUILD/src/proxydhcp/isoboot-proxydhcp
-ISCSI=$BUILD/src/iscsi/isoboot-iscsi
-MENU=$BUILD/src/menu/isoboot-menu
 TIMEOUT=${CELL_TIMEOUT:-150}
 TRIXIE=${ISOBOOT_TRIXIE_CACHE:-/var/cache/isoboot-tests/trixie}
 IPXE_ARM64=$TRIXIE/ipxe/usr/lib/ipxe/ipxe-arm64.efi
 MAC=52:54:00:1d:0a:64
-missing=$(vm_missing_tools ip ss timeout curl qemu-system-aarch64 dnsmasq systemd-socket-activate \
-	in.tftpd python3 unshare mount /dev/net/tun "$VM_AAVMF_CODE" "$VM_AAVMF_VARS")
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ } (Debian: qemu-system-arm qemu-efi-aarch64)"
+vm_need_tools --hint "Debian: qemu-system-arm qemu-efi-aarch64" ip ss timeout curl qemu-system-aarch64 \
+	dnsmasq systemd-socket-activate in.tftpd python3 unshare mount /dev/net/tun "$VM_AAVMF_CODE" \
+	"$VM_AAVMF_VARS"
 [ -s "$IPXE_ARM64" ] || skip "no ipxe-arm64.efi in $TRIXIE (run tests/fetch-trixie.sh)"
-for t in "$PD" "$ISCSI" "$MENU" "$SCAN"; do
-	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
-done
+need_built "$PD" "$ISCSI" "$MENU" "$SCAN"
 # Not $(built_iso ...): its skip message would vanish into the command substitution.
 ARM64=$CACHE/built/arm64.iso
 SMALL=$CACHE/built/small.iso
 [ -s "$ARM64" ] || skip "arm64.iso not built (run tests/build-test-isos.sh after tests/fetch-trixie.sh)"
 [ -s "$SMALL" ] || skip "small.iso not built (run tests/build-test-isos.sh)"
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/arm64-boot}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/vm "$LOGS"/*.log "$LOGS"/catalog "$LOGS"/*.conf "$LOGS"/boot.ipxe
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start arm64-boot vm '*.log' catalog '*.conf' boot.ipxe
 
 # --- The ISO folder, its catalog, the TFTP root.
 mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp"
 for f in "$ARM64" "$SMALL"; do
-	ln "$f" "$TMP/iso/$(basename "$f")" 2>/dev/null || cp "$f" "$TMP/iso/"
+	place "$f" "$TMP/iso/$(basename "$f")"
 done
 guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "default = arm64.iso" "timeout = 2"
 cp "$CONF" "$LOGS/isoboot.conf"
-"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
-cp "$TMP/state/catalog" "$LOGS/catalog"
+vm_scan "$CONF"
 cp "$IPXE_ARM64" "$TMP/tftp/ipxe-arm64.efi"
 chmod -R a+rX "$TMP/tftp"
 
 # --- The networks and isoboot's services.
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
-rc=0
-vm_site_dhcp_up "$LOGS/dnsmasq.conf" "$LOGS/dnsmasq.log" || rc=$?
-[ "$rc" != 2 ] || skip "cannot create the DHCP server's namespace $NS-dhcp"
-[ "$rc" = 0 ] || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+vm_test_netns
+vm_site_dhcp "$LOGS/dnsmasq.conf" "$LOGS/dnsmasq.log"
 PLOG=$LOGS/isoboot-proxydhcp.log
 vm_proxydhcp_start "$CONF" "$PLOG" || finish
 TLOG=$LOGS/tftpd.log
 vm_tftpd_start "$TMP/tftp" "$TLOG" || { cat "$TLOG"; fail "in.tftpd did not start"; finish; }
 ILOG=$LOGS/isoboot-iscsi.log
-vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
-vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on 3260"; finish; }
+vm_iscsi_start "$CONF" "$ILOG"
 MLOG=$LOGS/isoboot-menu.log
-vm_spawn "$MLOG" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$CONF"
-vm_wait_listen t 80 10 || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
+vm_menu_start "$CONF" "$MLOG" || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
 log "dnsmasq (no PXE), isoboot-proxydhcp, in.tftpd, isoboot-menu, isoboot-iscsi are up in $NS"
 # The menu as a client gets it: ARM64 iPXE has a menu of its own, with only ARM64 ISOs to choose.
 ip netns exec "$NS" timeout 10 curl -sS -o "$LOGS/boot.ipxe" "http://$VM_SRV/boot.ipxe" 2>>"$MLOG" || true
@@ -154,18 +138,12 @@ if vm_boot arm64-pxe arm64 "$MAC" "$TIMEOUT" "$LOGS/vm" ISOBOOT-TEST-BOOT-arm64 
 	pass "arm64.iso booted: its GRUB printed ISOBOOT-TEST-BOOT-arm64 and ISOBOOT-TEST-DONE ($(vm_secs 0 "$VM_BOOT_MS") s)"
 else
 	verdict=FAIL
-	fail "boot: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
-		vm_serial_missing "$SER" ISOBOOT-TEST-BOOT-arm64 ISOBOOT-TEST-DONE)"
-	vm_serial_tail "$SER"
+	vm_boot_failed boot "$SER" ISOBOOT-TEST-BOOT-arm64 ISOBOOT-TEST-DONE
 fi
 # iPXE leaves its session open (see tests/vm/README.md): end it, so that its end is logged.
-ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+vm_iscsi_hangup >/dev/null
 
 # --- The chain in the logs, for this VM.
-ck() {
-	if "${@:2}"; then pass "$1"; else fail "$1"; verdict=FAIL; fi
-}
-ge1() { [ "$1" -ge 1 ]; }
 ip=$(vm_ip_of "$MAC")
 ck "dnsmasq leased ${ip:-nothing} to $MAC" test -n "$ip"
 ip=${ip:-0.0.0.0}
@@ -175,12 +153,7 @@ ck "in.tftpd served ipxe-arm64.efi to $ip" ge1 "$(vm_lines "$TLOG" "RRQ from $ip
 ck "isoboot-proxydhcp sent iPXE (arch 11) to the menu" \
 	ge1 "$(vm_lines "$PLOG" "iPXE client $MAC (arch 11, ARM64 UEFI) on br0: http://$VM_SRV/boot.ipxe")"
 ck "isoboot-menu served boot.ipxe to $ip" ge1 "$(vm_lines "$MLOG" "$ip GET menu" ": 200")"
-for _ in $(seq 30); do
-	[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to arm64.iso")" -ge 1 ] && break
-	sleep 0.1
-done
-ck "isoboot-iscsi logged the login of $ip to arm64.iso" \
-	ge1 "$(vm_lines "$ILOG" "Login from $ip (" "normal session to arm64.iso")"
+ck "isoboot-iscsi logged the login of $ip to arm64.iso" ge1 "$(vm_iscsi_logins "$ILOG" "$ip" arm64.iso)"
 ck "and none to small.iso (the x86 ISO)" test "$(vm_lines "$ILOG" "Login from $ip (" "to small.iso")" = 0
 ck "GRUB powered the VM off after its markers" test "$VM_BOOT_HALTED" = 1
 # The console tells the same story from the client's side (EDK2's and iPXE's own words).

@@ -63,12 +63,10 @@
 # ocr_check and the per-cell check helpers are called indirectly (by vm_boot and ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-ISCSI=$BUILD/src/iscsi/isoboot-iscsi
-MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
@@ -85,29 +83,20 @@ TFTP_FILES=(
 	memdisk=/usr/lib/syslinux/memdisk
 )
 MEMDISK=/usr/lib/syslinux/memdisk
-missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
-	in.tftpd tesseract socat python3 unshare mount \
-	/dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS" \
-	"${TFTP_FILES[@]#*=}")
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
-for t in "$ISCSI" "$MENU" "$SCAN"; do
-	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
-done
+vm_need_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate in.tftpd tesseract \
+	socat python3 unshare mount /dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" \
+	"$VM_OVMF_CODE" "$VM_OVMF_VARS" "${TFTP_FILES[@]#*=}"
+need_built "$ISCSI" "$MENU" "$SCAN"
 BIG=$(built_iso big.iso)
 RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
 MEMTEST=$(third_party_iso memtest86+x64.iso)
 [ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
 MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/boot-matrix}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/catalog
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start boot-matrix 'cell-*' '*.log' catalog
 
 # --- The ISO folder and its catalog (hard links, or a sparse copy of the 4.5 GiB big.iso).
 mkdir -p "$TMP/iso/sub" "$TMP/iso/live" "$TMP/state"
-place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
 place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
 place "$MEMTEST" "$TMP/iso/memtest86+x64.iso"
 place "$BIG" "$TMP/iso/sub/big.iso"
@@ -141,18 +130,13 @@ iso_stamps() { find "$TMP/iso" -type f -printf '%P %s %T@\n' | sort; }
 ISO_STAMPS=$(iso_stamps)
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $MEMDISK"
-"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+vm_scan "$CONF"
 CAT=$TMP/state/catalog
-cp "$CAT" "$LOGS/catalog"
 log "catalog: $(grep -c '^iqn ' "$CAT") targets"
 
 # --- The TFTP root: Debian's binaries plus the shipped assets.
 TROOT=$TMP/tftp
-mkdir -p "$TROOT/pxelinux.cfg"
-for f in "${TFTP_FILES[@]}"; do cp "${f#*=}" "$TROOT/${f%%=*}"; done
-cp "$SRC/assets/tftp/chain.ipxe" "$TROOT/"
-cp "$SRC/assets/tftp/pxelinux.cfg/default" "$TROOT/pxelinux.cfg/"
-chmod -R a+rX "$TROOT"
+vm_tftp_root "$TROOT" "${TFTP_FILES[@]}"
 
 # --- The cells: ID|NAME|FIRMWARE|ISO (path in the ISO folder)|HOW (iscsi, memdisk, http)|CHECK
 # (serial or ocr)|EXPECTED... For serial, every EXPECTED string must be on the serial console;
@@ -173,7 +157,7 @@ CELL_DEFS=(
 	"k|bios-casper-layout|bios|layout/ubuntu-24.04.1-desktop-amd64.iso|kernel|serial|Kernel command line: |netboot=url url=http://$VM_SRV/iso/"
 	"l|efi-archiso-layout|efi|layout/archlinux-2024.11.01-x86_64.iso|kernel|serial|Kernel command line: |archiso_http_srv=http://$VM_SRV/iso/"
 )
-mac_of() { printf '52:54:00:1c:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
+mac_of() { vm_cell_mac 1c "$1"; }
 for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r id _ _ iso how _ <<<"$def"
 	[[ " $CELLS " == *" $id "* ]] || continue
@@ -185,15 +169,13 @@ done
 [ "$FAILS" = 0 ] || finish
 
 # --- Network and DHCP.
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+vm_test_netns
 log "netns $NS: $VM_BR $VM_SRV/24 $VM_SRV6/64, $VM_TAP"
 DCONF=$TMP/dnsmasq.conf
 {
 	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
+	vm_dnsmasq_efi64
 	cat <<-EOF
-		dhcp-match=set:efi64,option:client-arch,7
-		dhcp-match=set:efi64,option:client-arch,9
 		# The BIOS cells' VMs stand in for plain PXE ROMs (QEMU's BIOS PXE ROM is iPXE).
 		$(for def in "${CELL_DEFS[@]}"; do
 			IFS='|' read -r id _ fw _ <<<"$def"
@@ -211,26 +193,8 @@ vm_tftpd_start "$TROOT" "$TLOG" || { cat "$TLOG"; fail "in.tftpd did not start";
 
 # --- isoboot-iscsi (Accept=yes), for every cell.
 ILOG=$LOGS/isoboot-iscsi.log
-vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
-vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on $VM_SRV:3260"; finish; }
+vm_iscsi_start "$CONF" "$ILOG"
 log "dnsmasq, in.tftpd, isoboot-iscsi listen in $NS"
-
-# menu_start CONF LOG: isoboot-menu as its socket unit runs it (Accept=no).
-MENU_PID=
-menu_start() {
-	vm_spawn "$2" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$1"
-	MENU_PID=$VM_LAST_PID
-	vm_wait_listen t 80 10
-}
-menu_stop() {
-	[ -z "$MENU_PID" ] || vm_stop "$MENU_PID"
-	MENU_PID=
-	for _ in $(seq 50); do
-		ip netns exec "$NS" ss -Hltn "sport = :80" | grep -q . || break
-		sleep 0.1
-	done
-}
-
 
 # ocr_check DIR WORD...: takes a screendump every OCR_EVERY seconds and reads it; true when at
 # least two of the WORDs are on the screen. Keeps the text in DIR/screen-N.txt.
@@ -264,6 +228,7 @@ for def in "${CELL_DEFS[@]}"; do
 	want=("${f[@]:6}")
 	[[ " $CELLS " == *" $id "* ]] || continue
 	dir=$LOGS/cell-$id-$name
+	CK_CELL="cell $id $name"
 	mkdir -p "$dir"
 	isoid=$(catalog_id_of "$CAT" "$iso")
 	mac=$(mac_of "$id")
@@ -273,8 +238,8 @@ for def in "${CELL_DEFS[@]}"; do
 	write_config "$ccfg" "$TMP/iso" "$TMP/state" "[menu]" "memdisk = $MEMDISK" \
 		"default = $(basename "$iso")" "timeout = 2" "${extra[@]}"
 	MLOG=$dir/isoboot-menu.log
-	menu_stop
-	if ! menu_start "$ccfg" "$MLOG"; then
+	vm_menu_stop
+	if ! vm_menu_start "$ccfg" "$MLOG"; then
 		fail "cell $id $name: isoboot-menu did not listen on $VM_SRV:80"
 		results+=("FAIL cell $id $name: isoboot-menu did not start ($MLOG)")
 		continue
@@ -315,24 +280,19 @@ for def in "${CELL_DEFS[@]}"; do
 			fail "cell $id $name: $VM_BOOT_END after $secs s; fewer than two of \"$MEMTEST_WORDS\" on the screen (last OCR: $dir/screen-$OCR_N.txt)"
 			echo "--- last OCR text"
 			grep -v '^[[:space:]]*$' "$dir/screen-$OCR_N.txt" 2>/dev/null | tail -n 25 || true
+			vm_serial_tail "$dir/serial.log"
 		else
-			fail "cell $id $name: $VM_BOOT_END after $secs s; missing on serial:$(vm_serial_missing "$dir/serial.log" "${want[@]}")"
+			vm_boot_failed "$CK_CELL" "$dir/serial.log" "${want[@]}"
 		fi
-		vm_serial_tail "$dir/serial.log"
 	fi
 
 	# The VM is gone without logging out: end its iSCSI sessions now (see iscsi-boot.sh).
-	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+	vm_iscsi_hangup >/dev/null
 
 	# The chain, from the servers' logs. The VM's address comes from dnsmasq's lease.
+	# (ck sets verdict=FAIL when a check fails)
 	ip=$(vm_ip_of "$mac")
-	checks_ok=1
-	ck() {
-		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; checks_ok=0; fi
-	}
-	ge1() { [ "$1" -ge 1 ]; }
 	tnew=$(tail -n +"$((tftp_before + 1))" "$TLOG")
-	tftp_has() { grep -qF "RRQ from $ip filename $1" <<<"$tnew"; }
 	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
 	ip=${ip:-0.0.0.0}
 	if [ "$fw" = bios ]; then
@@ -343,8 +303,6 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "TFTP served snponly.efi to $ip" tftp_has snponly.efi
 	fi
 	mnew=$(tail -n +"$((menu_before + 1))" "$MLOG")
-	# (not grep -q in a pipeline: with pipefail, the first grep's SIGPIPE would fail it)
-	menu_has() { grep -F "$ip GET $1" <<<"$mnew" | grep -F ": $2" >/dev/null; }
 	# high_range: a range that starts past 4 GiB was served to the VM.
 	high_range() {
 		awk -v p="$ip GET iso $isoid bytes " 'index($0, p) {
@@ -386,19 +344,13 @@ for def in "${CELL_DEFS[@]}"; do
 				grep -a 'Kernel command line: ')
 		;;
 	iscsi)
-		for _ in $(seq 30); do
-			[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to $iso")" -ge 1 ] && break
-			sleep 0.1
-		done
-		ck "isoboot-iscsi logged a login of $ip to $iso" \
-			ge1 "$(vm_lines "$ILOG" "Login from $ip (" "normal session to $iso")"
+		ck "isoboot-iscsi logged a login of $ip to $iso" ge1 "$(vm_iscsi_logins "$ILOG" "$ip" "$iso")"
 		;;
 	esac
-	[ $checks_ok = 1 ] || verdict=FAIL
 	results+=("$verdict cell $id $name ($fw, $iso by $how): $secs s; logs $dir")
 	log "cell $id $name: serial $dir/serial.log, menu $MLOG"
 done
-menu_stop
+vm_menu_stop
 check "nothing was written in the ISO folder" test "$(iso_stamps)" = "$ISO_STAMPS"
 check "at least one cell ran (${#results[@]})" test "${#results[@]}" -gt 0
 

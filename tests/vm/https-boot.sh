@@ -23,28 +23,20 @@
 # cleanup and the check helpers are called indirectly (trap, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 CELLS=${ISOBOOT_HTTPS_CELLS:-${ISOBOOT_VM_CELLS:-a b c d}}
-missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
-	in.tftpd certtool python3 /dev/net/tun "$VM_OVMF_CODE" "$VM_OVMF_VARS" /usr/lib/ipxe/snponly.efi)
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
-for t in "$MENU" "$SCAN"; do
-	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
-done
+vm_need_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate in.tftpd certtool \
+	python3 /dev/net/tun "$VM_OVMF_CODE" "$VM_OVMF_VARS" /usr/lib/ipxe/snponly.efi
+need_built "$MENU" "$SCAN"
 TRIXIE=$(bash "$SRC/tests/fetch-trixie.sh" --quiet) || skip "cannot fetch Debian 13's ipxe (tests/fetch-trixie.sh)"
 SNP=$TRIXIE/ipxe/usr/lib/ipxe/snponly.efi
 SMALL=$(built_iso small.iso)
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/https-boot}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/*.conf "$LOGS"/pki
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start https-boot 'cell-*' '*.log' '*.conf' pki
 
 # --- The site CA, the menu's certificate for 192.0.2.1, and the CA as OVMF takes it.
 P=$LOGS/pki
@@ -68,19 +60,17 @@ python3 "$SRC/tests/tools/efi-siglist.py" "$P/ca.pem" "$P/cacerts.esl" ||
 
 # --- The ISO folder, the TFTP root.
 mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp"
-ln "$SMALL" "$TMP/iso/small.iso" 2>/dev/null || cp "$SMALL" "$TMP/iso/small.iso"
+place "$SMALL" "$TMP/iso/small.iso"
 guard_isos "$TMP/iso"
 cp "$SNP" "$TMP/tftp/snponly.efi"
 cp /usr/lib/ipxe/snponly.efi "$TMP/tftp/snponly-deb12.efi"
 chmod -R a+rX "$TMP/tftp"
 
-mac_of() { printf '52:54:00:1e:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+mac_of() { vm_cell_mac 1e "$1"; }
+vm_test_netns
 {
 	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
-	echo "dhcp-match=set:efi64,option:client-arch,7"
-	echo "dhcp-match=set:efi64,option:client-arch,9"
+	vm_dnsmasq_efi64
 	# Cell d's MAC gets Debian 12's iPXE.
 	echo "dhcp-host=$(mac_of d),set:deb12"
 	echo "dhcp-boot=tag:!ipxe,tag:efi64,tag:!deb12,snponly.efi,,$VM_SRV"
@@ -108,9 +98,6 @@ menu_up() {
 	vm_wait_listen t 443 10
 }
 
-ge1() { [ "$1" -ge 1 ]; }
-is0() { [ "$1" -eq 0 ]; }
-
 # ID|NAME|CA (yes/no)|MODE
 CELL_DEFS=(
 	"a|ca-prefer|yes|prefer"
@@ -123,6 +110,7 @@ for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r id name ca mode <<<"$def"
 	[[ " $CELLS " == *" $id "* ]] || continue
 	dir=$LOGS/cell-$id-$name
+	CK_CELL="cell $id $name"
 	mac=$(mac_of "$id")
 	menu_up "$mode" || { fail "cell $id: isoboot-menu did not start"; continue; }
 	VM_BOOT_EXTRA=()
@@ -139,9 +127,7 @@ for def in "${CELL_DEFS[@]}"; do
 		pass "cell $id $name: ${want[*]} ($(vm_secs 0 "$VM_BOOT_MS") s)"
 	else
 		verdict=FAIL
-		fail "cell $id $name: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
-			vm_serial_missing "$dir/serial.log" "${want[@]}")"
-		vm_serial_tail "$dir/serial.log"
+		vm_boot_failed "$CK_CELL" "$dir/serial.log" "${want[@]}"
 	fi
 	if [ "$id" = c ]; then
 		# Stay a little: the client must not get to any ISO after the message.
@@ -149,9 +135,6 @@ for def in "${CELL_DEFS[@]}"; do
 	fi
 	vm_stop "$MENU_VM"
 	ip=$(vm_ip_of "$mac")
-	ck() {
-		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; verdict=FAIL; fi
-	}
 	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
 	ip=${ip:-0.0.0.0}
 	plain_menu=$(vm_lines "$MLOG" "$ip GET menu: 200")

@@ -30,43 +30,34 @@
 #   CELL_TIMEOUT         seconds per boot (default 120)
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-ISCSI=$BUILD/src/iscsi/isoboot-iscsi
 CELL_TIMEOUT=${CELL_TIMEOUT:-120}
 CELLS=${ISOBOOT_VM_CELLS:-1 2 3 4}
-missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
-	/dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS")
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
-[ -x "$ISCSI" ] || skip "isoboot-iscsi is not built ($ISCSI)"
-[ -x "$SCAN" ] || skip "isoboot-scan is not built ($SCAN)"
+vm_need_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate /dev/net/tun \
+	/usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS"
+need_built "$ISCSI" "$SCAN"
 SMALL=$(built_iso small.iso)
 BIG=$(built_iso big.iso)
 RESCUE=$(third_party_iso grub-rescue-cdrom.iso)
 [ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
 MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/iscsi-boot}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/cell-* "$LOGS"/isoboot-iscsi.log "$LOGS"/dnsmasq.log "$LOGS"/catalog
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start iscsi-boot 'cell-*' isoboot-iscsi.log dnsmasq.log catalog
 
 # --- The ISO folder and its catalog. Hard links when possible; otherwise a sparse copy
 # (big.iso is 4.5 GiB apparent, a few MB on disk).
 mkdir -p "$TMP/iso/sub" "$TMP/state"
-place() { ln "$1" "$2" 2>/dev/null || cp --sparse=always "$1" "$2"; }
 place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
 place "$SMALL" "$TMP/iso/small.iso"
 place "$BIG" "$TMP/iso/sub/big.iso"
 guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state"
-"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+vm_scan "$CONF"
 CAT=$TMP/state/catalog
-cp "$CAT" "$LOGS/catalog"
 log "catalog: $(grep -c '^iqn ' "$CAT") targets"
 
 # iqn_of RELPATH: the IQN of the catalogued ISO at RELPATH.
@@ -86,8 +77,7 @@ CELL_DEFS=(
 mac_of() { printf '52:54:00:1b:00:%02x' "$1"; }
 
 # --- Network, DHCP, iSCSI target.
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+vm_test_netns
 log "netns $NS: $VM_BR $VM_SRV/24 $VM_SRV6/64, $VM_TAP"
 
 for def in "${CELL_DEFS[@]}"; do
@@ -109,19 +99,14 @@ DCONF=$TMP/dnsmasq.conf
 vm_dnsmasq_start "$DCONF" "$LOGS/dnsmasq.log" || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
 
 ILOG=$LOGS/isoboot-iscsi.log
-iscsi_args=(--config "$CONF")
+iscsi_args=()
 [ "${ISOBOOT_ISCSI_DEBUG:-0}" = 1 ] && iscsi_args+=(--debug)
-vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" "${iscsi_args[@]}"
-vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on $VM_SRV:3260"; finish; }
+vm_iscsi_start "$CONF" "$ILOG" ${iscsi_args[@]+"${iscsi_args[@]}"}
 log "dnsmasq and isoboot-iscsi (systemd-socket-activate --accept) listen in $NS"
 
 # session_lines PATTERN...: how many lines of isoboot-iscsi's log contain every PATTERN (fixed
 # strings).
-session_lines() {
-	awk 'BEGIN { for (i = 1; i < ARGC; i++) pat[i] = ARGV[i]; n = ARGC - 1; ARGC = 1 }
-		{ for (i = 1; i <= n; i++) if (index($0, pat[i]) == 0) next; c++ }
-		END { print c + 0 }' "$@" <"$ILOG"
-}
+session_lines() { vm_lines "$ILOG" "$@"; }
 
 # sessions_ended CELL...: true when, for each CELL ("n|name|iso"), isoboot-iscsi logged the end
 # of every session that the cell's VM logged in. Each cell boots with its own MAC, hence its own
@@ -181,14 +166,13 @@ for def in "${CELL_DEFS[@]}"; do
 	if [ $verdict = PASS ]; then
 		pass "cell $n $name: booted $iso ($secs s$([ "$VM_BOOT_HALTED" = 1 ] && echo ', then powered off'))"
 	else
-		fail "cell $n $name: $VM_BOOT_END after $secs s; missing on serial:$(vm_serial_missing "$dir/serial.log" "${want[@]}")"
-		vm_serial_tail "$dir/serial.log"
+		vm_boot_failed "cell $n $name" "$dir/serial.log" "${want[@]}"
 	fi
 	results+=("$verdict cell $n $name ($fw, $iso): $secs s")
 
 	# The VM is gone without logging out: destroy the target's side of its connections so that
 	# the sessions end now.
-	err=$(ip netns exec "$NS" ss -K state established '( sport = :3260 )' 2>&1 >/dev/null) || true
+	err=$(vm_iscsi_hangup)
 	if [[ $err == *"not supported"* ]]; then
 		log "cell $n $name: this kernel cannot destroy sockets (CONFIG_INET_DIAG_DESTROY); session ends not checked"
 		check_sessions nocheck-end "$n|$name|$iso"

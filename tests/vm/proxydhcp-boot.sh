@@ -37,13 +37,10 @@
 # cleanup and the check helpers are called indirectly (trap, check, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-PD=$BUILD/src/proxydhcp/isoboot-proxydhcp
-ISCSI=$BUILD/src/iscsi/isoboot-iscsi
-MENU=$BUILD/src/menu/isoboot-menu
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 CELLS=${ISOBOOT_VM_CELLS:-a b c d}
 TFTP_FILES=(
@@ -52,43 +49,28 @@ TFTP_FILES=(
 	ipxe.lkrn=/usr/lib/ipxe/ipxe.lkrn
 	snponly.efi=/usr/lib/ipxe/snponly.efi
 )
-missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
-	in.tftpd /dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" \
-	"$VM_OVMF_VARS" "${TFTP_FILES[@]#*=}")
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
-for t in "$PD" "$ISCSI" "$MENU" "$SCAN"; do
-	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
-done
+vm_need_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate in.tftpd \
+	/dev/net/tun /usr/share/seabios/bios-256k.bin "$VM_NIC_ROM" "$VM_OVMF_CODE" "$VM_OVMF_VARS" \
+	"${TFTP_FILES[@]#*=}"
+need_built "$PD" "$ISCSI" "$MENU" "$SCAN"
 SMALL=$(built_iso small.iso)
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/proxydhcp-boot}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/catalog "$LOGS"/*.conf
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start proxydhcp-boot 'cell-*' '*.log' catalog '*.conf'
 
 # --- The ISO folder, its catalog, the TFTP root.
-mkdir -p "$TMP/iso" "$TMP/state" "$TMP/tftp/pxelinux.cfg"
-ln "$SMALL" "$TMP/iso/small.iso" 2>/dev/null || cp "$SMALL" "$TMP/iso/small.iso"
+mkdir -p "$TMP/iso" "$TMP/state"
+place "$SMALL" "$TMP/iso/small.iso"
 guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state" "[menu]" "default = small.iso" "timeout = 2"
 cp "$CONF" "$LOGS/isoboot.conf"
-"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
-cp "$TMP/state/catalog" "$LOGS/catalog"
-for f in "${TFTP_FILES[@]}"; do cp "${f#*=}" "$TMP/tftp/${f%%=*}"; done
-cp "$SRC/assets/tftp/chain.ipxe" "$TMP/tftp/"
-cp "$SRC/assets/tftp/pxelinux.cfg/default" "$TMP/tftp/pxelinux.cfg/"
-chmod -R a+rX "$TMP/tftp"
+vm_scan "$CONF"
+vm_tftp_root "$TMP/tftp" "${TFTP_FILES[@]}"
 
 # --- The networks: isoboot's namespace with the bridge, the DHCP server's joined to it.
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+vm_test_netns
 DCONF=$LOGS/dnsmasq.conf
-rc=0
-vm_site_dhcp_up "$DCONF" "$LOGS/dnsmasq.log" || rc=$?
-[ "$rc" != 2 ] || skip "cannot create the DHCP server's namespace $NS-dhcp"
-[ "$rc" = 0 ] || { cat "$LOGS/dnsmasq.log"; fail "dnsmasq did not start"; finish; }
+vm_site_dhcp "$DCONF" "$LOGS/dnsmasq.log"
 log "netns $NS: $VM_BR $VM_SRV/24, $VM_TAP; netns $VM_NS_DHCP: dh0 192.0.2.2/24 (site DHCP)"
 
 # --- isoboot's services in its namespace.
@@ -99,14 +81,10 @@ vm_spawn "$LOGS/tftpd.log" systemd-socket-activate --datagram --inetd -l "$VM_SR
 TFTPD_VM=$VM_LAST_PID
 vm_wait_listen u 69 10 || { cat "$LOGS/tftpd.log"; fail "nothing listens on 69/udp"; finish; }
 ILOG=$LOGS/isoboot-iscsi.log
-vm_spawn "$ILOG" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" --config "$CONF"
-vm_wait_listen t 3260 10 || { cat "$ILOG"; fail "nothing listens on 3260"; finish; }
+vm_iscsi_start "$CONF" "$ILOG"
 MLOG=$LOGS/isoboot-menu.log
-vm_spawn "$MLOG" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$CONF"
-vm_wait_listen t 80 10 || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
+vm_menu_start "$CONF" "$MLOG" || { cat "$MLOG"; fail "nothing listens on 80"; finish; }
 log "dnsmasq (no PXE), isoboot-proxydhcp, in.tftpd, isoboot-menu, isoboot-iscsi are up"
-
-ge1() { [ "$1" -ge 1 ]; }
 
 # ID|NAME|FIRMWARE|NIC ("" = e1000 with the iPXE ROM)|EXPECTED PROXYDHCP ANSWERS (;-separated)
 CELL_DEFS=(
@@ -115,13 +93,14 @@ CELL_DEFS=(
 	"c|efi-ipxe-rom|efi||iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
 	"d|efi-http-boot|efi|virtio-net-pci,romfile=|HTTP Boot client MAC (arch 16, x86-64 UEFI HTTP) on br0: http://$VM_SRV/boot/ipxe-x64.efi;iPXE client MAC (arch 7, x86-64 UEFI) on br0: http://$VM_SRV/boot.ipxe"
 )
-mac_of() { printf '52:54:00:1d:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
+mac_of() { vm_cell_mac 1d "$1"; }
 
 results=()
 for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r id name fw nic answers <<<"$def"
 	[[ " $CELLS " == *" $id "* ]] || continue
 	dir=$LOGS/cell-$id-$name
+	CK_CELL="cell $id $name"
 	mac=$(mac_of "$id")
 	plat=pc
 	[ "$fw" = bios ] || plat=efi
@@ -140,16 +119,11 @@ for def in "${CELL_DEFS[@]}"; do
 		pass "cell $id $name: small.iso booted ($(vm_secs 0 "$VM_BOOT_MS") s)"
 	else
 		verdict=FAIL
-		fail "cell $id $name: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
-			vm_serial_missing "$dir/serial.log" "ISOBOOT-TEST-BOOT-$plat" ISOBOOT-TEST-DONE)"
-		vm_serial_tail "$dir/serial.log"
+		vm_boot_failed "$CK_CELL" "$dir/serial.log" "ISOBOOT-TEST-BOOT-$plat" ISOBOOT-TEST-DONE
 	fi
-	ip netns exec "$NS" ss -K state established '( sport = :3260 )' >/dev/null 2>&1 || true
+	vm_iscsi_hangup >/dev/null
 
 	ip=$(vm_ip_of "$mac")
-	ck() {
-		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; verdict=FAIL; fi
-	}
 	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
 	ip=${ip:-0.0.0.0}
 	IFS=';' read -r -a want <<<"$answers"
@@ -163,12 +137,7 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "the firmware loaded iPXE over HTTP from isoboot-menu" \
 			ge1 "$(vm_lines "$MLOG" "$ip GET ipxe-x64.efi" ": 200")"
 	fi
-	for _ in $(seq 30); do
-		[ "$(vm_lines "$ILOG" "Login from $ip (" "normal session to small.iso")" -ge 1 ] && break
-		sleep 0.1
-	done
-	ck "isoboot-iscsi logged the login of $ip to small.iso" \
-		ge1 "$(vm_lines "$ILOG" "Login from $ip (" "normal session to small.iso")"
+	ck "isoboot-iscsi logged the login of $ip to small.iso" ge1 "$(vm_iscsi_logins "$ILOG" "$ip" small.iso)"
 	results+=("$verdict cell $id $name ($fw): $(vm_secs 0 "$VM_BOOT_MS") s; logs $dir")
 done
 

@@ -50,12 +50,10 @@
 # The check helpers are called indirectly (trap, vm_boot, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../lib/vm.sh
+. "$(dirname "$0")/../lib/vm.sh"
 
 need_root
-MENU=$BUILD/src/menu/isoboot-menu
-PD=$BUILD/src/proxydhcp/isoboot-proxydhcp
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-600}
 CELLS=${ISOBOOT_SB_CELLS:-${ISOBOOT_VM_CELLS:-a b c d}}
@@ -63,12 +61,9 @@ LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # Secure Boot firmware: the code needs SMM (q35) and a flash that only SMM may write.
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
 VM_OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
-missing=$(vm_missing_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate \
-	in.tftpd python3 unshare mount xorriso /dev/net/tun "$VM_OVMF_CODE" "$VM_OVMF_VARS")
-[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }"
-for t in "$MENU" "$SCAN" "$PD"; do
-	[ -x "$t" ] || skip "$(basename "$t") is not built ($t)"
-done
+vm_need_tools ip ss timeout qemu-system-x86_64 dnsmasq systemd-socket-activate in.tftpd python3 \
+	unshare mount xorriso /dev/net/tun "$VM_OVMF_CODE" "$VM_OVMF_VARS"
+need_built "$MENU" "$SCAN" "$PD"
 SB=$(bash "$SRC/tests/fetch-secureboot.sh" --quiet) ||
 	skip "cannot fetch shim-signed and grub-efi-amd64-signed (tests/fetch-secureboot.sh)"
 SHIM=$SB/shim-signed/usr/lib/shim/shimx64.efi.signed
@@ -77,19 +72,14 @@ GRUBNET12=$SB/grub-efi-amd64-signed-bookworm/usr/lib/grub/x86_64-efi-signed/grub
 [[ " $CELLS " != *" a "* ]] || [ -s "$LIVE_DIR/debian-live.iso" ] ||
 	skip "$LIVE_DIR/debian-live.iso missing (run tests/build-live-isos.sh)"
 
-LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/secureboot-boot}
-mkdir -p "$LOGS"
-rm -rf "$LOGS"/cell-* "$LOGS"/*.log "$LOGS"/*.conf "$LOGS"/catalog
-trap 'exit 130' INT TERM
-trap 'vm_cleanup; cleanup_tmp' EXIT
+vm_test_start secureboot-boot 'cell-*' '*.log' '*.conf' catalog
 
 # --- The ISO folder: the live ISO (hard link) with a settings file, the unsigned-kernel ISO.
 mkdir -p "$TMP/iso/live" "$TMP/iso/layout" "$TMP/state"
 LIVE_ISO=live/debian-live.iso
 UNSIGNED_ISO=layout/ubuntu-24.04.1-desktop-amd64.iso
 if [[ " $CELLS " == *" a "* ]]; then
-	ln "$LIVE_DIR/debian-live.iso" "$TMP/iso/$LIVE_ISO" 2>/dev/null ||
-		cp "$LIVE_DIR/debian-live.iso" "$TMP/iso/$LIVE_ISO"
+	place "$LIVE_DIR/debian-live.iso" "$TMP/iso/$LIVE_ISO"
 	# A parameter of its own, which the booted kernel's command line must carry.
 	printf '[iso]\nappend = isoboot.sidecar=secureboot\n' >"$TMP/iso/$LIVE_ISO.isoboot"
 fi
@@ -100,9 +90,8 @@ fi
 guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
 write_config "$CONF" "$TMP/iso" "$TMP/state"
-"$SCAN" --config "$CONF" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+vm_scan "$CONF"
 CAT=$TMP/state/catalog
-cp "$CAT" "$LOGS/catalog"
 
 # --- The TFTP root: the signed binaries untouched, under the names the chain asks for, and
 # GRUB's first configuration from assets/tftp.
@@ -125,13 +114,11 @@ check "cell d's grubx64.efi is Debian 12's grubnetx64.efi.signed" cmp -s "$GRUBN
 log "shim-signed $(cat "$SB/shim-signed.version"), grub-efi-amd64-signed $(cat "$SB/grub-efi-amd64-signed.version"), for d $(cat "$SB/grub-efi-amd64-signed-bookworm.version")"
 
 # --- Network: dnsmasq as the site's DHCP server, for cells a, b and d.
-mac_of() { printf '52:54:00:5b:00:%02x' "$(($(printf '%d' "'$1") - 96))"; }
-NS=isob-$$
-vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
+mac_of() { vm_cell_mac 5b "$1"; }
+vm_test_netns
 {
 	vm_dnsmasq_conf "$TMP/dnsmasq.leases" "$TMP/dnsmasq.pid"
-	echo "dhcp-match=set:efi64,option:client-arch,7"
-	echo "dhcp-match=set:efi64,option:client-arch,9"
+	vm_dnsmasq_efi64
 	echo "dhcp-boot=tag:!ipxe,tag:efi64,shimx64.efi,,$VM_SRV"
 } >"$LOGS/dnsmasq.conf"
 DHCP_MODE=
@@ -162,29 +149,11 @@ tftpd_root() {
 	[ "$TFTP_ROOT" != "$1" ] || return 0
 	for p in ${TFTP_PIDS[@]+"${TFTP_PIDS[@]}"}; do vm_stop "$p"; done
 	rm -f "$TMP/dev/log"
-	for _ in $(seq 50); do
-		ip netns exec "$NS" ss -Hlnu "sport = :69" | grep -q . || break
-		sleep 0.1
-	done
+	vm_wait_closed u 69
 	TLOG=$2
 	vm_tftpd_start "$1" "$TLOG" || { cat "$TLOG"; fail "in.tftpd did not start on $1"; return 1; }
 	TFTP_PIDS=("${VM_PIDS[@]: -2}") # the listener and in.tftpd
 	TFTP_ROOT=$1
-}
-
-MENU_PID=
-menu_start() { # CONF LOG
-	vm_spawn "$2" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$1"
-	MENU_PID=$VM_LAST_PID
-	vm_wait_listen t 80 10
-}
-menu_stop() {
-	[ -z "$MENU_PID" ] || vm_stop "$MENU_PID"
-	MENU_PID=
-	for _ in $(seq 50); do
-		ip netns exec "$NS" ss -Hltn "sport = :80" | grep -q . || break
-		sleep 0.1
-	done
 }
 
 # The steps of the chain on the serial console, in order: the time each first appeared.
@@ -211,9 +180,6 @@ sb_check() {
 	[ -z "${AFTER:-}" ] || [[ ${text##*"$AFTER"} == *"$AGAIN"* ]]
 }
 
-ge1() { [ "$1" -ge 1 ]; }
-is0() { [ "$1" -eq 0 ]; }
-
 # ID|NAME|DHCP (direct or proxy)|boot file|ISO|EXPECTED...
 REFUSED="cannot boot with Secure Boot on"
 NO_MENU="isoboot: cannot read the menu from http://$VM_SRV/grub.cfg"
@@ -232,6 +198,7 @@ for def in "${CELL_DEFS[@]}"; do
 	want=("${f[@]:5}")
 	[[ " $CELLS " == *" $id "* ]] || continue
 	dir=$LOGS/cell-$id-$name
+	CK_CELL="cell $id $name"
 	mkdir -p "$dir"
 	mac=$(mac_of "$id")
 	isoid=$(catalog_id_of "$CAT" "$iso")
@@ -245,8 +212,8 @@ for def in "${CELL_DEFS[@]}"; do
 	ccfg=$dir/isoboot.conf
 	write_config "$ccfg" "$TMP/iso" "$TMP/state" "[menu]" "default = $(basename "$iso")" "timeout = 2"
 	MLOG=$dir/isoboot-menu.log
-	menu_stop
-	menu_start "$ccfg" "$MLOG" || { fail "cell $id $name: isoboot-menu did not listen on $VM_SRV:80"; continue; }
+	vm_menu_stop
+	vm_menu_start "$ccfg" "$MLOG" || { fail "cell $id $name: isoboot-menu did not listen on $VM_SRV:80"; continue; }
 	ip netns exec "$NS" timeout 10 curl -s "http://$VM_SRV/grub.cfg" >"$dir/grub.cfg" 2>/dev/null || true
 	tftp_before=$(wc -l <"$TLOG")
 	menu_before=$(wc -l <"$MLOG")
@@ -271,16 +238,11 @@ for def in "${CELL_DEFS[@]}"; do
 		pass "cell $id $name: ${want[*]}$([ -z "$AGAIN" ] || echo ", then $AGAIN") ($(vm_secs 0 "$VM_BOOT_MS") s)"
 	else
 		verdict=FAIL
-		fail "cell $id $name: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(
-			vm_serial_missing "$dir/serial.log" "${want[@]}")"
-		vm_serial_tail "$dir/serial.log"
+		vm_boot_failed "$CK_CELL" "$dir/serial.log" "${want[@]}"
 	fi
 	secs=$(vm_secs 0 "$VM_BOOT_MS")
 
 	ip=$(vm_ip_of "$mac")
-	ck() {
-		if "${@:2}"; then pass "cell $id $name: $1"; else fail "cell $id $name: $1"; verdict=FAIL; fi
-	}
 	# (grep on a variable, not in a pipeline: with pipefail, the writer's SIGPIPE would count)
 	text=$(vm_serial_text "$dir/serial.log")
 	on_serial() { grep -qF -- "$1" <<<"$text"; }
@@ -289,7 +251,6 @@ for def in "${CELL_DEFS[@]}"; do
 	ck "dnsmasq leased ${ip:-nothing} to $mac" test -n "$ip"
 	ip=${ip:-0.0.0.0}
 	tnew=$(tail -n +"$((tftp_before + 1))" "$TLOG")
-	tftp_has() { grep -qF "RRQ from $ip filename $1" <<<"$tnew"; }
 	# shim asks for grubx64.efi; GRUB for /grub/grub.cfg, in its prefix.
 	for t in "$nbp" grubx64.efi /grub/grub.cfg; do
 		ck "TFTP served $t to $ip" tftp_has "$t"
@@ -298,7 +259,6 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "on the serial console: $s" on_serial "$s"
 	done
 	mnew=$(tail -n +"$((menu_before + 1))" "$MLOG")
-	menu_has() { grep -F "$ip GET $1" <<<"$mnew" | grep -F ": $2" >/dev/null; }
 	if [ "$id" = d ]; then
 		ck "isoboot-menu served nothing to $ip" is0 "$(grep -cF "$ip GET" <<<"$mnew" || true)"
 	else
@@ -342,7 +302,7 @@ for def in "${CELL_DEFS[@]}"; do
 	printf '%s\n' "${tl%; }" | tr ';' '\n' | sed 's/^ //' >"$dir/timeline.txt"
 	results+=("$verdict cell $id $name ($dhcp DHCP, $iso): $secs s; logs $dir")
 done
-menu_stop
+vm_menu_stop
 
 log "logs: $LOGS"
 echo "=== results"

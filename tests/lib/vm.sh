@@ -1,5 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # VM_* variables are for the scripts that source this
-# Helpers for the QEMU network-boot tests; sourced after tests/lib/common.sh.
+# Helpers for the QEMU network-boot tests (tests/vm/, and the QEMU boots of tests/system/story.sh,
+# tests/bench/live-bench.sh and tests/demo.sh); sourced after tests/lib/common.sh.
 #
 # The test network is a network namespace of the test's own, with a bridge (192.0.2.1/24 and
 # 2001:db8:1::1/64, documentation addresses only) and a tap device that QEMU attaches to. There
@@ -52,6 +53,56 @@ vm_missing_tools() {
 	done
 }
 
+# vm_need_tools [--hint TEXT] CMD|/FILE...: skips the test, naming what is missing (and TEXT, in
+# parentheses), when any is.
+vm_need_tools() {
+	local hint="" missing
+	if [ "$1" = --hint ]; then
+		hint=" ($2)"
+		shift 2
+	fi
+	missing=$(vm_missing_tools "$@")
+	[ -z "$missing" ] || skip "needs ${missing//$'\n'/ }$hint"
+}
+
+# vm_test_start NAME [LEFTOVER...]: sets LOGS ($ISOBOOT_VM_LOGS, default
+# $BUILD/tests/vm-logs/NAME), makes it, removes the LEFTOVERs of an earlier run there (names or
+# globs, relative to LOGS), and sets the traps: vm_cleanup and cleanup_tmp on exit.
+vm_test_start() {
+	local g
+	LOGS=${ISOBOOT_VM_LOGS:-$BUILD/tests/vm-logs/$1}
+	shift
+	mkdir -p "$LOGS"
+	# shellcheck disable=SC2086  # the globs are meant to expand
+	for g in "$@"; do rm -rf "${LOGS:?}"/$g; done
+	trap 'exit 130' INT TERM
+	trap 'vm_cleanup; cleanup_tmp' EXIT
+}
+
+# vm_scan CONF: isoboot-scan on CONF (whose state_dir is $TMP/state), its output in
+# $LOGS/scan.log and a copy of the catalog in $LOGS/catalog; fails and finishes the test when it
+# fails.
+vm_scan() {
+	"$SCAN" --config "$1" >"$LOGS/scan.log" 2>&1 || { cat "$LOGS/scan.log"; fail "isoboot-scan"; finish; }
+	cp "$TMP/state/catalog" "$LOGS/catalog"
+}
+
+# vm_tftp_root DIR NAME=FILE...: a TFTP root of the boot chain: each FILE as DIR/NAME, and
+# assets/tftp's chain.ipxe and pxelinux.cfg/default, readable by in.tftpd.
+vm_tftp_root() {
+	local d=$1 f
+	shift
+	mkdir -p "$d/pxelinux.cfg"
+	for f in "$@"; do cp "${f#*=}" "$d/${f%%=*}"; done
+	cp "$SRC/assets/tftp/chain.ipxe" "$d/"
+	cp "$SRC/assets/tftp/pxelinux.cfg/default" "$d/pxelinux.cfg/"
+	chmod -R a+rX "$d"
+}
+
+# vm_cell_mac BYTE ID: the MAC address of a cell's VM, 52:54:00:BYTE:00:NN, NN the cell's letter
+# ID as a number (a = 01).
+vm_cell_mac() { printf '52:54:00:%s:00:%02x' "$1" "$(($(printf '%d' "'$2") - 96))"; }
+
 # vm_netns_up NAME: creates the namespace with the bridge and the tap; fails if NAME exists.
 vm_netns_up() {
 	local ns=$1
@@ -71,6 +122,13 @@ vm_netns_up() {
 		ip -n "$ns" tuntap add "$VM_TAP" mode tap &&
 		ip -n "$ns" link set "$VM_TAP" master "$VM_BR" &&
 		ip -n "$ns" link set "$VM_TAP" up
+}
+
+# vm_test_netns: the test's namespace isob-PID (NS) with the bridge and the tap; skips the test
+# when it cannot be made.
+vm_test_netns() {
+	NS=isob-$$
+	vm_netns_up "$NS" || skip "cannot create network namespace $NS with a bridge and a tap"
 }
 
 # vm_spawn LOG CMD...: runs CMD in the namespace under `timeout $VM_SRV_TMO`, in the background,
@@ -109,6 +167,14 @@ vm_wait_listen() {
 	return 1
 }
 
+# vm_wait_closed PROTO PORT: waits (up to 5 s) until nothing in the namespace listens there.
+vm_wait_closed() {
+	for _ in $(seq 50); do
+		ip netns exec "$VM_NS" ss -Hln"$1" "sport = :$2" | grep -q . || break
+		sleep 0.1
+	done
+}
+
 # vm_dnsmasq_start CONF LOG: dnsmasq in the foreground in the namespace; waits for port 67.
 vm_dnsmasq_start() {
 	vm_spawn "$2" dnsmasq --keep-in-foreground --user=root --conf-file="$1" --log-facility=-
@@ -144,6 +210,13 @@ vm_dnsmasq_boot_lines() {
 		dhcp-boot=tag:!ipxe,tag:efi64,snponly.efi,,$VM_SRV
 		dhcp-boot=tag:ipxe,tag:!pxerom,http://$VM_SRV/boot.ipxe,,$VM_SRV
 	EOF
+}
+
+# vm_dnsmasq_efi64: the dnsmasq lines that tag UEFI x86-64 PXE clients (architecture 7 or 9)
+# efi64.
+vm_dnsmasq_efi64() {
+	echo "dhcp-match=set:efi64,option:client-arch,7"
+	echo "dhcp-match=set:efi64,option:client-arch,9"
 }
 
 # vm_site_dhcp_up CONF LOG: the site's DHCP server of the ProxyDHCP tests, another host of the
@@ -191,6 +264,15 @@ vm_site_dhcp_up() {
 	return 1
 }
 
+# vm_site_dhcp CONF LOG: vm_site_dhcp_up for a test that needs it: skips when the namespace cannot
+# be made, fails and finishes the test when dnsmasq does not start.
+vm_site_dhcp() {
+	local rc=0
+	vm_site_dhcp_up "$1" "$2" || rc=$?
+	[ "$rc" != 2 ] || skip "cannot create the DHCP server's namespace $VM_NS-dhcp"
+	[ "$rc" = 0 ] || { cat "$2"; fail "dnsmasq did not start"; finish; }
+}
+
 # vm_proxydhcp_start CONF LOG: isoboot-proxydhcp as its socket unit starts it (67 and 4011/udp,
 # systemd-socket-activate), with --debug, then one datagram of ours: the one that starts a
 # socket-activated daemon comes before its IP_PKTINFO (systemd's PassPacketInfo=yes would set
@@ -199,7 +281,7 @@ vm_site_dhcp_up() {
 vm_proxydhcp_start() {
 	local conf=$1 log=$2
 	vm_spawn "$log" systemd-socket-activate --datagram -l 0.0.0.0:67 -l 0.0.0.0:4011 \
-		"$BUILD/src/proxydhcp/isoboot-proxydhcp" --config "$conf" --debug
+		"$PD" --config "$conf" --debug
 	VM_PROXYDHCP_PID=$VM_LAST_PID
 	vm_wait_listen u 4011 10 || { cat "$log"; fail "nothing listens on 4011/udp"; return 1; }
 	ip netns exec "$VM_NS" bash -c 'printf x >/dev/udp/127.0.0.1/67' 2>/dev/null || true
@@ -252,6 +334,50 @@ while True:
 	cat "$act" >>"$log" 2>/dev/null || true
 	echo "nothing listens on $VM_SRV:69/udp" >>"$log"
 	return 1
+}
+
+# vm_iscsi_start CONF LOG [OPTION...]: isoboot-iscsi as its socket unit starts it (Accept=yes:
+# systemd-socket-activate --accept -l $VM_SRV:3260), with --config CONF and the OPTIONs; fails and
+# finishes the test when nothing listens within 10 s.
+vm_iscsi_start() {
+	local conf=$1 log=$2
+	shift 2
+	vm_spawn "$log" systemd-socket-activate --accept -l "$VM_SRV:3260" "$ISCSI" \
+		--config "$conf" "$@"
+	vm_wait_listen t 3260 10 || { cat "$log"; fail "nothing listens on $VM_SRV:3260"; finish; }
+}
+
+# vm_iscsi_hangup: ends the target's side of the established iSCSI connections in the namespace
+# (ss -K): a VM that is gone did not log out. Prints ss's complaints (a kernel without
+# CONFIG_INET_DIAG_DESTROY says "not supported").
+vm_iscsi_hangup() {
+	# shellcheck disable=SC2069  # its stderr to the caller, its stdout to nowhere
+	ip netns exec "$VM_NS" ss -K state established '( sport = :3260 )' 2>&1 >/dev/null || true
+}
+
+# vm_iscsi_logins LOG IP ISO: how many logins of IP to ISO isoboot-iscsi's LOG has, after waiting
+# up to 3 s for the first (the log may lag behind the boot).
+vm_iscsi_logins() {
+	for _ in $(seq 30); do
+		[ "$(vm_lines "$1" "Login from $2 (" "normal session to $3")" -ge 1 ] && break
+		sleep 0.1
+	done
+	vm_lines "$1" "Login from $2 (" "normal session to $3"
+}
+
+# vm_menu_start CONF LOG: isoboot-menu as its socket unit starts it (Accept=no,
+# systemd-socket-activate -l $VM_SRV:80); waits for the port. Sets VM_MENU_PID.
+# vm_menu_stop: stops it, if it runs, and waits until port 80 is free.
+VM_MENU_PID=
+vm_menu_start() {
+	vm_spawn "$2" systemd-socket-activate -l "$VM_SRV:80" "$MENU" --config "$1"
+	VM_MENU_PID=$VM_LAST_PID
+	vm_wait_listen t 80 10
+}
+vm_menu_stop() {
+	[ -z "$VM_MENU_PID" ] || vm_stop "$VM_MENU_PID"
+	VM_MENU_PID=
+	vm_wait_closed t 80
 }
 
 # vm_ip_of MAC [LEASES]: the address dnsmasq leased to MAC (LEASES: $TMP/dnsmasq.leases).
@@ -391,6 +517,34 @@ vm_serial_tail() {
 	vm_serial_text "$1" | grep -v '^[[:space:]]*$' | tail -n 25 || true
 	echo "---"
 }
+
+# vm_boot_failed WHAT LOG STRING...: the failure of a vm_boot: "WHAT: how it ended after how many
+# seconds; missing on serial: the STRINGs not on the serial console LOG", then its last lines.
+vm_boot_failed() {
+	local what=$1 log=$2
+	shift 2
+	fail "$what: $VM_BOOT_END after $(vm_secs 0 "$VM_BOOT_MS") s; missing on serial:$(vm_serial_missing "$log" "$@")"
+	vm_serial_tail "$log"
+}
+
+# The checks of a VM's chain in the servers' logs.
+# ck WHAT CMD...: passes or fails "$CK_CELL: WHAT" (WHAT alone while CK_CELL is empty) as CMD
+# returns; a failure also sets verdict=FAIL (the verdict of the cell, or of the test's boot).
+CK_CELL=
+ck() {
+	local what=${CK_CELL:+$CK_CELL: }$1
+	if "${@:2}"; then pass "$what"; else fail "$what"; verdict=FAIL; fi
+}
+ge1() { [ "$1" -ge 1 ]; }
+is0() { [ "$1" -eq 0 ]; }
+# tftp_has FILE: in.tftpd served FILE to $ip, by its lines in $tnew (those of the cell's boot).
+# shellcheck disable=SC2154  # the cell sets ip and tnew
+tftp_has() { grep -qF "RRQ from $ip filename $1" <<<"$tnew"; }
+# menu_has WHAT CODE: isoboot-menu answered $ip's GET WHAT with CODE, by its lines in $mnew
+# (those of the cell's boot). Not grep -q in a pipeline: with pipefail, the first grep's SIGPIPE
+# would fail it.
+# shellcheck disable=SC2154  # the cell sets ip and mnew
+menu_has() { grep -F "$ip GET $1" <<<"$mnew" | grep -F ": $2" >/dev/null; }
 
 # vm_screendump SOCKET FILE: has QEMU write its screen to FILE (PPM) through the monitor at
 # SOCKET; true when FILE is complete (its size matches its PPM header).
