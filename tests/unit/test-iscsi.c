@@ -720,6 +720,30 @@ static void test_nop_tmf_logout(void)
 		CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x900 + (uint32_t)i);
 		CHECK_EQ_INT(o.bhs[BHS_RESPONSE], tmfs[i].want);
 	}
+	/*
+	 * Non-immediate ABORT TASKs, whose own CmdSN moves the window: one naming a command
+	 * that never arrived (its CmdSN skipped, so it counts as received and aborted), then one
+	 * naming a command long done.
+	 */
+	static const struct {
+		uint32_t ref_back, skip;
+		uint8_t want;
+	} aborts[] = {{0, 1, TMF_RSP_COMPLETE}, {5, 0, TMF_RSP_NO_TASK}};
+	for (size_t i = 0; i < ARRAY_SIZE(aborts); i++) {
+		memset(bhs, 0, ISCSI_BHS_LEN);
+		bhs[BHS_OPCODE] = OP_TMF_REQ;
+		bhs[BHS_FLAGS] = BHS_FINAL | TMF_ABORT_TASK;
+		put_be32(bhs + BHS_ITT, 0x950 + (uint32_t)i);
+		put_be32(bhs + BHS_REF_TASK_TAG, 0x2);
+		put_be32(bhs + BHS_REFCMDSN, s.cmdsn - aborts[i].ref_back);
+		s.cmdsn += aborts[i].skip;
+		put_be32(bhs + BHS_CMDSN, s.cmdsn++);
+		send_pdu(&s, bhs, NULL, 0);
+		CHECK(next_pdu(&s, &o));
+		CHECK_EQ_INT(pdu_opcode(o.bhs), OP_TMF_RSP);
+		CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x950 + (uint32_t)i);
+		CHECK_EQ_INT(o.bhs[BHS_RESPONSE], aborts[i].want);
+	}
 
 	memset(bhs, 0, ISCSI_BHS_LEN);
 	bhs[BHS_OPCODE] = OP_LOGOUT_REQ | BHS_IMMEDIATE;
