@@ -4,14 +4,14 @@
 # and integration test in both builds, the VM boots and the user's story from the .deb under a
 # booted systemd in the plain build, checks the formatting, runs the fuzzers for a bounded time,
 # and ends with one "N passed, N failed" line.
-#   FUZZ_SECONDS   time per fuzz target (default 20; the corpora are kept in
+#   FUZZ_SECONDS   time per fuzz target (default 15; the corpora are kept in
 #                  /var/cache/isoboot-tests/fuzz from run to run)
 #   SKIP_ASAN=1    only the plain build (quicker, for development)
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 cd "$SRC" || exit
 export ISOBOOT_REQUIRE_ALL=${ISOBOOT_REQUIRE_ALL:-1}
-FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 passed=0
 failed=0
 failures=()
