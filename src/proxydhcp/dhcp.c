@@ -49,14 +49,9 @@ static bool interpreted(uint8_t code)
 		return -EBADMSG;                                                                   \
 	} while (0)
 
-int dhcp_parse_request(const uint8_t *buf, size_t len, struct dhcp_request *req, const char **why)
+/* The fixed header: a BOOTREQUEST from an Ethernet client, with a unicast relay if any. */
+static int parse_header(const uint8_t *buf, size_t len, struct dhcp_request *req, const char **why)
 {
-	uint8_t seen[32] = {0};
-	bool end = false;
-	size_t i;
-
-	memset(req, 0, sizeof(*req));
-	*why = NULL;
 	if (len < DHCP_MIN_LEN)
 		BAD("truncated: shorter than the DHCP header");
 	if (len > DHCP_MAX_LEN)
@@ -80,8 +75,73 @@ int dhcp_parse_request(const uint8_t *buf, size_t len, struct dhcp_request *req,
 	    ((req->giaddr >> 24) == 0 || (req->giaddr >> 24) == 127 || (req->giaddr >> 28) >= 0xE))
 		BAD("giaddr is not a relay agent's unicast address");
 	memcpy(req->chaddr, buf + OFF_CHADDR, sizeof(req->chaddr));
+	return 0;
+}
 
-	for (i = DHCP_MIN_LEN; i < len;) {
+/* One option of those a ProxyDHCP answer depends on (the others are skipped). */
+static int parse_option(uint8_t code, const uint8_t *v, size_t olen, struct dhcp_request *req,
+			const char **why)
+{
+	switch (code) {
+	case DHCP_OPT_OVERLOAD:
+		BAD("option overloading (option 52)");
+	case DHCP_OPT_MSG_TYPE:
+		if (olen != 1)
+			BAD("option 53 (message type) is not 1 byte");
+		req->msg_type = v[0];
+		break;
+	case DHCP_OPT_SERVER_ID:
+		if (olen != 4)
+			BAD("option 54 (server identifier) is not 4 bytes");
+		req->has_server_id = true;
+		req->server_id = get_be32(v);
+		break;
+	case DHCP_OPT_CLASS_ID:
+		if (olen == 0)
+			BAD("option 60 (vendor class) is empty");
+		memcpy(req->vendor_class, v, olen);
+		req->vendor_class[olen] = '\0';
+		req->vendor_class_len = olen;
+		break;
+	case DHCP_OPT_USER_CLASS:
+		if (olen == 0)
+			BAD("option 77 (user class) is empty");
+		memcpy(req->user_class, v, olen);
+		req->user_class_len = olen;
+		break;
+	case DHCP_OPT_ARCH:
+		if (olen == 0 || olen % 2 != 0)
+			BAD("option 93 (client architecture) is not a list of 2-byte values");
+		req->has_arch = true;
+		req->arch = get_be16(v);
+		break;
+	case DHCP_OPT_UUID:
+		if (olen != sizeof(req->uuid))
+			BAD("option 97 (client UUID) is not 17 bytes");
+		req->has_uuid = true;
+		memcpy(req->uuid, v, olen);
+		break;
+	case DHCP_OPT_IPXE:
+		req->has_ipxe_options = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int dhcp_parse_request(const uint8_t *buf, size_t len, struct dhcp_request *req, const char **why)
+{
+	uint8_t seen[32] = {0};
+	bool end = false;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	*why = NULL;
+	r = parse_header(buf, len, req, why);
+	if (r < 0)
+		return r;
+	for (size_t i = DHCP_MIN_LEN; i < len;) {
 		uint8_t code = buf[i++];
 
 		if (code == DHCP_OPT_PAD)
@@ -105,52 +165,9 @@ int dhcp_parse_request(const uint8_t *buf, size_t len, struct dhcp_request *req,
 				BAD("an option appears twice");
 			seen[code / 8] |= (uint8_t)(1u << (code % 8));
 		}
-		switch (code) {
-		case DHCP_OPT_OVERLOAD:
-			BAD("option overloading (option 52)");
-		case DHCP_OPT_MSG_TYPE:
-			if (olen != 1)
-				BAD("option 53 (message type) is not 1 byte");
-			req->msg_type = v[0];
-			break;
-		case DHCP_OPT_SERVER_ID:
-			if (olen != 4)
-				BAD("option 54 (server identifier) is not 4 bytes");
-			req->has_server_id = true;
-			req->server_id = get_be32(v);
-			break;
-		case DHCP_OPT_CLASS_ID:
-			if (olen == 0)
-				BAD("option 60 (vendor class) is empty");
-			memcpy(req->vendor_class, v, olen);
-			req->vendor_class[olen] = '\0';
-			req->vendor_class_len = olen;
-			break;
-		case DHCP_OPT_USER_CLASS:
-			if (olen == 0)
-				BAD("option 77 (user class) is empty");
-			memcpy(req->user_class, v, olen);
-			req->user_class_len = olen;
-			break;
-		case DHCP_OPT_ARCH:
-			if (olen == 0 || olen % 2 != 0)
-				BAD("option 93 (client architecture) is not a list of 2-byte "
-				    "values");
-			req->has_arch = true;
-			req->arch = get_be16(v);
-			break;
-		case DHCP_OPT_UUID:
-			if (olen != sizeof(req->uuid))
-				BAD("option 97 (client UUID) is not 17 bytes");
-			req->has_uuid = true;
-			memcpy(req->uuid, v, olen);
-			break;
-		case DHCP_OPT_IPXE:
-			req->has_ipxe_options = true;
-			break;
-		default:
-			break;
-		}
+		r = parse_option(code, v, olen, req, why);
+		if (r < 0)
+			return r;
 	}
 	if (!end)
 		BAD("truncated: no end option");
