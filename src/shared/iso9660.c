@@ -164,21 +164,18 @@ static int detect_susp(struct iso_volume *v)
 	return 0;
 }
 
-int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const char **problem)
+/*
+ * The volume descriptor set (ECMA-119 8): the primary descriptor's size and root, the first
+ * Joliet supplementary one, El Torito's boot record, up to the terminator.
+ */
+static int read_descriptors(struct iso_volume *v, const char **problem)
 {
 	uint8_t buf[ISO_BLOCK_SIZE];
 	bool have_pvd = false, terminated = false;
 	int r;
 
-	*v = (struct iso_volume){.src = src};
-	*problem = NULL;
-
-	if (src->size < (uint64_t)(VD_FIRST + 1) * ISO_BLOCK_SIZE) {
-		*problem = "too small to be an ISO 9660 image";
-		return -EMEDIUMTYPE;
-	}
 	for (uint32_t i = 0; i < VD_MAX && !terminated; i++) {
-		r = read_block(src, VD_FIRST + i, buf);
+		r = read_block(v->src, VD_FIRST + i, buf);
 		if (r == -EBADMSG) {
 			*problem =
 			    have_pvd ? "truncated volume descriptor set" : "not an ISO 9660 image";
@@ -234,26 +231,51 @@ int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const ch
 		*problem = "no primary volume descriptor";
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+/* Whether the volume and its root directories lie inside the file (a Joliet tree that does not
+ * is dropped: the primary tree is still usable). */
+static int check_extents(struct iso_volume *v, const char **problem)
+{
+	uint64_t volume_bytes = (uint64_t)v->blocks * ISO_BLOCK_SIZE;
+
 	if (v->blocks <= VD_FIRST + 1) {
 		*problem = "volume space size is too small";
 		return -EBADMSG;
 	}
-	if ((uint64_t)v->blocks * ISO_BLOCK_SIZE > src->size) {
+	if (volume_bytes > v->src->size) {
 		*problem = "truncated: the volume is larger than the file";
 		return -EBADMSG;
 	}
 	if (v->root.extent >= v->blocks || v->root.size == 0 || v->root.size > DIR_MAX_BYTES ||
-	    (uint64_t)v->root.extent * ISO_BLOCK_SIZE + v->root.size >
-		(uint64_t)v->blocks * ISO_BLOCK_SIZE) {
+	    (uint64_t)v->root.extent * ISO_BLOCK_SIZE + v->root.size > volume_bytes) {
 		*problem = "root directory lies outside the volume";
 		return -EBADMSG;
 	}
 	if (v->has_joliet &&
 	    (v->joliet_root.extent >= v->blocks || v->joliet_root.size > DIR_MAX_BYTES ||
-	     (uint64_t)v->joliet_root.extent * ISO_BLOCK_SIZE + v->joliet_root.size >
-		 (uint64_t)v->blocks * ISO_BLOCK_SIZE))
-		v->has_joliet = false; /* the primary tree is still usable */
+	     (uint64_t)v->joliet_root.extent * ISO_BLOCK_SIZE + v->joliet_root.size > volume_bytes))
+		v->has_joliet = false;
+	return 0;
+}
 
+int iso_volume_open(struct iso_volume *v, const struct iso_source *src, const char **problem)
+{
+	int r;
+
+	*v = (struct iso_volume){.src = src};
+	*problem = NULL;
+	if (src->size < (uint64_t)(VD_FIRST + 1) * ISO_BLOCK_SIZE) {
+		*problem = "too small to be an ISO 9660 image";
+		return -EMEDIUMTYPE;
+	}
+	r = read_descriptors(v, problem);
+	if (r < 0)
+		return r;
+	r = check_extents(v, problem);
+	if (r < 0)
+		return r;
 	r = detect_susp(v);
 	if (r < 0) {
 		*problem = r == -EBADMSG ? "corrupt root directory" : "read error";
