@@ -184,8 +184,7 @@ static void queue_data_in(struct conn *c, uint32_t itt, uint32_t send, uint8_t r
 	if (!res->from_file) {
 		copy = malloc(send);
 		if (!copy) {
-			c->state = CONN_CLOSING;
-			conn_set_end_reason(c, "out of memory");
+			conn_close(c, "out of memory");
 			return;
 		}
 		memcpy(copy, res->buf, send);
@@ -193,8 +192,7 @@ static void queue_data_in(struct conn *c, uint32_t itt, uint32_t send, uint8_t r
 	struct out_item *it = tx_push(c);
 	if (!it) {
 		free(copy);
-		c->state = CONN_CLOSING;
-		conn_set_end_reason(c, "internal error: output queue overflow");
+		conn_close(c, "internal error: output queue overflow");
 		return;
 	}
 	it->data_in = true;

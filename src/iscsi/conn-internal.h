@@ -152,6 +152,12 @@ void negotiate_defaults(struct params *p);
 /* Answers the keys no other code consumed. */
 void negotiate_rest(struct conn *c, struct text_list *keys, struct text_out *out);
 
+/* ---- conn.c ---- */
+
+/* Ends the connection once what is queued has gone out; reason is what its log line says (the
+ * first one given wins). */
+void conn_close(struct conn *c, const char *reason);
+
 /* ---- login.c: the security and operational stages ---- */
 
 /* A Login Request: the only PDU the connection takes before the full feature phase. */

@@ -19,8 +19,7 @@ static void handle_pdu(struct conn *c, const struct iscsi_pdu *pdu)
 			 * 7143 6.3). */
 			log_warning("Login from %s: protocol error (opcode 0x%02x during login)",
 				    c->env->client, op);
-			c->state = CONN_CLOSING;
-			conn_set_end_reason(c, "protocol error during login");
+			conn_close(c, "protocol error during login");
 			return;
 		}
 		login_handle(c, pdu);
@@ -105,6 +104,12 @@ void conn_set_end_reason(struct conn *c, const char *reason)
 		c->end_reason = reason;
 }
 
+void conn_close(struct conn *c, const char *reason)
+{
+	c->state = CONN_CLOSING;
+	conn_set_end_reason(c, reason);
+}
+
 void conn_received(struct conn *c, size_t n)
 {
 	size_t pos = 0;
@@ -130,8 +135,7 @@ void conn_received(struct conn *c, size_t n)
 		if (r < 0) {
 			log_warning("Connection from %s: header digest error, closing",
 				    c->env->client);
-			c->state = CONN_CLOSING;
-			conn_set_end_reason(c, "header digest error");
+			conn_close(c, "header digest error");
 			break;
 		}
 		pos += used;

@@ -143,8 +143,7 @@ static void handle_tmf(struct conn *c, const struct iscsi_pdu *pdu)
 	tx_queue_pdu(c, bhs, NULL, 0);
 	log_debug("Task management function %u: response %u", fn, rsp);
 	if (fn == TMF_TARGET_COLD_RESET && rsp == TMF_RSP_COMPLETE) {
-		c->state = CONN_CLOSING; /* a cold reset ends every session */
-		conn_set_end_reason(c, "target cold reset");
+		conn_close(c, "target cold reset"); /* a cold reset ends every session */
 	}
 }
 
@@ -175,8 +174,7 @@ static void text_continue(struct conn *c, const uint8_t *req_bhs)
 	if (n) {
 		data = malloc(n);
 		if (!data) {
-			c->state = CONN_CLOSING;
-			conn_set_end_reason(c, "out of memory");
+			conn_close(c, "out of memory");
 			return;
 		}
 		memcpy(data, c->text_pending + c->text_pending_off, n);
@@ -329,8 +327,7 @@ static void handle_logout(struct conn *c, const struct iscsi_pdu *pdu)
 	put_be16(bhs + BHS_TIME2RETAIN, (uint16_t)c->p.time2retain);
 	tx_queue_pdu(c, bhs, NULL, 0);
 	if (bhs[BHS_RESPONSE] == LOGOUT_RSP_OK) {
-		c->state = CONN_CLOSING;
-		conn_set_end_reason(c, "logout");
+		conn_close(c, "logout");
 	}
 }
 

@@ -100,8 +100,7 @@ static void login_fail(struct conn *c, const struct iscsi_pdu *req, uint16_t sta
 {
 	log_login(c, status, why);
 	login_respond(c, req, status, false, 0, NULL);
-	c->state = CONN_CLOSING;
-	conn_set_end_reason(c, "login refused");
+	conn_close(c, "login refused");
 }
 
 static int open_target(struct conn *c)

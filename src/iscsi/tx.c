@@ -39,8 +39,7 @@ void tx_queue_pdu(struct conn *c, const uint8_t bhs[ISCSI_BHS_LEN], void *data, 
 	if (!it) {
 		/* conn_received() never lets the queue fill while PDUs are handled. */
 		free(data);
-		c->state = CONN_CLOSING;
-		conn_set_end_reason(c, "internal error: output queue overflow");
+		conn_close(c, "internal error: output queue overflow");
 		return;
 	}
 	memcpy(it->bhs, bhs, ISCSI_BHS_LEN);
@@ -225,8 +224,7 @@ static void close_on_shrink(struct conn *c)
 	    (const struct log_field[]){
 		{"ISOBOOT_ISO", c->iso_path}, {"ISOBOOT_CLIENT", c->env->client}, {NULL, NULL}},
 	    "%s shrank while %s was reading it; closing the session", c->iso_path, c->env->client);
-	c->state = CONN_CLOSING;
-	conn_set_end_reason(c, "ISO shrank during a read");
+	conn_close(c, "ISO shrank during a read");
 }
 
 static int flush_data_in(struct conn *c, struct flush_state *fs, struct out_item *it)
