@@ -25,7 +25,8 @@
  */
 struct client {
 	int fd;
-	int64_t waiting_since; /* ms: when its current request began; 0 while one is served */
+	int64_t waiting_since; /* ms: when it began to wait for a request; 0 while one is served */
+	bool kept_alive;       /* it has been answered before: the wait may be an idle one */
 	bool evicted;
 	struct client *prev, *next;
 };
@@ -354,7 +355,25 @@ static void client_waiting(struct http_server *s, struct MHD_Connection *conn, b
 		return;
 	pthread_mutex_lock(&s->clients_lock);
 	c->waiting_since = waiting ? mono_ms() : 0;
+	c->kept_alive = c->kept_alive || waiting;
 	pthread_mutex_unlock(&s->clients_lock);
+}
+
+/*
+ * How long a waiting connection may go without a whole request (ms). A new connection gets the
+ * header deadline. A kept-alive one is idle between requests, not slow: a client still busy
+ * with its last answer (a loaded PC checking 256 KiB) starts the next one late through no fault
+ * of its own. libmicrohttpd closes a silent one at its idle timeout, without a word; a trickle
+ * resets that timeout with every byte, and libmicrohttpd cannot say when the request's first
+ * byte came, so the guard ends a trickle that long plus the header deadline after the answer.
+ */
+static int64_t client_deadline_ms(const struct http_server *s, const struct client *c)
+{
+	unsigned sec = s->opt->header_deadline_s;
+
+	if (c->kept_alive)
+		sec += s->opt->idle_timeout_s;
+	return (int64_t)sec * 1000;
 }
 
 /* Ends a connection by its socket; libmicrohttpd sees the error and closes it. Locked. */
@@ -422,7 +441,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 	*socket_context = NULL;
 }
 
-/* Once a second: a request's headers have header_deadline_s from its start, in all. */
+/* Once a second: a request's headers have client_deadline_ms() from its start, in all. */
 static void *guard_main(void *arg)
 {
 	struct http_server *s = arg;
@@ -432,8 +451,7 @@ static void *guard_main(void *arg)
 		int64_t now = mono_ms();
 		pthread_mutex_lock(&s->clients_lock);
 		for (struct client *c = s->clients; c; c = c->next)
-			if (c->waiting_since &&
-			    now - c->waiting_since > (int64_t)s->opt->header_deadline_s * 1000)
+			if (c->waiting_since && now - c->waiting_since > client_deadline_ms(s, c))
 				client_evict(s, c, "sent no whole request in time");
 		pthread_mutex_unlock(&s->clients_lock);
 	}

@@ -3,7 +3,8 @@
 # first line a byte every 2 s. Every byte resets libmicrohttpd's idle timeout, so without a
 # guard they would hold their connections for ever and lock new clients out. Checks: a new
 # client still gets the menu at once, the trickling connections are closed once their request
-# has taken longer than the deadline (15 s), and the menu then serves normally.
+# has taken longer than the deadline (15 s), a kept-alive client idle for longer than that
+# between two requests is still answered, and the menu then serves normally.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss python3
@@ -54,6 +55,24 @@ print("closed %d of %d, the last after %.0f s" % (closed, len(conns), last_close
 PY
 ATTACK=$!
 sleep 6 # all 512 connected and trickling
+# A kept-alive client among them: answered once, then idle longer than the header deadline
+# (a loaded PC still busy with its last answer) before its next request, which is no trickle.
+timeout 60 python3 - "$PORT" >"$TMP/kept" 2>&1 <<'PY' &
+import http.client, sys, time
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10,
+                               source_address=("127.0.0.6", 0))
+for wait in (0, 18):
+    time.sleep(wait)
+    try:
+        c.request("GET", "/boot.ipxe")
+        r = c.getresponse()
+        r.read()
+        print(r.status, end=" ")
+    except (OSError, http.client.HTTPException) as e:
+        print("closed:", type(e).__name__, end=" ")
+print()
+PY
+KEPT=$!
 n=$(ss -Htn state established "( sport = :$PORT )" | wc -l)
 log "$n connections open on the server side"
 t0=$(date +%s%N)
@@ -61,6 +80,9 @@ code=$(curl -s --max-time 10 -o "$TMP/menu" -w '%{http_code}' "http://127.0.0.1:
 t1=$(date +%s%N)
 check "a new client gets the menu while 512 connections trickle (in $(((t1 - t0) / 1000000)) ms)" \
 	test "$code" = 200 -a $(((t1 - t0) / 1000000)) -lt 3000
+wait "$KEPT" || true
+check "a kept-alive client idle for 18 s is answered again ($(cat "$TMP/kept"))" \
+	grep -qx '200 200 ' "$TMP/kept"
 wait "$ATTACK" || true
 log "attackers: $(cat "$TMP/attack")"
 closed=$(awk '{ print $2 }' "$TMP/attack")
