@@ -292,7 +292,11 @@ static const char *emit_own_item(FILE *f, const struct catalog_entry *e, const c
 			fprintf(f, "item -- %s-%s-san %s%s\n", fw, e->id, text, san_suffix(how));
 			return "-san";
 		}
-		fprintf(f, "item -- %s-%s %s\n", fw, e->id, text);
+		/* An operating system of an unknown family may stop after its kernel starts. */
+		fprintf(f, "item -- %s-%s %s%s\n", fw, e->id, text,
+			!e->unrecognised	   ? ""
+			: how == MENU_BOOT_MEMDISK ? " (family not recognised: memdisk)"
+						   : " (family not recognised: boot from SAN)");
 		return "";
 	}
 }

@@ -336,6 +336,20 @@ static int is_linux_kernel(const struct iso_volume *v, const struct iso_file *f)
 	return n == (ssize_t)sizeof(hdr) && memcmp(hdr, "HdrS", 4) == 0;
 }
 
+/*
+ * A Linux kernel with an initrd: an operating system that will look for its medium once the
+ * kernel starts. (memtest86+ also has the Linux boot header, but no initrd: it needs nothing.)
+ */
+static int is_distribution(const struct iso_volume *v, const struct bootcfg_entry *be)
+{
+	struct iso_file kf;
+
+	if (be->n_initrd == 0 || !be->kernel || !catalog_iso_path_valid(be->kernel) ||
+	    iso_lookup_file(v, be->kernel, false, &kf) < 0)
+		return 0;
+	return is_linux_kernel(v, &kf);
+}
+
 struct largest {
 	const char *suffix, *prefix;
 	char name[256];
@@ -517,6 +531,10 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 			rc = &recipes[i];
 	if (!rc) {
 		*why = "its default entry belongs to no known family";
+		r = is_distribution(v, be);
+		if (r < 0)
+			return r;
+		e->unrecognised = r > 0;
 		return 0;
 	}
 	if (!catalog_iso_path_valid(be->kernel) || !catalog_image_name_valid(be->kernel) ||
@@ -623,6 +641,8 @@ int recipe_derive(const struct iso_volume *v, struct catalog_entry *e, const cha
 			continue;
 		r = recipe_from_entry(v, &be, e, why);
 		bootcfg_entry_finish(&be);
+		if (r > 0)
+			e->unrecognised = false;
 		if (r != 0)
 			return r;
 	}

@@ -441,13 +441,18 @@ static void log_changes(const struct catalog *old, const struct catalog *cur, si
 		if (catalog_find_id(old, e->id))
 			continue;
 		(*added)++;
+		/* An admin adding a distribution isoboot cannot boot to its userland hears why. */
 		log_full(LOG_INFO, 0, MSGID_SCAN_ISO,
 			 (const struct log_field[]){{"ISOBOOT_ISO", e->path},
 						    {"ISOBOOT_ID", e->id},
 						    {"ISOBOOT_EVENT", "added"},
 						    {NULL, NULL}},
-			 "Added %s as %s (label '%s', %" PRIu64 " bytes)", e->path, e->id, e->label,
-			 e->size);
+			 "Added %s as %s (label '%s', %" PRIu64 " bytes)%s", e->path, e->id,
+			 e->label, e->size,
+			 e->unrecognised && !e->recipe
+			     ? "; its Linux is of no family isoboot knows, so the menu offers its "
+			       "own boot loader only, which may stop once the kernel starts"
+			     : "");
 	}
 	for (size_t i = 0; i < old->n; i++) {
 		const struct catalog_entry *e = &old->entries[i];

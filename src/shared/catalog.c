@@ -267,6 +267,8 @@ int catalog_format(const struct catalog *c, FILE *f)
 			put_kv(f, "method", catalog_method_to_string(e->method));
 		if (e->hidden)
 			put_kv(f, "hidden", "yes");
+		if (e->unrecognised && !e->recipe)
+			put_kv(f, "unrecognised", "yes");
 		if (!e->recipe)
 			continue;
 		put_kv(f, "recipe", e->recipe);
@@ -546,6 +548,10 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 	}
 	if (KEY("hidden")) {
 		e->hidden = streq(v, "yes");
+		return 0;
+	}
+	if (KEY("unrecognised")) {
+		e->unrecognised = streq(v, "yes");
 		return 0;
 	}
 	if (KEY("efi-arch")) {

@@ -51,8 +51,9 @@ struct catalog_entry {
 	 * older isoboot-scan or none readable. Use catalog_entry_efi_boots_on(). */
 	unsigned efi_arches;
 	/* The boot recipe (isoboot-scan's recipe.h); none when recipe is NULL. */
-	char *recipe; /* the family: "live-boot", "dracut", ... */
-	char *kernel; /* path in the ISO */
+	bool unrecognised; /* no recipe: its boot entry is Linux, but of no family isoboot knows */
+	char *recipe;	   /* the family: "live-boot", "dracut", ... */
+	char *kernel;	   /* path in the ISO */
 	char *initrd[CATALOG_MAX_INITRDS];
 	size_t n_initrd;
 	char *append; /* kernel parameters, with the placeholders {files}, {iso} and {server} */

@@ -439,13 +439,17 @@ static const char *boot_words(const struct catalog_entry *e, bool efi, const str
 		snprintf(buf, size, "%s over HTTP", e->recipe);
 		return buf;
 	}
+	const char *unknown = e->unrecognised ? " (family not recognised)" : "";
 	switch (how) {
 	case MENU_BOOT_SAN:
-		return "iSCSI";
+		snprintf(buf, size, "iSCSI%s", unknown);
+		return buf;
 	case MENU_BOOT_HTTP:
-		return "HTTP SAN";
+		snprintf(buf, size, "HTTP SAN%s", unknown);
+		return buf;
 	case MENU_BOOT_MEMDISK:
-		return "memdisk";
+		snprintf(buf, size, "memdisk%s", unknown);
+		return buf;
 	case MENU_BOOT_NEEDS_MEMDISK:
 		return "memdisk (not installed)";
 	case MENU_BOOT_NONE:

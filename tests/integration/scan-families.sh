@@ -3,7 +3,8 @@
 # (tests/tools/mk-layout-iso.sh): casper (Ubuntu 24.04's GRUB menu without boot=casper, layered
 # squashfs images), archiso (syslinux handing over to whichsys.c32, GRUB's menu with
 # "default=archlinux"), anaconda (Fedora's Server DVD, its media check the default), Alpine
-# (modloop and apks/) and openSUSE's kiwi live ISOs (GRUB commands in variables; dracut). Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
+# (modloop and apks/), openSUSE's kiwi live ISOs (GRUB commands in variables; dracut), and
+# Gentoo's minimal CD, a family with no recipe. Through the real isoboot-scan and isoboot-menu: the recipe in the catalog,
 # and the menu's script line by line, with every URL it names fetched back from isoboot-menu.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -20,6 +21,8 @@ bash "$SRC/tests/tools/mk-layout-iso.sh" alpine "$TMP/iso/linux/alpine-standard-
 	{ fail "mk-layout-iso.sh alpine"; finish; }
 bash "$SRC/tests/tools/mk-layout-iso.sh" kiwi "$TMP/iso/linux/openSUSE-Tumbleweed-KDE-Live-x86_64.iso" ||
 	{ fail "mk-layout-iso.sh kiwi"; finish; }
+bash "$SRC/tests/tools/mk-layout-iso.sh" gentoo "$TMP/iso/linux/install-amd64-minimal-20241124.iso" ||
+	{ fail "mk-layout-iso.sh gentoo"; finish; }
 guard_isos "$TMP/iso"
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" >"$TMP/scan.log" 2>&1
@@ -29,7 +32,8 @@ ARCH=$(catalog_id_of "$CAT" linux/archlinux-2024.11.01-x86_64.iso)
 FED=$(catalog_id_of "$CAT" linux/Fedora-Server-dvd-x86_64-41.iso)
 ALP=$(catalog_id_of "$CAT" linux/alpine-standard-3.20.3-x86_64.iso)
 SUSE=$(catalog_id_of "$CAT" linux/openSUSE-Tumbleweed-KDE-Live-x86_64.iso)
-check "the five ISOs are catalogued" test -n "$UBU" -a -n "$ARCH" -a -n "$FED" -a -n "$ALP" -a -n "$SUSE"
+GEN=$(catalog_id_of "$CAT" linux/install-amd64-minimal-20241124.iso)
+check "the six ISOs are catalogued" test -n "$UBU" -a -n "$ARCH" -a -n "$FED" -a -n "$ALP" -a -n "$SUSE" -a -n "$GEN"
 # entry ID KEY: every value of KEY in the entry, one a line
 entry() { awk -v id="$1" -v k="$2" '$1 == "iso" { cur = $2 } cur == id && $1 == k { sub(/^[^ ]+ /, ""); print }' "$CAT"; }
 check "Ubuntu: the casper recipe (its GRUB entry has no boot=casper)" test "$(entry "$UBU" recipe)" = casper
@@ -63,6 +67,11 @@ check "openSUSE (kiwi): the dracut recipe, its LiveOS image over HTTP" \
 	test "$(entry "$SUSE" recipe) $(entry "$SUSE" append)" = "dracut splash=silent rd.live.image rd.live.overlay.persistent rd.live.overlay.cowfs=ext4 quiet systemd.show_status=yes console=ttyS0,115200 root=live:{files}/LiveOS/squashfs.img ip=dhcp"
 check "openSUSE (kiwi): kernel and initrd on (\$root) as paths of the ISO" \
 	test "$(entry "$SUSE" kernel) $(entry "$SUSE" initrd)" = "boot/x86_64/loader/linux boot/x86_64/loader/initrd"
+check "Gentoo: no recipe, marked as a Linux of no known family" \
+	test "$(entry "$GEN" recipe)/$(entry "$GEN" unrecognised)" = /yes
+check "Gentoo: the scan says so when it is added" grep -qF \
+	"Added linux/install-amd64-minimal-20241124.iso as $GEN (label 'ISOIMAGE', $(stat -c %s "$TMP/iso/linux/install-amd64-minimal-20241124.iso") bytes); its Linux is of no family isoboot knows" "$TMP/scan.log"
+check "Gentoo: the others have no such mark" test "$(grep -c '^unrecognised' "$CAT")" = 1
 
 PORT=$(free_port 48800)
 menu_start "$TMP/c.conf" "$PORT" "$TMP/menu.log" || { cat "$TMP/menu.log"; fail "isoboot-menu does not listen"; finish; }
@@ -78,6 +87,8 @@ for fw in bios efi; do
 		has "item -- $fw-$UBU Ubuntu 24.04.1 LTS \"Noble Numbat\" - Release amd64"
 	check "$fw: Fedora by the name in its .treeinfo" has "item -- $fw-$FED Fedora 41"
 	check "$fw: Fedora's kernel line" has "kernel $B/iso/$FED/files/images/pxeboot/vmlinuz initrd=initrd.img quiet console=ttyS0,115200 inst.repo=$B/iso/$FED/files ip=dhcp || goto failed"
+	check "$fw: Gentoo's own boot loader, saying its family is not recognised" \
+		has "item -- $fw-$GEN install-amd64-minimal-20241124 (family not recognised: boot from SAN)"
 done
 check "Arch's initrds in their order" bash -c "grep -A3 '^kernel $B/iso/$ARCH/' '$TMP/menu.ipxe' | head -4 | tail -3 | sed 's/ || goto failed//; s|.*/||' | tr '\n' ' ' | grep -qx 'intel-ucode.img amd-ucode.img initramfs-linux.img '"
 # What the clients' initrds would fetch, from the menu: the whole Ubuntu ISO, and Arch's

@@ -8,7 +8,7 @@
 # over HTTP (isoboot-menu) and iSCSI (isoboot-iscsi), and the menu seeing each change.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
-need_cmd curl openssl ss python3
+need_cmd curl openssl ss python3 xorriso
 # shellcheck source=../lib/web.sh
 . "$(dirname "$0")/../lib/web.sh"
 STORM=$BUILD/tests/storm
@@ -129,6 +129,18 @@ assert set(("id", "path", "name", "size", "label", "added", "recipe")) <= set(r)
 PY
 RID=$(python3 -c 'import json, sys; print([i["id"] for i in json.load(open(sys.argv[1])) if i["path"] == "tools/rescue.iso"][0])' "$TMP/list.json")
 check "the menu offers it at once" bash -c "curl -s --max-time 10 '$M/boot.ipxe' | grep -q '$RID'"
+# A Linux of a family with no recipe: the page says so beside how it boots.
+bash "$SRC/tests/tools/mk-layout-iso.sh" gentoo "$TMP/gentoo.iso" || fail "mk-layout-iso.sh gentoo"
+check "upload of a Linux of no known family: 201" \
+	test "$(acode -T "$TMP/gentoo.iso" "$W/api/isos/tools/gentoo.iso")" = 201
+"${A[@]}" "$W/api/isos" >"$TMP/list.json"
+check "the list says its family is not recognised" python3 - "$TMP/list.json" <<'PY'
+import json, sys
+items = {i["path"]: i for i in json.load(open(sys.argv[1]))}
+g = items["tools/gentoo.iso"]
+assert g["boot"]["bios"] == "iSCSI (family not recognised)" and g["recipe"] is None, g
+assert items["tools/rescue.iso"]["boot"]["bios"] == "iSCSI", items["tools/rescue.iso"]
+PY
 check "an existing name: 409" test "$(acode -T "$SMALL" "$W/api/isos/tools/rescue.iso")" = 409
 check "and the ISO is untouched" \
 	test "$(iso_sha256 "$TMP/iso/tools/rescue.iso")" = "$(iso_sha256 "$RESCUE")"

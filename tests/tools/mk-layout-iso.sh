@@ -4,7 +4,7 @@
 # squashfs images; archiso: Arch's syslinux hand-over and GRUB menu, arch/boot and
 # arch/x86_64/airootfs.sfs; anaconda: Fedora's DVD, GRUB menu, images/install.img and a
 # package repository; alpine: syslinux and GRUB, modloop and apks/; kiwi: openSUSE's live
-# GRUB menu and LiveOS image), with
+# GRUB menu and LiveOS image; gentoo: its minimal CD's GRUB menu, a family with no recipe), with
 # BIOS and UEFI El Torito entries. KERNEL is a real Linux kernel to put in it (a VM then starts
 # it); without it, a stand-in with the x86 boot header. The initrd and root images are filler:
 # what the tests check is the recipe, the menu's lines and the kernel's command line.
@@ -219,6 +219,22 @@ menuentry "openSUSE-Tumbleweed-KDE-Live" --class opensuse --class os {
 }
 EOF
 	label=openSUSE_Tumbleweed_KDE_Live
+	;;
+gentoo)
+	# As Gentoo's minimal install CD: a family isoboot has no recipe for (its initrd finds
+	# the medium's image.squashfs itself), so it keeps its own boot loader.
+	put_kernel "$T/boot/gentoo"
+	filler "$T/boot/gentoo.igz" 4096
+	filler "$T/image.squashfs" 1048576
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+set default=0
+set timeout=5
+menuentry 'Boot LiveCD (kernel: gentoo)' --class gnu-linux --class os {
+	linux /boot/gentoo root=/dev/ram0 init=/linuxrc dokeymap looptype=squashfs loop=/image.squashfs cdroot console=ttyS0,115200
+	initrd /boot/gentoo.igz
+}
+EOF
+	label=ISOIMAGE
 	;;
 *)
 	echo "mk-layout-iso.sh: unknown family $family" >&2

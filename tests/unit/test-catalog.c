@@ -221,6 +221,31 @@ static void test_efi_arch(void)
 	catalog_finish(&d);
 }
 
+/* "unrecognised" is written for an entry without a recipe only, and read back. */
+static void test_unrecognised(void)
+{
+	struct catalog c, d;
+	char *buf = NULL;
+	size_t len = 0;
+	unsigned line = 0;
+
+	catalog_init(&c);
+	add(&c, "os.iso", "")->unrecognised = true;
+	add(&c, "memtest.iso", "");
+	FILE *f = open_memstream(&buf, &len);
+	CHECK_EQ_INT(catalog_format(&c, f), 0);
+	fclose(f);
+	char *u = strstr(buf, "unrecognised yes\n");
+	CHECK(u != NULL && strstr(u + 1, "unrecognised") == NULL);
+	CHECK_EQ_INT(catalog_parse(&d, buf, len, &line), 0);
+	CHECK_EQ_INT(d.n, 2);
+	for (size_t i = 0; i < d.n && i < c.n; i++)
+		CHECK_EQ_INT(d.entries[i].unrecognised, c.entries[i].unrecognised);
+	catalog_finish(&d);
+	catalog_finish(&c);
+	free(buf);
+}
+
 static void test_recipe_roundtrip(void)
 {
 	struct catalog c, d;
@@ -470,6 +495,7 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_parse_errors);
 	RUN(test_efi_arch);
+	RUN(test_unrecognised);
 	RUN(test_recipe_roundtrip);
 	RUN(test_recipe_errors);
 	RUN(test_save);

@@ -1156,6 +1156,43 @@ static void test_grub_script(void)
 	catalog_finish(&c);
 }
 
+/* An ISO whose Linux is of no known family keeps its own boot loader, and the item says so. */
+static void test_script_unrecognised(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *os = add(&c, "os.iso", "", "Some OS");
+	boot(os, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(os, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	os->unrecognised = true;
+	struct catalog_entry *mt = add(&c, "memtest.iso", "", "memtest");
+	boot(mt, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	catalog_sort(&c);
+	os = by_name(&c, "Some OS");
+	mt = by_name(&c, "memtest");
+
+	struct menu_params p = {
+	    .title = "Lab",
+	    .http_base = "http://192.0.2.1",
+	    .iscsi_host = "192.0.2.1",
+	    .uefi_boot = MENU_UEFI_HTTP,
+	};
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	snprintf(line, sizeof(line),
+		 "item -- bios-%s Some OS (family not recognised: boot from SAN)", os->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line),
+		 "item -- efi-%s Some OS (family not recognised: boot from SAN)", os->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line), "item -- bios-%s memtest", mt->id);
+	CHECK_LINE(s, line);
+	free(s);
+	catalog_finish(&c);
+}
+
 int main(void)
 {
 	RUN(test_range_basic);
@@ -1173,5 +1210,6 @@ int main(void)
 	RUN(test_script_settings);
 	RUN(test_script_efi_arch);
 	RUN(test_grub_script);
+	RUN(test_script_unrecognised);
 	return tap_done();
 }

@@ -950,6 +950,67 @@ static void test_parameters(void)
 	built_finish(&b);
 }
 
+/* A Linux with an initrd of no known family is marked so; memtest-like kernels are not. */
+static void test_unrecognised(void)
+{
+	static const char unknown_cfg[] = "label os\n"
+					  "  linux /os/vmlinuz\n"
+					  "  initrd /os/initrd.img\n"
+					  "  append root=/dev/sr0 quiet\n";
+	static const char memtest_cfg[] = "label memtest\n"
+					  "  linux /boot/memtest\n";
+	struct built b;
+
+	const struct tiso_file unknown[] = {
+	    CFG("isolinux/isolinux.cfg", unknown_cfg),
+	    KERNEL("os/vmlinuz"),
+	    BLOB("os/initrd.img", 100),
+	};
+	DERIVE(&b, unknown);
+	CHECK_EQ_INT(b.r, 0);
+	CHECK_STR(b.why, "its default entry belongs to no known family");
+	CHECK(b.e.unrecognised);
+	built_finish(&b);
+
+	const struct tiso_file memtest[] = {
+	    CFG("isolinux/isolinux.cfg", memtest_cfg),
+	    KERNEL("boot/memtest"),
+	};
+	DERIVE(&b, memtest);
+	CHECK_EQ_INT(b.r, 0);
+	CHECK(!b.e.unrecognised);
+	built_finish(&b);
+
+	const struct tiso_file not_linux[] = {
+	    CFG("isolinux/isolinux.cfg", unknown_cfg),
+	    {"os/vmlinuz", not_kernel, KERNEL_SIZE, NULL},
+	    BLOB("os/initrd.img", 100),
+	};
+	DERIVE(&b, not_linux);
+	CHECK_EQ_INT(b.r, 0);
+	CHECK(!b.e.unrecognised);
+	built_finish(&b);
+
+	/* An unknown entry in one configuration, a known one in the next: a recipe. */
+	static const char known_grub[] = "menuentry 'Live' {\n"
+					 "  linux /live/vmlinuz boot=live\n"
+					 "  initrd /live/initrd.img\n"
+					 "}\n";
+	const struct tiso_file both[] = {
+	    CFG("isolinux/isolinux.cfg", unknown_cfg),
+	    CFG("boot/grub/grub.cfg", known_grub),
+	    KERNEL("os/vmlinuz"),
+	    BLOB("os/initrd.img", 100),
+	    KERNEL("live/vmlinuz"),
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	DERIVE(&b, both);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK(!b.e.unrecognised);
+	built_finish(&b);
+}
+
 int main(void)
 {
 	make_kernels();
@@ -966,5 +1027,6 @@ int main(void)
 	RUN(test_alpine);
 	RUN(test_next_config);
 	RUN(test_parameters);
+	RUN(test_unrecognised);
 	return tap_done();
 }
