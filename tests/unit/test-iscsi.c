@@ -666,7 +666,8 @@ static void test_cmdsn_window(void)
 	session_finish(&s);
 }
 
-static void test_nop_tmf_logout(void)
+/* A NOP-Out is answered with its data, unless its ITT is the reserved one. */
+static void test_nop_ping(void)
 {
 	struct session s;
 	struct out_pdu o;
@@ -691,7 +692,18 @@ static void test_nop_tmf_logout(void)
 	bhs[BHS_OPCODE] |= BHS_IMMEDIATE;
 	send_pdu(&s, bhs, NULL, 0);
 	CHECK(no_more_pdus(&s));
+	session_finish(&s);
+}
 
+/* Immediate TMFs, each answered for the function and LUN it names. */
+static void test_tmf_immediate(void)
+{
+	struct session s;
+	struct out_pdu o;
+	uint8_t bhs[ISCSI_BHS_LEN];
+
+	session_init(&s);
+	login_full(&s, NULL);
 	static const struct {
 		uint8_t fn;
 		uint8_t lun;
@@ -720,6 +732,17 @@ static void test_nop_tmf_logout(void)
 		CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x900 + (uint32_t)i);
 		CHECK_EQ_INT(o.bhs[BHS_RESPONSE], tmfs[i].want);
 	}
+	session_finish(&s);
+}
+
+static void test_tmf_abort_task(void)
+{
+	struct session s;
+	struct out_pdu o;
+	uint8_t bhs[ISCSI_BHS_LEN];
+
+	session_init(&s);
+	login_full(&s, NULL);
 	/*
 	 * Non-immediate ABORT TASKs, whose own CmdSN moves the window: one naming a command
 	 * that never arrived (its CmdSN skipped, so it counts as received and aborted), then one
@@ -744,7 +767,17 @@ static void test_nop_tmf_logout(void)
 		CHECK_EQ_INT(get_be32(o.bhs + BHS_ITT), 0x950 + (uint32_t)i);
 		CHECK_EQ_INT(o.bhs[BHS_RESPONSE], aborts[i].want);
 	}
+	session_finish(&s);
+}
 
+static void test_logout_close(void)
+{
+	struct session s;
+	struct out_pdu o;
+	uint8_t bhs[ISCSI_BHS_LEN];
+
+	session_init(&s);
+	login_full(&s, NULL);
 	memset(bhs, 0, ISCSI_BHS_LEN);
 	bhs[BHS_OPCODE] = OP_LOGOUT_REQ | BHS_IMMEDIATE;
 	bhs[BHS_FLAGS] = BHS_FINAL | LOGOUT_CLOSE_SESSION;
@@ -1071,7 +1104,10 @@ int main(void)
 	RUN(test_read);
 	RUN(test_scsi_errors);
 	RUN(test_cmdsn_window);
-	RUN(test_nop_tmf_logout);
+	RUN(test_nop_ping);
+	RUN(test_tmf_immediate);
+	RUN(test_tmf_abort_task);
+	RUN(test_logout_close);
 	RUN(test_rejects);
 	RUN(test_digests);
 	RUN(test_discovery);

