@@ -1185,11 +1185,11 @@ static void test_opensuse(void)
 
 /* ---- the rules, one by one ---- */
 
-static void test_syslinux_rules(void)
+/* DEFAULT as a command line: kernel, initrd= and parameters. */
+static void test_syslinux_default_command_line(void)
 {
 	struct mfs m = {0};
 
-	/* DEFAULT as a command line: kernel, initrd= and parameters. */
 	mfs_add(&m, "syslinux.cfg",
 		"DEFAULT /casper/vmlinuz initrd=/casper/initrd boot=casper quiet\n"
 		"PROMPT 0\n");
@@ -1200,8 +1200,13 @@ static void test_syslinux_rules(void)
 	mfs_add(&m, "isolinux/isolinux.cfg", "default vmlinuz\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "isolinux/vmlinuz", "", "");
 	mfs_finish(&m);
+}
 
-	/* DEFAULT naming a label that does not exist: the first Linux label. */
+/* DEFAULT naming a label that does not exist: the first Linux label. */
+static void test_syslinux_default_unknown(void)
+{
+	struct mfs m = {0};
+
 	mfs_add(&m, "isolinux/isolinux.cfg",
 		"default nothere\n"
 		"label hd\n  localboot 0x80\n"
@@ -1215,23 +1220,44 @@ static void test_syslinux_rules(void)
 		 "label one\n  kernel /k1\n  append initrd=/i1 a=1\n"
 		 "label two\n  kernel /k2\n  append initrd=/i2 a=2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "i1", "a=1");
-	/* ONTIMEOUT when DEFAULT is a menu. */
-	set_text(&m, 0,
-		 "default vesamenu.c32\nontimeout two\n"
-		 "label one\n  kernel /k1\n  append initrd=/i1 a=1\n"
-		 "label two\n  kernel /k2\n  append initrd=/i2 a=2\n");
+	mfs_finish(&m);
+}
+
+/* ONTIMEOUT when DEFAULT is a menu. */
+static void test_syslinux_ontimeout(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"default vesamenu.c32\nontimeout two\n"
+		"label one\n  kernel /k1\n  append initrd=/i1 a=1\n"
+		"label two\n  kernel /k2\n  append initrd=/i2 a=2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k2", "i2", "a=2");
-	/* Labels are found without case when there is no exact match. */
-	set_text(&m, 0,
-		 "DEFAULT TWO\n"
-		 "LABEL one\n  KERNEL /k1\n  APPEND initrd=/i1 a=1\n"
-		 "LABEL two\n  KERNEL /k2\n  APPEND initrd=/i2 a=2\n");
+	mfs_finish(&m);
+}
+
+/* Labels are found without case when there is no exact match. */
+static void test_syslinux_label_case(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"DEFAULT TWO\n"
+		"LABEL one\n  KERNEL /k1\n  APPEND initrd=/i1 a=1\n"
+		"LABEL two\n  KERNEL /k2\n  APPEND initrd=/i2 a=2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k2", "i2", "a=2");
-	/* MENU DEFAULT wins over DEFAULT. */
-	set_text(&m, 0,
-		 "DEFAULT one\n"
-		 "LABEL one\n  KERNEL /k1\n"
-		 "LABEL two\n  MENU DEFAULT\n  KERNEL /k2\n");
+	mfs_finish(&m);
+}
+
+/* MENU DEFAULT wins over DEFAULT, unless its label is not Linux. */
+static void test_syslinux_menu_default(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"DEFAULT one\n"
+		"LABEL one\n  KERNEL /k1\n"
+		"LABEL two\n  MENU DEFAULT\n  KERNEL /k2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k2", "", "");
 	/* MENU DEFAULT on a label that is not Linux is passed over. */
 	set_text(&m, 0,
@@ -1239,62 +1265,121 @@ static void test_syslinux_rules(void)
 		 "LABEL one\n  MENU DEFAULT\n  COM32 hdt.c32\n"
 		 "LABEL two\n  KERNEL /k2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k2", "", "");
+	mfs_finish(&m);
+}
+
+/* INITRD wins over initrd=, and neither is left in the parameters. */
+static void test_syslinux_initrd_keyword(void)
+{
+	struct mfs m = {0};
+
 	/* INITRD wins over initrd= (syslinux ignores the parameter then), and is kept out of
 	 * the parameters either way; APPEND - is no parameters. */
-	set_text(&m, 0,
-		 "LABEL one\n  KERNEL /k1\n  INITRD /a.img,/b.img\n"
-		 "  APPEND x initrd=/c.img y\n");
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"LABEL one\n  KERNEL /k1\n  INITRD /a.img,/b.img\n"
+		"  APPEND x initrd=/c.img y\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "a.img b.img", "x y");
 	set_text(&m, 0, "LABEL one\n  KERNEL /k1\n  APPEND -\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "", "");
-	/* initrd= with several files, empty items skipped, at most BOOTCFG_MAX_INITRDS. */
-	set_text(&m, 0, "LABEL one\n  KERNEL /k1\n  APPEND initrd=/a,,b, q\n");
+	mfs_finish(&m);
+}
+
+/* initrd= with several files, empty items skipped, at most BOOTCFG_MAX_INITRDS. */
+static void test_syslinux_initrd_list(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg", "LABEL one\n  KERNEL /k1\n  APPEND initrd=/a,,b, q\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "a isolinux/b", "q");
 	set_text(&m, 0, "LABEL one\n  KERNEL /k1\n  APPEND initrd=1,2,3,4,5,6,7,8,9,10 q\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1",
 		    "isolinux/1 isolinux/2 isolinux/3 isolinux/4 isolinux/5 isolinux/6 "
 		    "isolinux/7 isolinux/8",
 		    "q");
+	mfs_finish(&m);
+}
+
+/* Labels whose kernel is not Linux are passed over. */
+static void test_syslinux_not_linux(void)
+{
+	struct mfs m = {0};
+
 	/* Kernels that are not Linux: modules, boot sectors, PXE images, EFI programs. */
-	set_text(&m, 0,
-		 "DEFAULT a\n"
-		 "LABEL a\n  KERNEL menu.c32\n"
-		 "LABEL b\n  KERNEL /boot/grub/i386-pc/eltorito.bs\n"
-		 "LABEL c\n  KERNEL pxelinux.0\n"
-		 "LABEL d\n  KERNEL /EFI/BOOT/BOOTX64.EFI\n"
-		 "LABEL e\n  KERNEL memtest.bin\n"
-		 "LABEL f\n  KERNEL /isolinux/memdisk\n  APPEND iso raw\n");
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"DEFAULT a\n"
+		"LABEL a\n  KERNEL menu.c32\n"
+		"LABEL b\n  KERNEL /boot/grub/i386-pc/eltorito.bs\n"
+		"LABEL c\n  KERNEL pxelinux.0\n"
+		"LABEL d\n  KERNEL /EFI/BOOT/BOOTX64.EFI\n"
+		"LABEL e\n  KERNEL memtest.bin\n"
+		"LABEL f\n  KERNEL /isolinux/memdisk\n  APPEND iso raw\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "isolinux/memdisk", "", "iso raw");
 	/* BOOT, LOCALBOOT and the like after a KERNEL: not Linux. */
 	set_text(&m, 0, "LABEL a\n  KERNEL /k1\n  LOCALBOOT 0\nLABEL b\n  LINUX /k2\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k2", "", "");
-	/* CRLF line ends, tabs and trailing blanks. */
-	set_text(&m, 0,
-		 "DEFAULT live\r\n"
-		 "LABEL live\r\n"
-		 "\tKERNEL /live/vmlinuz \r\n"
-		 "\tINITRD /live/initrd.img\t\r\n"
-		 "\tAPPEND boot=live quiet  \r\n");
+	mfs_finish(&m);
+}
+
+/* CRLF line ends, tabs and trailing blanks. */
+static void test_syslinux_blanks(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"DEFAULT live\r\n"
+		"LABEL live\r\n"
+		"\tKERNEL /live/vmlinuz \r\n"
+		"\tINITRD /live/initrd.img\t\r\n"
+		"\tAPPEND boot=live quiet  \r\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "live/vmlinuz", "live/initrd.img",
 		    "boot=live quiet");
-	/* TEXT HELP ... ENDTEXT hides what looks like configuration. */
-	set_text(&m, 0,
-		 "LABEL a\n  TEXT HELP\n  LABEL b\n  KERNEL /evil\n  ENDTEXT\n  KERNEL /k1\n");
+	mfs_finish(&m);
+}
+
+/* TEXT HELP ... ENDTEXT hides what looks like configuration. */
+static void test_syslinux_text_help(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"LABEL a\n  TEXT HELP\n  LABEL b\n  KERNEL /evil\n  ENDTEXT\n  KERNEL /k1\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "", "");
-	/* A file without a Linux label, an empty file, a missing file. */
-	set_text(&m, 0, "LABEL hd\n  LOCALBOOT 0x80\n");
+	mfs_finish(&m);
+}
+
+/* A file without a Linux label, an empty file, a missing file. */
+static void test_syslinux_no_entry(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg", "LABEL hd\n  LOCALBOOT 0x80\n");
 	CHECK_EQ_INT(parse_sane(&m, SYSLINUX, "isolinux/isolinux.cfg"), -ENOENT);
 	m.text[0] = "";
 	m.len[0] = 0;
 	CHECK_EQ_INT(parse_sane(&m, SYSLINUX, "isolinux/isolinux.cfg"), -ENOENT);
 	struct bootcfg_entry e;
 	CHECK_EQ_INT(parse(&m, SYSLINUX, "isolinux/nothere.cfg", &e), -ENOENT);
-	/* KERNEL before any LABEL is ignored; so are keywords it does not know. */
-	set_text(&m, 0, "KERNEL /k0\nAPPEND x\nFOO bar\nF1 help.txt\nLABEL a\n  KERNEL /k1\n");
+	mfs_finish(&m);
+}
+
+/* KERNEL before any LABEL is ignored; so are keywords it does not know. */
+static void test_syslinux_ignored_lines(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg",
+		"KERNEL /k0\nAPPEND x\nFOO bar\nF1 help.txt\nLABEL a\n  KERNEL /k1\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k1", "", "");
-	/* CONFIG at the top level reads the other file. */
+	mfs_finish(&m);
+}
+
+/* CONFIG at the top level reads the other file; a label's CONFIG is no kernel. */
+static void test_syslinux_config(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, "isolinux/isolinux.cfg", "CONFIG other.cfg\n");
 	mfs_add(&m, "isolinux/other.cfg", "LABEL x\n  KERNEL /k9\n  APPEND o=1\n");
-	set_text(&m, 0, "CONFIG other.cfg\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k9", "", "o=1");
 	/* A label's CONFIG is another configuration, not this label's kernel. */
 	set_text(&m, 0, "DEFAULT a\nLABEL a\n  CONFIG other.cfg\nLABEL b\n  KERNEL /k2\n");
@@ -1302,12 +1387,14 @@ static void test_syslinux_rules(void)
 	mfs_finish(&m);
 }
 
-static void test_grub_rules(void)
+/* The GRUB configuration of the rules below. */
+static const char grub_cfg[] = "boot/grub/grub.cfg";
+
+/* set default by --id, by title, by index; what names no entry falls back to the first. */
+static void test_grub_default(void)
 {
 	struct mfs m = {0};
-	const char *cfg = "boot/grub/grub.cfg";
 
-	/* By --id, by title, by index; what names no entry falls back to the first. */
 	static const char abc[] =
 	    "menuentry A --id a-id { linux /ka a; initrd /ia; }\n"
 	    "menuentry 'B' --class x --id b-id --unrestricted { linux /kb b; initrd /ib; }\n"
@@ -1337,10 +1424,10 @@ static void test_grub_rules(void)
 	    {"default=2", "kc"}, /* an assignment without "set" */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
-		mfs_add(&m, cfg, "");
+		mfs_add(&m, grub_cfg, "");
 		set_text(&m, 0, "%s\n%s", defaults[i].set, abc);
 		struct bootcfg_entry e;
-		int r = parse(&m, GRUB, cfg, &e);
+		int r = parse(&m, GRUB, grub_cfg, &e);
 		CHECK_EQ_INT(r, 0);
 		if (r == 0 && strcmp(e.kernel, defaults[i].kernel) != 0) {
 			printf("#   \"%s\": %s, expected %s\n", defaults[i].set, e.kernel,
@@ -1351,27 +1438,37 @@ static void test_grub_rules(void)
 			bootcfg_entry_finish(&e);
 		mfs_finish(&m);
 	}
-	mfs_add(&m, cfg, abc);
-	CHECK_ENTRY(&m, GRUB, cfg, "ka", "ia", "a");
+	mfs_add(&m, grub_cfg, abc);
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "ka", "ia", "a");
 	set_text(&m, 0, "set default=\"C c\"\n%s", abc);
-	CHECK_ENTRY(&m, GRUB, cfg, "kc", "ic1 ic2", "c");
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "kc", "ic1 ic2", "c");
 	mfs_finish(&m);
+}
 
-	/* Variables: set, quoted, unset, in paths and in parameters; $prefix is the
-	 * configuration's folder. */
-	mfs_add(&m, cfg,
+/* Variables: set, quoted, unset, in paths and in parameters; $prefix is the configuration's
+ * folder. */
+static void test_grub_variables(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"set k=/live/vmlinuz\n"
 		"set opts='boot=live  quiet'\n"
 		"menuentry x {\n"
 		"  linux $k $opts \"a b\" c=\"${unset}\"d ${unset} $unset 'it''s' \\$x e=\\\"\n"
 		"  initrd $prefix/initrd.img ${nothing}/live/initrd2.img\n"
 		"}\n");
-	CHECK_ENTRY(&m, GRUB, cfg, "live/vmlinuz", "boot/grub/initrd.img live/initrd2.img",
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "live/vmlinuz", "boot/grub/initrd.img live/initrd2.img",
 		    "boot=live quiet \"a b\" c=d its $x e=\"");
 	mfs_finish(&m);
+}
 
-	/* Line continuations, comments, semicolons, tabs, CRLF. */
-	mfs_add(&m, cfg,
+/* Line continuations, comments, semicolons, tabs, CRLF. */
+static void test_grub_line_syntax(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"# a comment { with a brace\r\n"
 		"menuentry 'x' {\r\n"
 		"\tlinux /vmlinuz \\\r\n"
@@ -1379,7 +1476,7 @@ static void test_grub_rules(void)
 		"\tinitrd /initrd.img;\r\n"
 		"}\r\n");
 	struct bootcfg_entry e;
-	int r = parse(&m, GRUB, cfg, &e);
+	int r = parse(&m, GRUB, grub_cfg, &e);
 	CHECK_EQ_INT(r, 0);
 	if (r == 0) {
 		CHECK_STR(e.kernel, "vmlinuz");
@@ -1389,73 +1486,99 @@ static void test_grub_rules(void)
 		bootcfg_entry_finish(&e);
 	}
 	mfs_finish(&m);
-	mfs_add(&m, cfg,
+	mfs_add(&m, grub_cfg,
 		"menuentry 'x' {\n"
 		"\tlinux /vmlinuz \\\n"
 		"\t  a=1\n"
 		"\tinitrd /initrd.img\n"
 		"}\n");
-	CHECK_ENTRY(&m, GRUB, cfg, "vmlinuz", "initrd.img", "a=1");
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "vmlinuz", "initrd.img", "a=1");
 	mfs_finish(&m);
+}
 
-	/* Device prefixes; ".." never leaves the ISO. */
-	mfs_add(&m, cfg,
+/* Device prefixes; ".." never leaves the ISO. */
+static void test_grub_device_prefixes(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"menuentry x {\n"
 		"  linux ($root)/../../boot/../live/vmlinuz a\n"
 		"  initrd (cd0)/live/initrd.img (hd0,msdos1)/../x.img\n"
 		"}\n");
-	CHECK_ENTRY(&m, GRUB, cfg, "live/vmlinuz", "live/initrd.img x.img", "a");
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "live/vmlinuz", "live/initrd.img x.img", "a");
 	mfs_finish(&m);
+}
 
-	/* An entry without a kernel, or with one that is not Linux, gives way. */
-	mfs_add(&m, cfg,
+/* An entry without a kernel, or with one that is not Linux, gives way. */
+static void test_grub_not_linux(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"menuentry 'memtest' { linux16 /boot/memtest86+.bin }\n"
 		"menuentry 'efi' { chainloader /EFI/BOOT/grubx64.efi }\n"
 		"menuentry 'empty' { }\n"
 		"menuentry 'real' { linux /k r; initrd /i }\n");
-	CHECK_LABEL(&m, GRUB, cfg, "real");
+	CHECK_LABEL(&m, GRUB, grub_cfg, "real");
 	mfs_finish(&m);
+}
 
-	/* Only the first linux and initrd of an entry count; more than BOOTCFG_MAX_INITRDS
-	 * initrds are cut. */
-	mfs_add(&m, cfg,
+/* Only the first linux and initrd of an entry count; more than BOOTCFG_MAX_INITRDS initrds
+ * are cut. */
+static void test_grub_first_linux_initrd(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"menuentry x {\n"
 		"  linux /k1 one\n  linux /k2 two\n"
 		"  initrd /1 /2 /3 /4 /5 /6 /7 /8 /9 /10\n  initrd /other\n"
 		"}\n");
-	CHECK_ENTRY(&m, GRUB, cfg, "k1", "1 2 3 4 5 6 7 8", "one");
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "k1", "1 2 3 4 5 6 7 8", "one");
 	mfs_finish(&m);
+}
 
-	/* source and configfile, relative and absolute, missing ones skipped; functions are
-	 * not run. */
-	mfs_add(&m, cfg,
+/* source and configfile, relative and absolute, missing ones skipped; functions are not
+ * run. */
+static void test_grub_source(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg,
 		"source missing.cfg\n"
 		"function f { menuentry fake { linux /fake } }\n"
 		"f\n"
 		"configfile $prefix/x.cfg\n");
 	mfs_add(&m, "boot/grub/x.cfg", ". /y.cfg\n");
 	mfs_add(&m, "y.cfg", "menuentry y { linux /ky }\n");
-	CHECK_ENTRY(&m, GRUB, cfg, "ky", "", "");
+	CHECK_ENTRY(&m, GRUB, grub_cfg, "ky", "", "");
 	CHECK_EQ_INT(m.reads, 4);
 	mfs_finish(&m);
+}
 
-	/* No entry, an empty file, a missing file. */
-	mfs_add(&m, cfg, "set timeout=5\n");
-	CHECK_EQ_INT(parse_sane(&m, GRUB, cfg), -ENOENT);
+/* No entry, an empty file, a missing file. */
+static void test_grub_no_entry(void)
+{
+	struct mfs m = {0};
+
+	mfs_add(&m, grub_cfg, "set timeout=5\n");
+	CHECK_EQ_INT(parse_sane(&m, GRUB, grub_cfg), -ENOENT);
 	m.text[0] = "";
 	m.len[0] = 0;
-	CHECK_EQ_INT(parse_sane(&m, GRUB, cfg), -ENOENT);
+	CHECK_EQ_INT(parse_sane(&m, GRUB, grub_cfg), -ENOENT);
+	struct bootcfg_entry e;
 	CHECK_EQ_INT(parse(&m, GRUB, "boot/grub/nothere.cfg", &e), -ENOENT);
 	mfs_finish(&m);
 }
 
 /* ---- hostile configurations ---- */
 
-static void test_hostile_includes(void)
+/* A syslinux file that includes itself, and two that include each other. */
+static void test_hostile_syslinux_include_loop(void)
 {
 	struct mfs m = {0};
 
-	/* A file that includes itself, and two that include each other. */
 	mfs_add(&m, "isolinux/a.cfg", "include a.cfg\nlabel a\n  kernel /ka\n");
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/a.cfg", "ka", "", "");
 	CHECK(m.reads <= BOOTCFG_MAX_FILES);
@@ -1468,6 +1591,12 @@ static void test_hostile_includes(void)
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/a.cfg", "ka", "", "");
 	CHECK(m.reads <= BOOTCFG_MAX_FILES);
 	mfs_finish(&m);
+}
+
+/* A GRUB file that sources itself, two that source each other, and each more than once. */
+static void test_hostile_grub_source_loop(void)
+{
+	struct mfs m = {0};
 
 	mfs_add(&m, "boot/grub/a.cfg", "source /boot/grub/a.cfg\nmenuentry a { linux /ka }\n");
 	CHECK_ENTRY(&m, GRUB, "boot/grub/a.cfg", "ka", "", "");
@@ -1482,37 +1611,53 @@ static void test_hostile_includes(void)
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "boot/grub/a.cfg"), -ENOENT);
 	CHECK(m.reads <= BOOTCFG_MAX_FILES);
 	mfs_finish(&m);
+}
 
-	/* A deep chain: c0 includes c1 includes c2 ... the label sits in c20. */
+/* Files dir/c0.cfg to dir/c20.cfg, each but the last one line "<link>c<next>.cfg", the last
+ * one last. */
+static void add_chain(struct mfs *m, const char *dir, const char *link, const char *last)
+{
 	for (int i = 0; i <= 20; i++) {
 		char *path, *text;
-		if (asprintf(&path, "isolinux/c%d.cfg", i) < 0)
+		if (asprintf(&path, "%sc%d.cfg", dir, i) < 0)
 			abort();
-		if (i < 20 ? asprintf(&text, "include c%d.cfg\n", i + 1) < 0
-			   : asprintf(&text, "label deep\n  kernel /kdeep\n") < 0)
+		if (i < 20 ? asprintf(&text, "%sc%d.cfg\n", link, i + 1) < 0
+			   : (text = strdup(last)) == NULL)
 			abort();
-		mfs_add(&m, mfs_keep(&m, path), mfs_keep(&m, text));
+		mfs_add(m, mfs_keep(m, path), mfs_keep(m, text));
 	}
+}
+
+/* A deep include chain: c0 includes c1 includes c2 ... the label sits in c20. */
+static void test_hostile_syslinux_deep_chain(void)
+{
+	struct mfs m = {0};
+
+	add_chain(&m, "isolinux/", "include ", "label deep\n  kernel /kdeep\n");
 	CHECK_EQ_INT(parse_sane(&m, SYSLINUX, "isolinux/c0.cfg"), -ENOENT);
 	CHECK(m.reads <= BOOTCFG_MAX_DEPTH + 1);
 	/* Within the depth, the label is found. */
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/c15.cfg", "kdeep", "", "");
 	mfs_finish(&m);
-	for (int i = 0; i <= 20; i++) {
-		char *path, *text;
-		if (asprintf(&path, "g/c%d.cfg", i) < 0)
-			abort();
-		if (i < 20 ? asprintf(&text, "source /g/c%d.cfg\n", i + 1) < 0
-			   : asprintf(&text, "menuentry deep { linux /kdeep }\n") < 0)
-			abort();
-		mfs_add(&m, mfs_keep(&m, path), mfs_keep(&m, text));
-	}
+}
+
+/* A deep source chain: c0 sources c1 sources c2 ... the entry sits in c20. */
+static void test_hostile_grub_deep_chain(void)
+{
+	struct mfs m = {0};
+
+	add_chain(&m, "g/", "source /g/", "menuentry deep { linux /kdeep }\n");
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "g/c0.cfg"), -ENOENT);
 	CHECK(m.reads <= BOOTCFG_MAX_DEPTH + 2);
 	CHECK_ENTRY(&m, GRUB, "g/c15.cfg", "kdeep", "", "");
 	mfs_finish(&m);
+}
 
-	/* More files than BOOTCFG_MAX_FILES: the ones past the bound are not read. */
+/* More files than BOOTCFG_MAX_FILES: the ones past the bound are not read. */
+static void test_hostile_many_includes(void)
+{
+	struct mfs m = {0};
+
 	char *top = mfs_keep(&m, calloc(1, 40 * 32));
 	size_t o = 0;
 	for (int i = 0; i < 40; i++)
@@ -1532,8 +1677,13 @@ static void test_hostile_includes(void)
 	set_text(&m, 0, "include f39.cfg\n%s", top);
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k39", "", "");
 	mfs_finish(&m);
+}
 
-	/* Includes that are missing, empty, directories of nothing, or escape the root. */
+/* Includes that are missing, empty, directories of nothing, or escape the root. */
+static void test_hostile_include_escape(void)
+{
+	struct mfs m = {0};
+
 	mfs_add(&m, "isolinux/isolinux.cfg",
 		"include missing.cfg\n"
 		"include empty.cfg\n"
@@ -1593,12 +1743,12 @@ static void test_hostile_paths(void)
 	mfs_finish(&m);
 }
 
-static void test_hostile_sizes(void)
+/* A huge line, then a label: syslinux finds the label, GRUB finds no entry. */
+static void test_hostile_huge_line(void)
 {
 	struct mfs m = {0};
 	const size_t big = BOOTCFG_MAX_FILE - 100;
 
-	/* A huge line, then a label. */
 	char *huge = malloc(big + 1);
 	memset(huge, 'a', big);
 	const char tail[] = "\nlabel a\n kernel /k\n";
@@ -1608,31 +1758,48 @@ static void test_hostile_sizes(void)
 	CHECK_ENTRY(&m, SYSLINUX, "isolinux/isolinux.cfg", "k", "", "");
 	mfs_add(&m, "boot/grub/grub.cfg", huge);
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "boot/grub/grub.cfg"), -ENOENT);
-	/* A huge APPEND and a huge linux line. */
+	mfs_finish(&m);
+}
+
+/* A huge APPEND and a huge linux line still give their entry. */
+static void test_hostile_huge_parameters(void)
+{
+	struct mfs m = {0};
+	const size_t big = BOOTCFG_MAX_FILE - 100;
+
 	char *h2 = mfs_keep(&m, malloc(big + 1));
 	memcpy(h2, "label a\n kernel /k\n append ", 27);
 	memset(h2 + 27, 'x', big - 27);
 	h2[big] = '\0';
-	m.text[0] = h2;
-	m.len[0] = big;
+	mfs_add_len(&m, "isolinux/isolinux.cfg", h2, big);
 	CHECK_EQ_INT(parse_sane(&m, SYSLINUX, "isolinux/isolinux.cfg"), 0);
 	char *h3 = mfs_keep(&m, malloc(big + 1));
 	memcpy(h3, "menuentry a { linux /k ", 23);
 	memset(h3 + 23, 'x', big - 23);
 	h3[big] = '\0';
-	m.text[1] = h3;
-	m.len[1] = big;
+	mfs_add_len(&m, "boot/grub/grub.cfg", h3, big);
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "boot/grub/grub.cfg"), 0);
-	/* A file over BOOTCFG_MAX_FILE is the reader's error. */
+	mfs_finish(&m);
+}
+
+/* A file over BOOTCFG_MAX_FILE is the reader's error. */
+static void test_hostile_file_too_big(void)
+{
+	struct mfs m = {0};
+
 	char *h4 = mfs_keep(&m, calloc(1, BOOTCFG_MAX_FILE + 2));
 	memset(h4, '\n', BOOTCFG_MAX_FILE + 1);
-	m.text[0] = h4;
-	m.len[0] = BOOTCFG_MAX_FILE + 1;
+	mfs_add_len(&m, "isolinux/isolinux.cfg", h4, BOOTCFG_MAX_FILE + 1);
 	struct bootcfg_entry e;
 	CHECK_EQ_INT(parse(&m, SYSLINUX, "isolinux/isolinux.cfg", &e), -EFBIG);
 	mfs_finish(&m);
+}
 
-	/* 10000 menuentries and 10000 labels: the first is the one. */
+/* 10000 menuentries and 10000 labels: the first is the one. */
+static void test_hostile_many_entries(void)
+{
+	struct mfs m = {0};
+
 	char *many = mfs_keep(&m, malloc(10000 * 32));
 	size_t o = 0;
 	for (int i = 0; i < 10000; i++)
@@ -1650,10 +1817,15 @@ static void test_hostile_sizes(void)
 	mfs_add(&m, "s.cfg", labels);
 	CHECK_ENTRY(&m, SYSLINUX, "s.cfg", "k", "", "");
 	mfs_finish(&m);
+}
 
-	/* Past BOOTCFG_MAX_ENTRIES, entries are not looked at. */
+/* Past BOOTCFG_MAX_ENTRIES, GRUB entries are not looked at by set default. */
+static void test_hostile_grub_entries_bound(void)
+{
+	struct mfs m = {0};
+
 	char *ids = mfs_keep(&m, malloc(300 * 64));
-	o = 0;
+	size_t o = 0;
 	for (int i = 0; i < 300; i++)
 		o += (size_t)sprintf(ids + o, "menuentry e%d --id i%d { linux /k%d; }\n", i, i, i);
 	mfs_add(&m, "g.cfg", ids);
@@ -1667,41 +1839,65 @@ static void test_hostile_sizes(void)
 		set_text(&m, 0, "set default=\"%s\"\n%s", far[i].def, ids);
 		CHECK_ENTRY(&m, GRUB, "g.cfg", far[i].kernel, "", "");
 	}
+	mfs_finish(&m);
+}
+
+/* Past BOOTCFG_MAX_ENTRIES, syslinux labels are not looked at by DEFAULT. */
+static void test_hostile_syslinux_labels_bound(void)
+{
+	struct mfs m = {0};
+
 	char *sl = mfs_keep(&m, malloc(300 * 48));
-	o = 0;
+	size_t o = 0;
 	for (int i = 0; i < 300; i++)
 		o += (size_t)sprintf(sl + o, "label l%d\n kernel /k%d\n", i, i);
 	mfs_add(&m, "s.cfg", sl);
-	set_text(&m, 1, "default l200\n%s", sl);
+	set_text(&m, 0, "default l200\n%s", sl);
 	CHECK_ENTRY(&m, SYSLINUX, "s.cfg", "k200", "", "");
 	/* l299 is past the bound: not a label seen, so a kernel of that name. */
-	set_text(&m, 1, "default l299\n%s", sl);
+	set_text(&m, 0, "default l299\n%s", sl);
 	CHECK_EQ_INT(parse_sane(&m, SYSLINUX, "s.cfg"), 0);
 	mfs_finish(&m);
+}
+
+/* A linux line of some 95000 words. */
+static void test_hostile_many_words(void)
+{
+	struct mfs m = {0};
 
 	char *words = mfs_keep(&m, malloc(200000));
-	o = (size_t)sprintf(words, "menuentry w { linux /kw");
+	size_t o = (size_t)sprintf(words, "menuentry w { linux /kw");
 	while (o < 190000)
 		o += (size_t)sprintf(words + o, " w");
 	sprintf(words + o, "; }\n");
 	mfs_add(&m, "g.cfg", words);
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "g.cfg"), 0);
 	mfs_finish(&m);
+}
 
-	/* Many variables. */
+/* Many variables. */
+static void test_hostile_many_variables(void)
+{
+	struct mfs m = {0};
+
 	char *vars = mfs_keep(&m, malloc(1000 * 40 + 100));
-	o = 0;
+	size_t o = 0;
 	for (int i = 0; i < 1000; i++)
 		o += (size_t)sprintf(vars + o, "set v%d=/k%d\n", i, i);
 	sprintf(vars + o, "menuentry v { linux $v999 ; }\nmenuentry w { linux $v1 ; }\n");
 	mfs_add(&m, "g.cfg", vars);
 	CHECK_EQ_INT(parse_sane(&m, GRUB, "g.cfg"), 0);
 	mfs_finish(&m);
+}
 
-	/* "set a=$a$a" 60 times would make a value of 2^60 bytes: expansions are cut at 8 KiB a
-	 * word and 1 MiB a configuration, and the entry after them is still found. */
+/* "set a=$a$a" 60 times would make a value of 2^60 bytes: expansions are cut at 8 KiB a word
+ * and 1 MiB a configuration, and the entry after them is still found. */
+static void test_hostile_doubling_variable(void)
+{
+	struct mfs m = {0};
+
 	char *dbl = mfs_keep(&m, malloc(60 * 16 + 200));
-	o = (size_t)sprintf(dbl, "set a=0123456789\n");
+	size_t o = (size_t)sprintf(dbl, "set a=0123456789\n");
 	for (int i = 0; i < 60; i++)
 		o += (size_t)sprintf(dbl + o, "set a=$a$a\n");
 	sprintf(dbl + o, "set k=/kd\nmenuentry d { linux $k \"$a\" ; }\n");
@@ -1713,9 +1909,18 @@ static void test_hostile_sizes(void)
 	      strncmp(de.append, "0123456789", 10) == 0);
 	bootcfg_entry_finish(&de);
 	mfs_finish(&m);
-	/* A 200 KiB value referred to 20000 times (and the file sourced again and again). */
-	char *fan = mfs_keep(&m, malloc(BOOTCFG_MAX_FILE));
-	o = (size_t)sprintf(fan, "set b='");
+}
+
+/* A 200 KiB value referred to 20000 times (and the file sourced again and again). */
+static void test_hostile_large_variable_fan_out(void)
+{
+	struct mfs m = {0};
+
+	char *fan = malloc(BOOTCFG_MAX_FILE);
+	if (!fan)
+		abort();
+	mfs_keep(&m, fan);
+	size_t o = (size_t)sprintf(fan, "set b='");
 	memset(fan + o, 'b', 200000);
 	o += 200000;
 	o += (size_t)sprintf(fan + o, "'\n");
@@ -1763,7 +1968,8 @@ static void test_hostile_garbage(void)
 	free(rnd);
 }
 
-static void test_hostile_grub_syntax(void)
+/* Unterminated quotes and blocks, stray braces, odd names: an entry or none, never worse. */
+static void test_hostile_grub_texts(void)
 {
 	struct mfs m = {0};
 	static const char *const texts[] = {
@@ -1827,8 +2033,12 @@ static void test_hostile_grub_syntax(void)
 		mfs_finish(&m);
 	}
 	mfs_finish(&m);
+}
 
-	/* Braces nested very deep: bounded, not a stack overflow. */
+/* Braces, ifs and submenus nested very deep: bounded, not a stack overflow. */
+static void test_hostile_grub_deep_nesting(void)
+{
+	struct mfs m = {0};
 	const size_t depth = 100000;
 	char *deep = malloc(depth * 2 + 64);
 	size_t o = 0;
@@ -1853,8 +2063,13 @@ static void test_hostile_grub_syntax(void)
 	parse_sane(&m, GRUB, "g.cfg");
 	mfs_finish(&m);
 	free(deep);
+}
 
-	/* Nesting in entries is bounded too, and the entry is still found before it. */
+/* Nesting in entries is bounded too, and the entry is still found before it. */
+static void test_hostile_grub_nesting_after_entry(void)
+{
+	struct mfs m = {0};
+
 	mfs_add(&m, "g.cfg",
 		"menuentry a { linux /k }\n{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n");
 	CHECK_ENTRY(&m, GRUB, "g.cfg", "k", "", "");
@@ -1870,12 +2085,47 @@ int main(void)
 	RUN(test_fedora);
 	RUN(test_arch);
 	RUN(test_opensuse);
-	RUN(test_syslinux_rules);
-	RUN(test_grub_rules);
-	RUN(test_hostile_includes);
+	RUN(test_syslinux_default_command_line);
+	RUN(test_syslinux_default_unknown);
+	RUN(test_syslinux_ontimeout);
+	RUN(test_syslinux_label_case);
+	RUN(test_syslinux_menu_default);
+	RUN(test_syslinux_initrd_keyword);
+	RUN(test_syslinux_initrd_list);
+	RUN(test_syslinux_not_linux);
+	RUN(test_syslinux_blanks);
+	RUN(test_syslinux_text_help);
+	RUN(test_syslinux_no_entry);
+	RUN(test_syslinux_ignored_lines);
+	RUN(test_syslinux_config);
+	RUN(test_grub_default);
+	RUN(test_grub_variables);
+	RUN(test_grub_line_syntax);
+	RUN(test_grub_device_prefixes);
+	RUN(test_grub_not_linux);
+	RUN(test_grub_first_linux_initrd);
+	RUN(test_grub_source);
+	RUN(test_grub_no_entry);
+	RUN(test_hostile_syslinux_include_loop);
+	RUN(test_hostile_grub_source_loop);
+	RUN(test_hostile_syslinux_deep_chain);
+	RUN(test_hostile_grub_deep_chain);
+	RUN(test_hostile_many_includes);
+	RUN(test_hostile_include_escape);
 	RUN(test_hostile_paths);
-	RUN(test_hostile_sizes);
+	RUN(test_hostile_huge_line);
+	RUN(test_hostile_huge_parameters);
+	RUN(test_hostile_file_too_big);
+	RUN(test_hostile_many_entries);
+	RUN(test_hostile_grub_entries_bound);
+	RUN(test_hostile_syslinux_labels_bound);
+	RUN(test_hostile_many_words);
+	RUN(test_hostile_many_variables);
+	RUN(test_hostile_doubling_variable);
+	RUN(test_hostile_large_variable_fan_out);
 	RUN(test_hostile_garbage);
-	RUN(test_hostile_grub_syntax);
+	RUN(test_hostile_grub_texts);
+	RUN(test_hostile_grub_deep_nesting);
+	RUN(test_hostile_grub_nesting_after_entry);
 	return tap_done();
 }

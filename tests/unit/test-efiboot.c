@@ -656,20 +656,14 @@ static int build_iso(struct iso_case *c, const struct tiso_file *files, size_t n
 }
 
 static uint8_t pe_stub[2048];
+/* A tree with an ARM64 loader (pe_stub, once fill_pe_stub() ran), and one without. */
+static const struct tiso_file tree_arm64[] = {
+    {"EFI/BOOT/bootaa64.efi", pe_stub, sizeof(pe_stub), NULL}, {"README", "x", 1, NULL}};
+static const struct tiso_file plain[] = {{"README", "x", 1, NULL}};
 
-static void test_iso(void)
+/* Makes pe_stub an ARM64 PE image. */
+static void fill_pe_stub(void)
 {
-	const struct esp_file x64[] = {{"BOOTX64.EFI", M_X64, 0}};
-	const struct esp_file arm64[] = {{"bootaa64.efi", M_ARM64, 0}};
-	const struct esp_file nothing[] = {{"grubx64.efi", M_X64, 0}};
-	const char *fx = tmp("iso-x64.img"), *fa = tmp("iso-arm64.img"), *fn = tmp("iso-none.img");
-	const struct tiso_file tree_arm64[] = {
-	    {"EFI/BOOT/bootaa64.efi", pe_stub, sizeof(pe_stub), NULL}, {"README", "x", 1, NULL}};
-	const struct tiso_file plain[] = {{"README", "x", 1, NULL}};
-	struct iso_case c;
-	const char *problem;
-	unsigned a;
-
 	write_pe(tmp("pe"), M_ARM64, 0x80, sizeof(pe_stub));
 	size_t len;
 	uint8_t *pe = load(tmp("pe"), &len);
@@ -677,81 +671,151 @@ static void test_iso(void)
 	if (pe)
 		memcpy(pe_stub, pe, sizeof(pe_stub));
 	free(pe);
-	CHECK_EQ_INT(make_esp(fx, 12, 1024, x64, 1), 0);
-	CHECK_EQ_INT(make_esp(fa, 16, 4096, arm64, 1), 0);
-	CHECK_EQ_INT(make_esp(fn, 12, 1024, nothing, 1), 0);
+}
 
-	/* Two UEFI images and a BIOS entry: the union of the UEFI ones; the same image twice. */
-	{
-		const char *fat[] = {fx, fa};
-		const uint8_t pl[] = {0x00, 0xEF, 0xEF, 0xEF};
-		const int im[] = {0, 0, 1, 0};
-		CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 4, fat, 2), 0);
-		CHECK_EQ_INT(c.info.n_boot, 4);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
-		CHECK_EQ_INT(a, ISO_EFI_ARCH_X64 | ISO_EFI_ARCH_ARM64);
-		free(c.t.img);
-	}
-	/* The El Torito image decides: loaders only in the tree are not looked at then. */
-	{
-		const char *fat[] = {fx};
-		const uint8_t pl[] = {0xEF};
-		const int im[] = {0};
-		CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, pl, im, 1, fat, 1), 0);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
-		CHECK_EQ_INT(a, ISO_EFI_ARCH_X64);
-		free(c.t.img);
-	}
-	/* A hybrid image whose El Torito entry points at no FAT: the tree's loaders. */
-	{
-		const uint8_t pl[] = {0xEF};
-		const int im[] = {-1};
-		CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, pl, im, 1, NULL, 0), 0);
-		CHECK_EQ_INT(iso_efi_fat_arches(&c.src, (uint64_t)c.info.boot[0].load_rba * 2048,
-						&a, &problem),
-			     -EMEDIUMTYPE);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
-		CHECK_EQ_INT(a, ISO_EFI_ARCH_ARM64);
-		free(c.t.img);
-	}
-	/* No UEFI entry at all, loaders in the tree. */
-	{
-		CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, NULL, NULL, 0, NULL, 0), 0);
-		CHECK_EQ_INT(c.info.n_boot, 0);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
-		CHECK_EQ_INT(a, ISO_EFI_ARCH_ARM64);
-		free(c.t.img);
-	}
-	/* Neither: unknown, and why. */
-	{
-		const uint8_t pl[] = {0x00};
-		const int im[] = {-1};
-		CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 1, NULL, 0), 0);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
-		CHECK_EQ_INT(a, 0);
-		check_problem(problem, "no UEFI El Torito entry");
-		free(c.t.img);
-	}
-	/* A UEFI image without loaders, and none in the tree: the image's problem. */
-	{
-		const char *fat[] = {fn};
-		const uint8_t pl[] = {0xEF};
-		const int im[] = {0};
-		CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 1, fat, 1), 0);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
-		CHECK_EQ_INT(a, 0);
-		check_problem(problem, "no BOOT<ARCH>.EFI");
-		free(c.t.img);
-	}
-	/* The tree's loader must be a PE image of its architecture too. */
-	{
-		const struct tiso_file tree_text[] = {
-		    {"EFI/BOOT/BOOTX64.EFI", "MZ nothing", 10, NULL}};
-		CHECK_EQ_INT(build_iso(&c, tree_text, 1, NULL, NULL, 0, NULL, 0), 0);
-		CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
-		check_problem(problem, "not PE images");
-		free(c.t.img);
-	}
+/* A FAT12 ESP with an x64 loader. */
+static const char *esp_x64(void)
+{
+	const struct esp_file x64[] = {{"BOOTX64.EFI", M_X64, 0}};
+	const char *fx = tmp("iso-x64.img");
+
+	CHECK_EQ_INT(make_esp(fx, 12, 1024, x64, 1), 0);
+	return fx;
+}
+
+/* A FAT16 ESP with an ARM64 loader. */
+static const char *esp_arm64(void)
+{
+	const struct esp_file arm64[] = {{"bootaa64.efi", M_ARM64, 0}};
+	const char *fa = tmp("iso-arm64.img");
+
+	CHECK_EQ_INT(make_esp(fa, 16, 4096, arm64, 1), 0);
+	return fa;
+}
+
+/* A FAT12 ESP with no default loader. */
+static const char *esp_none(void)
+{
+	const struct esp_file nothing[] = {{"grubx64.efi", M_X64, 0}};
+	const char *fn = tmp("iso-none.img");
+
+	CHECK_EQ_INT(make_esp(fn, 12, 1024, nothing, 1), 0);
+	return fn;
+}
+
+/* Two UEFI images and a BIOS entry: the union of the UEFI ones; the same image twice. */
+static void test_iso_union(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	const char *fat[] = {esp_x64(), esp_arm64()};
+	const uint8_t pl[] = {0x00, 0xEF, 0xEF, 0xEF};
+	const int im[] = {0, 0, 1, 0};
+	CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 4, fat, 2), 0);
+	CHECK_EQ_INT(c.info.n_boot, 4);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
+	CHECK_EQ_INT(a, ISO_EFI_ARCH_X64 | ISO_EFI_ARCH_ARM64);
+	free(c.t.img);
+}
+
+/* The El Torito image decides: loaders only in the tree are not looked at then. */
+static void test_iso_image_decides(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	fill_pe_stub();
+	const char *fat[] = {esp_x64()};
+	const uint8_t pl[] = {0xEF};
+	const int im[] = {0};
+	CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, pl, im, 1, fat, 1), 0);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
+	CHECK_EQ_INT(a, ISO_EFI_ARCH_X64);
+	free(c.t.img);
+}
+
+/* A hybrid image whose El Torito entry points at no FAT: the tree's loaders. */
+static void test_iso_entry_not_fat(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	fill_pe_stub();
+	const uint8_t pl[] = {0xEF};
+	const int im[] = {-1};
+	CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, pl, im, 1, NULL, 0), 0);
+	CHECK_EQ_INT(
+	    iso_efi_fat_arches(&c.src, (uint64_t)c.info.boot[0].load_rba * 2048, &a, &problem),
+	    -EMEDIUMTYPE);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
+	CHECK_EQ_INT(a, ISO_EFI_ARCH_ARM64);
+	free(c.t.img);
+}
+
+/* No UEFI entry at all, loaders in the tree. */
+static void test_iso_tree_only(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	fill_pe_stub();
+	CHECK_EQ_INT(build_iso(&c, tree_arm64, 2, NULL, NULL, 0, NULL, 0), 0);
+	CHECK_EQ_INT(c.info.n_boot, 0);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), 0);
+	CHECK_EQ_INT(a, ISO_EFI_ARCH_ARM64);
+	free(c.t.img);
+}
+
+/* Neither: unknown, and why. */
+static void test_iso_no_uefi(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	const uint8_t pl[] = {0x00};
+	const int im[] = {-1};
+	CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 1, NULL, 0), 0);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
+	CHECK_EQ_INT(a, 0);
+	check_problem(problem, "no UEFI El Torito entry");
+	free(c.t.img);
+}
+
+/* A UEFI image without loaders, and none in the tree: the image's problem. */
+static void test_iso_image_without_loader(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	const char *fat[] = {esp_none()};
+	const uint8_t pl[] = {0xEF};
+	const int im[] = {0};
+	CHECK_EQ_INT(build_iso(&c, plain, 1, pl, im, 1, fat, 1), 0);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
+	CHECK_EQ_INT(a, 0);
+	check_problem(problem, "no BOOT<ARCH>.EFI");
+	free(c.t.img);
+}
+
+/* The tree's loader must be a PE image of its architecture too. */
+static void test_iso_tree_not_pe(void)
+{
+	struct iso_case c;
+	const char *problem;
+	unsigned a;
+
+	const struct tiso_file tree_text[] = {{"EFI/BOOT/BOOTX64.EFI", "MZ nothing", 10, NULL}};
+	CHECK_EQ_INT(build_iso(&c, tree_text, 1, NULL, NULL, 0, NULL, 0), 0);
+	CHECK_EQ_INT(iso_efi_arches(&c.src, &c.info, &a, &problem), -ENOENT);
+	check_problem(problem, "not PE images");
+	free(c.t.img);
 }
 
 #define RUN_TOOLS(fn)                                                                              \
@@ -792,7 +856,13 @@ int main(void)
 	RUN_TOOLS(test_truncated);
 	RUN_TOOLS(test_not_fat);
 	RUN_TOOLS(test_mbr);
-	RUN_TOOLS(test_iso);
+	RUN_TOOLS(test_iso_union);
+	RUN_TOOLS(test_iso_image_decides);
+	RUN_TOOLS(test_iso_entry_not_fat);
+	RUN_TOOLS(test_iso_tree_only);
+	RUN_TOOLS(test_iso_no_uefi);
+	RUN_TOOLS(test_iso_image_without_loader);
+	RUN_TOOLS(test_iso_tree_not_pe);
 	rm_rf(dir);
 	free(dir);
 	return tap_done();

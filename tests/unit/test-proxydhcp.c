@@ -62,16 +62,29 @@ static void rq_end(struct rq *r)
 	r->buf[r->len++] = DHCP_OPT_END;
 }
 
-/* A PXE ROM's DHCPDISCOVER of the given architecture. */
-static void rq_pxe(struct rq *r, uint16_t arch)
+/* A DHCPDISCOVER whose vendor class and option 93 name the architecture, options left open. */
+static void rq_discover(struct rq *r, const char *client, uint16_t arch, const char *undi)
 {
 	char cls[64];
 
 	rq_init(r, DHCP_DISCOVER);
-	snprintf(cls, sizeof(cls), "PXEClient:Arch:%05u:UNDI:002001", arch);
+	snprintf(cls, sizeof(cls), "%s:Arch:%05u:UNDI:%s", client, arch, undi);
 	rq_str(r, DHCP_OPT_CLASS_ID, cls);
 	rq_arch(r, arch);
+}
+
+/* A PXE ROM's DHCPDISCOVER of the given architecture. */
+static void rq_pxe(struct rq *r, uint16_t arch)
+{
+	rq_discover(r, "PXEClient", arch, "002001");
 	rq_opt(r, DHCP_OPT_UUID, UUID_BYTES, 17);
+	rq_end(r);
+}
+
+/* A UEFI HTTP Boot client's DHCPDISCOVER of the given architecture. */
+static void rq_http(struct rq *r, uint16_t arch)
+{
+	rq_discover(r, "HTTPClient", arch, "003001");
 	rq_end(r);
 }
 
@@ -236,7 +249,8 @@ static enum proxy_action decide(const struct isoboot_config *cfg, const struct r
 	return d->action;
 }
 
-static void test_decide_firmware(void)
+/* A BIOS PXE ROM: pxelinux.0 from us, offered as a PXEClient that may skip discovery. */
+static void test_decide_firmware_bios(void)
 {
 	struct isoboot_config cfg;
 	struct proxy_decision d;
@@ -254,14 +268,34 @@ static void test_decide_firmware(void)
 	CHECK_STR(d.reply.vendor_class, "PXEClient");
 	CHECK(d.reply.pxe_skip_discovery);
 	CHECK(!d.ipxe);
+	config_finish(&cfg);
+}
 
+/* x86-64 UEFI ROMs (architectures 7 and 9): snponly.efi. */
+static void test_decide_firmware_efi64(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_pxe(&r, 7);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "snponly.efi");
 	rq_pxe(&r, 9);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "snponly.efi");
-	/* ARM64 UEFI: the iPXE of Debian 13's ipxe package, by the name it has there. */
+	config_finish(&cfg);
+}
+
+/* ARM64 UEFI: the iPXE of Debian 13's ipxe package, by the name it has there. */
+static void test_decide_firmware_arm64(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_pxe(&r, 11);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "ipxe-arm64.efi");
@@ -269,12 +303,33 @@ static void test_decide_firmware(void)
 	CHECK_EQ_INT(d.reply.siaddr, LOCAL);
 	CHECK(d.reply.pxe_skip_discovery);
 	CHECK_EQ_INT(d.arch, 11);
-	/* No IA32 iPXE in Debian: not served unless configured. */
+	config_finish(&cfg);
+}
+
+/* No IA32 iPXE in Debian: not served unless configured. */
+static void test_decide_firmware_ia32_unserved(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_pxe(&r, 6);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 	rq_pxe(&r, 12);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 	CHECK_EQ_INT(d.arch, 12);
+	config_finish(&cfg);
+}
+
+/* The *_boot keys of [proxydhcp] name the file of each architecture. */
+static void test_decide_firmware_configured(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	CHECK_EQ_INT(config_load_string(&cfg, "t",
 					"[proxydhcp]\narm64_boot = arm64/snp.efi\n"
 					"efi32_boot = ipxe-ia32.efi\nbios_boot = "
@@ -292,6 +347,17 @@ static void test_decide_firmware(void)
 	rq_pxe(&r, 7);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "ipxe.efi");
+	config_finish(&cfg);
+}
+
+/* An empty *_boot key turns its architecture off. */
+static void test_decide_firmware_turned_off(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	CHECK_EQ_INT(config_load_string(&cfg, "t", "[proxydhcp]\nbios_boot =\narm64_boot =\n"), 0);
 	rq_pxe(&r, 0);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
@@ -299,9 +365,21 @@ static void test_decide_firmware(void)
 	rq_pxe(&r, 11);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 	CHECK(strstr(d.reason, "arm64_boot") != NULL);
-	/* The architecture from option 60 alone, as for the others. */
+	config_finish(&cfg);
+}
+
+/* arm64_boot is served whether the architecture comes from option 60 alone or the request
+ * comes to port 4011. */
+static void test_decide_firmware_arm64_requests(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	CHECK_EQ_INT(config_load_string(&cfg, "t", "[proxydhcp]\narm64_boot = ipxe-arm64.efi\n"),
 		     0);
+	/* The architecture from option 60 alone, as for the others. */
 	rq_init(&r, DHCP_DISCOVER);
 	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00011:UNDI:003000");
 	rq_end(&r);
@@ -364,14 +442,14 @@ static void test_decide_ipxe(void)
 	config_finish(&cfg);
 }
 
-static void test_decide_ignored(void)
+/* No vendor class, another vendor class, or one that merely contains PXEClient: ignored. */
+static void test_decide_not_pxe_client(void)
 {
 	struct isoboot_config cfg;
 	struct proxy_decision d;
 	struct rq r;
 
 	cfg_init(&cfg);
-	/* No vendor class, another vendor class, or one that merely contains PXEClient. */
 	rq_init(&r, DHCP_DISCOVER);
 	rq_arch(&r, 0);
 	rq_end(&r);
@@ -386,8 +464,17 @@ static void test_decide_ignored(void)
 	rq_arch(&r, 0);
 	rq_end(&r);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_IGNORE);
+	config_finish(&cfg);
+}
 
-	/* No option 93: the architecture of the vendor class, or none at all. */
+/* No option 93: the architecture of the vendor class, or none at all. */
+static void test_decide_arch_from_class(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_init(&r, DHCP_DISCOVER);
 	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00007:UNDI:003016");
 	rq_end(&r);
@@ -402,12 +489,18 @@ static void test_decide_ignored(void)
 	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:0007x");
 	rq_end(&r);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	config_finish(&cfg);
+}
 
-	/* UEFI HTTP Boot: iPXE by URL from isoboot-menu, the offer naming itself HTTPClient. */
-	rq_init(&r, DHCP_DISCOVER);
-	rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00016:UNDI:003001");
-	rq_arch(&r, 16);
-	rq_end(&r);
+/* UEFI HTTP Boot: iPXE by URL from isoboot-menu, the offer naming itself HTTPClient. */
+static void test_decide_http_boot(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
+	rq_http(&r, 16);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-x64.efi");
 	CHECK_STR(d.reply.vendor_class, "HTTPClient");
@@ -420,27 +513,48 @@ static void test_decide_ignored(void)
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_EQ_INT(d.arch, 19);
 	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-arm64.efi");
-	/* x86 UEFI HTTP (15): no iPXE for it. */
-	rq_init(&r, DHCP_DISCOVER);
-	rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00015:UNDI:003001");
-	rq_arch(&r, 15);
-	rq_end(&r);
+	config_finish(&cfg);
+}
+
+/* x86 UEFI HTTP (15): no iPXE for it. */
+static void test_decide_http_boot_ia32(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
+	rq_http(&r, 15);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
 	CHECK(strstr(d.reason, "HTTP Boot") != NULL);
-	/* [menu] efi64_file empty: the menu serves nothing, so neither does the ProxyDHCP. */
-	{
-		char *saved = cfg.menu_efi64_file;
-		cfg.menu_efi64_file = (char *)"";
-		rq_init(&r, DHCP_DISCOVER);
-		rq_str(&r, DHCP_OPT_CLASS_ID, "HTTPClient:Arch:00016:UNDI:003001");
-		rq_arch(&r, 16);
-		rq_end(&r);
-		CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
-		CHECK(strstr(d.reason, "efi64_file") != NULL);
-		cfg.menu_efi64_file = saved;
-	}
+	config_finish(&cfg);
+}
 
-	/* Message types: REQUESTs on 67 only when addressed to us; INFORM, RELEASE never. */
+/* [menu] efi64_file empty: the menu serves nothing, so neither does the ProxyDHCP. */
+static void test_decide_http_boot_no_menu_file(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
+	char *saved = cfg.menu_efi64_file;
+	cfg.menu_efi64_file = (char *)"";
+	rq_http(&r, 16);
+	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_NOT_SERVED);
+	CHECK(strstr(d.reason, "efi64_file") != NULL);
+	cfg.menu_efi64_file = saved;
+	config_finish(&cfg);
+}
+
+/* Message types: REQUESTs on 67 only when addressed to us; INFORM, RELEASE never. */
+static void test_decide_message_types(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_init(&r, DHCP_REQUEST);
 	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00000:UNDI:002001");
 	rq_arch(&r, 0);
@@ -466,8 +580,17 @@ static void test_decide_ignored(void)
 		rq_end(&r);
 		CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_IGNORE);
 	}
+	config_finish(&cfg);
+}
 
-	/* Port 4011: REQUESTs of clients with an address, answered with an ACK. */
+/* Port 4011: REQUESTs of clients with an address, answered with an ACK; DISCOVERs ignored. */
+static void test_decide_port_pxe(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
 	rq_init(&r, DHCP_REQUEST);
 	put_be32(r.buf + 12, 0xc0000264u); /* ciaddr 192.0.2.100 */
 	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00007:UNDI:003016");
@@ -479,8 +602,19 @@ static void test_decide_ignored(void)
 	CHECK_STR(d.boot, "snponly.efi");
 	rq_pxe(&r, 7);
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_PXE, &d), PROXY_IGNORE);
+	config_finish(&cfg);
+}
 
-	/* No address on the interface. */
+/* No address on the interface: nothing to offer, so ignored. */
+static void test_decide_no_local_address(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+
+	cfg_init(&cfg);
+	/* The request the scenario before this one ended with. */
+	rq_pxe(&r, 7);
 	struct dhcp_request req;
 	struct proxy_origin o = {.port = PROXY_PORT_DHCP, .local_addr = 0, .ifname = "eth9"};
 	CHECK_EQ_INT(parse(&r, &req), 0);
@@ -701,9 +835,22 @@ int main(void)
 	RUN(test_parse);
 	RUN(test_parse_errors);
 	RUN(test_parse_truncated);
-	RUN(test_decide_firmware);
+	RUN(test_decide_firmware_bios);
+	RUN(test_decide_firmware_efi64);
+	RUN(test_decide_firmware_arm64);
+	RUN(test_decide_firmware_ia32_unserved);
+	RUN(test_decide_firmware_configured);
+	RUN(test_decide_firmware_turned_off);
+	RUN(test_decide_firmware_arm64_requests);
 	RUN(test_decide_ipxe);
-	RUN(test_decide_ignored);
+	RUN(test_decide_not_pxe_client);
+	RUN(test_decide_arch_from_class);
+	RUN(test_decide_http_boot);
+	RUN(test_decide_http_boot_ia32);
+	RUN(test_decide_http_boot_no_menu_file);
+	RUN(test_decide_message_types);
+	RUN(test_decide_port_pxe);
+	RUN(test_decide_no_local_address);
 	RUN(test_decide_restricted);
 	RUN(test_build);
 	RUN(test_giaddr);

@@ -118,16 +118,21 @@ static void test_parse_good(void)
 	users_free(&u);
 }
 
-static void test_parse_bad(void)
+/* A line without a colon, naming its line. */
+static void test_parse_no_colon(void)
 {
-	const char *err;
 	int r;
-
-	err = parse_err("admin\n", 6, &r);
+	const char *err = parse_err("admin\n", 6, &r);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:1: expected USER:HASH"));
+}
 
-	err = parse_err("# ok\n.admin:" Y_HASH "\n", strlen("# ok\n.admin:" Y_HASH "\n"), &r);
+/* A user name that is not one, naming its line. */
+static void test_parse_bad_user_name(void)
+{
+	int r;
+	const char *err =
+	    parse_err("# ok\n.admin:" Y_HASH "\n", strlen("# ok\n.admin:" Y_HASH "\n"), &r);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:2: invalid user name '.admin'"));
 
@@ -139,12 +144,23 @@ static void test_parse_bad(void)
 	err = parse_err(":" Y_HASH "\n", strlen(":" Y_HASH "\n"), &r);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:1: invalid user name ''"));
+}
 
-	err = parse_err("admin:\n", 7, &r);
+/* An account without a password hash. */
+static void test_parse_no_hash(void)
+{
+	int r;
+	const char *err = parse_err("admin:\n", 7, &r);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:1: account 'admin' has no password hash"));
+}
 
-	/* Everything that is not a whole hash of an accepted method. */
+/* Everything that is not a whole hash of an accepted method. */
+static void test_parse_bad_hashes(void)
+{
+	const char *err;
+	int r;
+
 	static const char *const bad_hashes[] = {
 	    "secret",
 	    "$1$salt$hash",		     /* MD5: too weak */
@@ -177,8 +193,14 @@ static void test_parse_bad(void)
 		/* The hash itself is never logged. */
 		CHECK(strlen(bad_hashes[i]) < 6 || !strstr(err, bad_hashes[i]));
 	}
+}
 
-	/* Every bad line is reported, not only the first. */
+/* Every bad line is reported, not only the first. */
+static void test_parse_several_errors(void)
+{
+	const char *err;
+	int r;
+
 	const char *several = "admin:" Y_HASH "\n"
 			      "oops\n"
 			      "admin:" B_HASH "\n"
@@ -189,13 +211,23 @@ static void test_parse_bad(void)
 	CHECK(strstr(err, "t/users:2: expected USER:HASH"));
 	CHECK(strstr(err, "t/users:3: duplicate account 'admin' (first on line 1)"));
 	CHECK(strstr(err, "t/users:5: invalid user name 'bo b'"));
+}
 
-	/* A NUL byte is refused, naming its line. */
-	err = parse_err("# a\nadmin:\0x\n", 13, &r);
+/* A NUL byte is refused, naming its line. */
+static void test_parse_nul_byte(void)
+{
+	int r;
+	const char *err = parse_err("# a\nadmin:\0x\n", 13, &r);
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:2: NUL byte in the file"));
+}
 
-	/* A long run of garbage is not reported line by line. */
+/* A long run of garbage is not reported line by line. */
+static void test_parse_error_flood(void)
+{
+	const char *err;
+	int r;
+
 	static char garbage[4000];
 	for (size_t i = 0; i < sizeof(garbage); i += 2) {
 		garbage[i] = 'x';
@@ -205,8 +237,14 @@ static void test_parse_bad(void)
 	CHECK_EQ_INT(r, -EINVAL);
 	CHECK(strstr(err, "t/users:20: too many errors, giving up"));
 	CHECK(!strstr(err, "t/users:21:"));
+}
 
-	/* Bounded: at most USERS_MAX accounts and USERS_FILE_MAX bytes. */
+/* Bounded: at most USERS_MAX accounts. */
+static void test_parse_too_many_accounts(void)
+{
+	const char *err;
+	int r;
+
 	static char many[USERS_FILE_MAX + 2];
 	size_t len = 0;
 	for (int i = 0; i <= USERS_MAX; i++)
@@ -220,11 +258,18 @@ static void test_parse_bad(void)
 	CHECK_EQ_INT(users_parse(&u, "t", many, len256), 0);
 	CHECK_EQ_INT(u.n, USERS_MAX);
 	users_free(&u);
+}
+
+/* Bounded: at most USERS_FILE_MAX bytes. */
+static void test_parse_file_size(void)
+{
+	static char many[USERS_FILE_MAX + 2];
+	int r;
 
 	memset(many, '#', sizeof(many));
-	err = parse_err(many, USERS_FILE_MAX, &r);
+	parse_err(many, USERS_FILE_MAX, &r);
 	CHECK_EQ_INT(r, 0);
-	err = parse_err(many, USERS_FILE_MAX + 1, &r);
+	parse_err(many, USERS_FILE_MAX + 1, &r);
 	CHECK_EQ_INT(r, -EFBIG);
 }
 
@@ -544,7 +589,15 @@ int main(void)
 		return EXIT_FAILURE;
 	RUN(test_names);
 	RUN(test_parse_good);
-	RUN(test_parse_bad);
+	RUN(test_parse_no_colon);
+	RUN(test_parse_bad_user_name);
+	RUN(test_parse_no_hash);
+	RUN(test_parse_bad_hashes);
+	RUN(test_parse_several_errors);
+	RUN(test_parse_nul_byte);
+	RUN(test_parse_error_flood);
+	RUN(test_parse_too_many_accounts);
+	RUN(test_parse_file_size);
 	RUN(test_verify);
 	RUN(test_set);
 	RUN(test_set_refuses_bad_file);
