@@ -1,9 +1,8 @@
 # shellcheck shell=bash
-# Debian's archive for the tests: sourced by the story tests and the fetch scripts.
+# Debian's archive for the tests: sourced by the story tests, the fetch scripts and
+# tests/build-live-isos.sh.
 # apt_mirror: the first "deb" URI for bookworm/main in this machine's apt configuration (one-line
-# and deb822 sources), for debootstrap. (tests/build-live-isos.sh keeps a copy of its own: its
-# sha256 is the stamp of the live ISO cache, and a change of it rebuilds the live ISOs, 16
-# minutes.)
+# and deb822 sources), for debootstrap.
 apt_mirror() {
 	local f
 	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
