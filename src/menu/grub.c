@@ -30,7 +30,8 @@ static void put_quoted(FILE *f, const char *s)
 	fputc('\'', f);
 }
 
-/* The id GRUB knows the entry by: the catalog id is letters, digits, '-', '_' and '.'. */
+/* The id GRUB knows the entry by. A second entry of an ISO adds ".own" or ".kernel", which
+ * no catalog id can end in: ids are [a-z0-9-]. */
 static void put_entry_id(FILE *f, const struct catalog_entry *e)
 {
 	fprintf(f, "isoboot-%s", e->id);
@@ -80,24 +81,23 @@ static void entry_label(const struct catalog_entry *e, const char *text, const c
 	snprintf(out, size, "%s%s%s%s", group, *group ? " / " : "", text, suffix);
 }
 
-static int emit_recipe_entry(FILE *f, const struct catalog_entry *e, const struct menu_params *p,
-			     const char *server)
+/*
+ * The commands that boot e's kernel and initrd by its recipe from server, and that say why
+ * when that fails (indented by one tab, for a menuentry's body or a whole configuration).
+ */
+static int emit_recipe_boot(FILE *f, const struct catalog_entry *e, const struct menu_params *p,
+			    const char *server)
 {
 	_cleanup_free_ char *file = menu_url_file_name(e), *kernel = menu_path_encode(e->kernel);
 	_cleanup_free_ char *files = NULL, *iso = NULL;
-	char text[MENU_TEXT_MAX + 1], need[32], label[MENU_TEXT_MAX * 2 + 8];
+	char text[MENU_TEXT_MAX + 1], need[32];
 
 	if (!file || !kernel || asprintf(&files, "%s/iso/%s/files", p->http_base, e->id) < 0 ||
 	    asprintf(&iso, "%s/iso/%s/%s.iso", p->http_base, e->id, file) < 0)
 		return -ENOMEM;
 	menu_display_name(e, text, sizeof(text));
-	entry_label(e, text, "", label, sizeof(label));
 	menu_format_gib(e->ram, need, sizeof(need));
-	fputs("menuentry ", f);
-	put_quoted(f, label);
-	fputs(" --id ", f);
-	put_entry_id(f, e);
-	fputs(" {\n\techo ", f);
+	fputs("\techo ", f);
 	char line[MENU_TEXT_MAX * 2 + 96];
 	snprintf(line, sizeof(line), "Booting %s: its own kernel over HTTP (%s), needs %s of RAM",
 		 text, e->recipe, need);
@@ -121,10 +121,75 @@ static int emit_recipe_entry(FILE *f, const struct catalog_entry *e, const struc
 	      "\telse\n"
 	      "\t\techo 'isoboot: the kernel or its initrd could not be loaded.'\n"
 	      "\tfi\n"
-	      "\tsleep --interruptible 10\n"
-	      "}\n",
+	      "\tsleep --interruptible 10\n",
 	      f);
 	return 0;
+}
+
+/* Whether the ISO's own signed loader may be offered: it has one for x86-64 UEFI. */
+static bool own_loader_offered(const struct catalog_entry *e)
+{
+	return catalog_entry_efi_boots_on(e, ISO_EFI_ARCH_X64);
+}
+
+/* "menuentry 'GROUP / NAME<suffix>' --id isoboot-ID<id_suffix> {" and a newline. */
+static void put_entry_head(FILE *f, const struct catalog_entry *e, const char *suffix,
+			   const char *id_suffix)
+{
+	char text[MENU_TEXT_MAX + 1], label[MENU_TEXT_MAX * 2 + 96];
+
+	menu_display_name(e, text, sizeof(text));
+	entry_label(e, text, suffix, label, sizeof(label));
+	fputs("menuentry ", f);
+	put_quoted(f, label);
+	fputs(" --id ", f);
+	put_entry_id(f, e);
+	fprintf(f, "%s {\n", id_suffix);
+}
+
+/* The entry that boots e's kernel through this chain (shim checks it against its vendor's key). */
+static int emit_recipe_entry(FILE *f, const struct catalog_entry *e, const struct menu_params *p,
+			     const char *server, const char *id_suffix, const char *suffix)
+{
+	put_entry_head(f, e, suffix, id_suffix);
+	int r = emit_recipe_boot(f, e, p, server);
+	fputs("}\n", f);
+	return r;
+}
+
+/*
+ * The entry that restarts the client into e's own signed loader (sbnext.h): GRUB asks the menu
+ * to note the choice for its MAC address, and the answer restarts it (or says why not).
+ */
+static void emit_own_loader_entry(FILE *f, const struct catalog_entry *e, const char *server,
+				  const char *id_suffix, const char *suffix)
+{
+	put_entry_head(f, e, suffix, id_suffix);
+	fprintf(f,
+		"\tsource (http,%s)/sbnext/$net_default_mac/%s\n"
+		"\techo 'isoboot: the server did not answer; try again.'\n"
+		"\tsleep --interruptible 10\n"
+		"}\n",
+		server, e->id);
+}
+
+/* Both ways for an ISO with a recipe: the sidecar's "method = sanboot" (its own boot loader)
+ * puts the own loader first, under the ISO's id; else the kernel through this chain. */
+static int emit_iso_entries(FILE *f, const struct catalog_entry *e, const struct menu_params *p,
+			    const char *server)
+{
+	static const char own[] = " (its own signed boot loader: restarts)";
+	bool offered = own_loader_offered(e);
+
+	if (offered && e->method == CATALOG_METHOD_SANBOOT) {
+		emit_own_loader_entry(f, e, server, "", own);
+		return emit_recipe_entry(f, e, p, server, ".kernel",
+					 " (its kernel through isoboot)");
+	}
+	int r = emit_recipe_entry(f, e, p, server, "", "");
+	if (r == 0 && offered)
+		emit_own_loader_entry(f, e, server, ".own", own);
+	return r;
 }
 
 int menu_grub_script(const struct catalog *c, const struct menu_params *p, char **out,
@@ -177,22 +242,15 @@ int menu_grub_script(const struct catalog *c, const struct menu_params *p, char 
 	fputs("fi\n", f);
 	for (size_t i = 0; r == 0 && i < c->n; i++)
 		if (grub_boots(&c->entries[i]))
-			r = emit_recipe_entry(f, &c->entries[i], p, server);
+			r = emit_iso_entries(f, &c->entries[i], p, server);
 	/* The others need iPXE (SAN boot, memdisk): say so rather than leave them out silently. */
 	for (size_t i = 0; r == 0 && i < c->n; i++) {
 		const struct catalog_entry *e = &c->entries[i];
-		char text[MENU_TEXT_MAX + 1], label[MENU_TEXT_MAX * 2 + 64];
 		if (grub_boots(e) || !menu_entry_usable(e) || e->hidden ||
 		    !catalog_entry_boots(e, ISO_PLATFORM_UEFI, NULL))
 			continue;
-		menu_display_name(e, text, sizeof(text));
-		entry_label(e, text, " (not with Secure Boot on)", label, sizeof(label));
-		fputs("menuentry ", f);
-		put_quoted(f, label);
-		fputs(" --id ", f);
-		put_entry_id(f, e);
+		put_entry_head(f, e, " (not with Secure Boot on)", "");
 		fputs(
-		    " {\n"
 		    "\techo 'isoboot: this ISO boots only through its own boot loader, by iPXE, "
 		    "which Secure Boot does not allow. Turn Secure Boot off to boot it (see SECURE "
 		    "BOOT in isoboot(7)).'\n"
@@ -212,4 +270,89 @@ int menu_grub_script(const struct catalog *c, const struct menu_params *p, char 
 	if (out_len)
 		*out_len = len;
 	return 0;
+}
+
+/*
+ * The end of the ISO's own GRUB's configuration when it boots nothing: a restart. The choice is
+ * used by now (sbnext.h), so the client's PXE gets the menu again; GRUB's exit would leave it
+ * to the firmware's next boot option, often its setup screen.
+ */
+static const char back_to_menu[] =
+    "echo 'isoboot: restarting, back to the menu.'\nsleep 3\nreboot\n";
+
+/* A configuration that only says why and restarts. */
+static void put_refusal(FILE *f, const char *why)
+{
+	fputs("echo ", f);
+	put_quoted(f, why);
+	fputs("\nsleep --interruptible 10\n", f);
+	fputs(back_to_menu, f);
+}
+
+/* Closes the memory stream f of buf and len (its text is in them only then), and hands it out. */
+static int finish(FILE *f, int r, char **buf, const size_t *len, char **out, size_t *out_len)
+{
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*buf);
+		return r;
+	}
+	*out = *buf;
+	if (out_len)
+		*out_len = *len;
+	return 0;
+}
+
+int menu_grub_own_config(const struct catalog *c, const struct menu_params *p, const char *id,
+			 char **out, size_t *out_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	const struct catalog_entry *e = catalog_find_id(c, id);
+	int r = 0;
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(
+	    f,
+	    "# Generated by isoboot-menu %s for the ISO %s: its own signed GRUB boots its kernel\n"
+	    "# by isoboot's recipe over HTTP; see isoboot-menu(8).\n",
+	    ISOBOOT_VERSION, id);
+	if (!e || !menu_entry_usable(e))
+		put_refusal(f, "isoboot: this ISO is no longer in the catalog.");
+	else if (!grub_boots(e))
+		put_refusal(f,
+			    "isoboot: isoboot has no way to boot this ISO's kernel (no recipe).");
+	else {
+		r = emit_recipe_boot(f, e, p, p->iscsi_host);
+		fputs(back_to_menu, f);
+	}
+	return finish(f, r, &buf, &len, out, out_len);
+}
+
+int menu_grub_next_reply(const char *name, const char *problem, char **out, size_t *out_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	char line[MENU_TEXT_MAX + 256];
+
+	if (!f)
+		return -ENOMEM;
+	if (problem) {
+		snprintf(line, sizeof(line), "isoboot: %s", problem);
+		fputs("echo ", f);
+		put_quoted(f, line);
+		fputs("\nsleep --interruptible 10\n", f);
+	} else {
+		snprintf(line, sizeof(line),
+			 "isoboot: restarting into the boot loader of %s (UEFI HTTP Boot)...",
+			 name);
+		fputs("echo ", f);
+		put_quoted(f, line);
+		fputs("\nsleep 2\nreboot\n", f);
+	}
+	return finish(f, 0, &buf, &len, out, out_len);
 }

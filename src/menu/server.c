@@ -18,6 +18,7 @@
 #include "ipxe.h"
 #include "listen.h"
 #include "log.h"
+#include "sbnext.h"
 #include "url.h"
 #include "util.h"
 
@@ -180,12 +181,9 @@ static enum MHD_Result serve_image(struct http_request *rq, int fd, const struct
 	return http_serve_payload(rq, &pl);
 }
 
-/*
- * Opens the image of a catalogued ISO, inside iso_dir whatever symlinks say: its fd, or a
- * negative errno after the reply was queued (*ret).
- */
-static int open_iso(struct menu_server *s, struct http_request *rq, const char *id, struct stat *st,
-		    enum MHD_Result *ret)
+/* Opens the image of a catalogued ISO, inside iso_dir whatever symlinks say: its fd, -ENOENT
+ * (not in the catalog) or another negative errno (logged). */
+static int open_catalogued(struct menu_server *s, const char *id, struct stat *st)
 {
 	_cleanup_free_ char *path = NULL;
 
@@ -195,20 +193,31 @@ static int open_iso(struct menu_server *s, struct http_request *rq, const char *
 	if (e && e->path)
 		path = strdup(e->path);
 	pthread_mutex_unlock(&s->lock);
-	if (!e) {
-		*ret = http_reply_text(rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
+	if (!e)
 		return -ENOENT;
-	}
-	if (!path) {
-		*ret = MHD_NO;
+	if (!path)
 		return -ENOMEM;
-	}
 	struct catalog_entry where = {.path = path};
 	int fd = catalog_open_image(s->cfg->iso_dir, &where, st);
 	if (fd < 0) {
 		log_warning_errno(fd, "Cannot open the ISO %s (%s)", id, path);
-		*ret = http_reply_text(rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
+		return fd == -ENOENT ? -EIO : fd;
 	}
+	return fd;
+}
+
+/* As open_catalogued(), with the reply to a failure queued (*ret). */
+static int open_iso(struct menu_server *s, struct http_request *rq, const char *id, struct stat *st,
+		    enum MHD_Result *ret)
+{
+	int fd = open_catalogued(s, id, st);
+
+	if (fd == -ENOENT)
+		*ret = http_reply_text(rq, MHD_HTTP_NOT_FOUND, "No such ISO\n");
+	else if (fd == -ENOMEM)
+		*ret = MHD_NO;
+	else if (fd < 0)
+		*ret = http_reply_text(rq, MHD_HTTP_NOT_FOUND, "The ISO cannot be opened\n");
 	return fd;
 }
 
@@ -434,17 +443,12 @@ static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 	return reply_generated(s, rq, &p, menu_script);
 }
 
-/* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */
-static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
+/* What a GRUB configuration is made of; the buffers are the caller's (as in serve_script). */
+static void grub_params(struct menu_server *s, struct http_request *rq, struct menu_params *p,
+			char *http, char *https, size_t size, char *iscsi, size_t iscsi_size)
 {
-	struct menu_server *s = ctx;
-	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
-	char iscsi[INET6_ADDRSTRLEN + 260];
-
-	(void)err;
-	snprintf(rq->what, sizeof(rq->what), "grub.cfg");
-	base_urls(s, rq, http, https, sizeof(http), iscsi, sizeof(iscsi));
-	struct menu_params p = {
+	base_urls(s, rq, http, https, size, iscsi, iscsi_size);
+	*p = (struct menu_params){
 	    .title = s->cfg->menu_title,
 	    .default_entry = s->cfg->menu_default,
 	    .timeout = s->cfg->menu_timeout,
@@ -452,7 +456,143 @@ static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
 	    .iscsi_host = iscsi,
 	    .uefi_boot = s->cfg->menu_uefi_boot,
 	};
+}
+
+/* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */
+static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
+{
+	struct menu_server *s = ctx;
+	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
+	char iscsi[INET6_ADDRSTRLEN + 260];
+	struct menu_params p;
+
+	(void)err;
+	snprintf(rq->what, sizeof(rq->what), "grub.cfg");
+	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
 	return reply_generated(s, rq, &p, menu_grub_script);
+}
+
+/*
+ * /sb/<id>/...: the ISO's own files for its own signed loader (shim, then its GRUB), which the
+ * firmware's HTTP Boot loaded from there; any grub.cfg below is isoboot's configuration for it.
+ */
+static enum MHD_Result serve_sb(void *ctx, struct http_request *rq, int err)
+{
+	struct menu_server *s = ctx;
+	enum menu_url_kind kind;
+	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
+	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
+	char iscsi[INET6_ADDRSTRLEN + 260];
+	struct menu_params p;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)err;
+	int r = menu_url_parse(rq->url, &kind, id, file);
+	if (r == -EINVAL)
+		return http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
+	if (r < 0 || (kind != MENU_URL_SB_FILE && kind != MENU_URL_SB_CONFIG))
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	if (kind == MENU_URL_SB_FILE)
+		return serve_iso_file(s, rq, id, file);
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "grub.cfg of %s", id);
+	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	r = menu_grub_own_config(&s->catalog, &p, id, &text, &len);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		log_error_errno(r, "Cannot generate %s", rq->what);
+		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	}
+	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+}
+
+/*
+ * Why an ISO's own loader cannot start under Secure Boot, or NULL: the firmware would refuse an
+ * unsigned \EFI\BOOT\BOOTX64.EFI, and the client would then hang on at its boot options.
+ */
+static const char *own_loader_problem(struct menu_server *s, const char *id)
+{
+	struct stat st;
+	struct iso_file f;
+	uint8_t head[4096];
+
+	int fd = open_catalogued(s, id, &st);
+	if (fd < 0)
+		return "the ISO cannot be opened.";
+	int r = lookup_in_iso(s, fd, &st, "EFI/BOOT/BOOTX64.EFI", &f);
+	ssize_t n = -EIO;
+	if (r == 0 && f.n_extents > 0)
+		n = pread_full(fd, head,
+			       f.extents[0].length < sizeof(head) ? f.extents[0].length
+								  : sizeof(head),
+			       f.extents[0].offset);
+	close(fd);
+	if (r < 0)
+		return "the ISO has no \\EFI\\BOOT\\BOOTX64.EFI in its files.";
+	if (n < 0)
+		return "its \\EFI\\BOOT\\BOOTX64.EFI cannot be read.";
+	r = iso_efi_pe_signed(head, (size_t)n, f.size);
+	if (r < 0)
+		return "its \\EFI\\BOOT\\BOOTX64.EFI is not a UEFI boot loader.";
+	if (r == 0)
+		return "its \\EFI\\BOOT\\BOOTX64.EFI is not signed: it cannot start with Secure "
+		       "Boot on.";
+	return NULL;
+}
+
+/* /sbnext/<mac>/<id>: the Secure Boot menu chose the ISO's own loader for that client. */
+static enum MHD_Result serve_sbnext(void *ctx, struct http_request *rq, int err)
+{
+	struct menu_server *s = ctx;
+	enum menu_url_kind kind;
+	char id[CATALOG_ID_MAX], mac_text[MENU_URL_MAX + 1], name[MENU_TEXT_MAX + 1] = "";
+	uint8_t mac[6];
+	const char *problem = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)err;
+	int r = menu_url_parse(rq->url, &kind, id, mac_text);
+	if (r == -EINVAL)
+		return http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
+	if (r < 0 || kind != MENU_URL_SB_NEXT || sbnext_mac_parse(mac_text, mac) < 0)
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "own loader of %s for %02x:%02x:%02x:%02x:%02x:%02x",
+		 id, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	const struct catalog_entry *e = catalog_find_id(&s->catalog, id);
+	if (!e || !menu_entry_usable(e))
+		problem = "this ISO is no longer in the catalog.";
+	else if (!catalog_entry_efi_boots_on(e, ISO_EFI_ARCH_X64))
+		problem = "this ISO has no boot loader for x86-64 UEFI.";
+	else
+		menu_display_name(e, name, sizeof(name));
+	pthread_mutex_unlock(&s->lock);
+	if (!problem)
+		problem = own_loader_problem(s, id);
+	if (!problem) {
+		r = sbnext_put(s->cfg->state_dir, mac, id, false);
+		if (r < 0) {
+			log_error_errno(r, "Cannot record the Secure Boot choice in %s/" SBNEXT_DIR,
+					s->cfg->state_dir);
+			problem = "the server cannot record the choice (see its journal).";
+		}
+	}
+	if (problem)
+		log_warning("Secure Boot: %s refused: %s", rq->what, problem);
+	else
+		log_info("Secure Boot: %s: the client restarts into it by UEFI HTTP Boot",
+			 rq->what);
+	r = menu_grub_next_reply(name, problem, &text, &len);
+	if (r < 0)
+		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
 }
 
 /* /iso/<id>/<name> and /iso/<id>/files/<path>. */
@@ -480,6 +620,9 @@ static const struct http_route menu_routes[] = {
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-x64.efi", .handler = serve_efi64},
     {.method = MHD_HTTP_METHOD_GET, .path = "/boot/ipxe-arm64.efi", .handler = serve_arm64},
     {.method = MHD_HTTP_METHOD_GET, .path = "/iso/", .handler = serve_under_iso},
+    /* shim asks for "<folder>//grubx64.efi". */
+    {.method = MHD_HTTP_METHOD_GET, .path = "/sb/", .handler = serve_sb, .empty_segments_ok = true},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/sbnext/", .handler = serve_sbnext},
 };
 
 void menu_server_stop(struct menu_server *s)

@@ -10,6 +10,10 @@ enum menu_url_kind {
 	MENU_URL_MEMDISK, /* "/boot/memdisk" */
 	MENU_URL_ISO,	  /* "/iso/<id>" or "/iso/<id>/<anything>" */
 	MENU_URL_FILE,	  /* "/iso/<id>/files/<path>": a file inside the ISO */
+	/* For the Secure Boot chain through an ISO's own loader (sbnext.h): */
+	MENU_URL_SB_FILE,   /* "/sb/<id>/<path>": a file inside the ISO ("//" as '/') */
+	MENU_URL_SB_CONFIG, /* "/sb/<id>/.../grub.cfg" (any case): isoboot's GRUB configuration */
+	MENU_URL_SB_NEXT,   /* "/sbnext/<mac>/<id>": choose that ISO's own loader for <mac> */
 };
 
 /*
@@ -20,7 +24,9 @@ enum menu_url_kind {
  * percent-escapes, empty, "." or ".." segments, backslashes. -ENOENT (404) for anything else
  * not served. On MENU_URL_ISO and MENU_URL_FILE, id holds the (syntactically valid) id; on
  * MENU_URL_FILE, file (when not NULL) holds the decoded path inside the ISO, without a leading
- * '/' (looked up in the ISO's own tree only, never on the server's disk).
+ * '/' (looked up in the ISO's own tree only, never on the server's disk). The same for
+ * MENU_URL_SB_FILE and MENU_URL_SB_CONFIG (empty segments dropped: shim and GRUB join paths so);
+ * on MENU_URL_SB_NEXT, file holds the MAC address as sent (sbnext_mac_parse() takes it).
  */
 int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID_MAX],
 		   char file[MENU_URL_MAX + 1]);

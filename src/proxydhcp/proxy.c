@@ -172,7 +172,19 @@ void proxy_decide(const struct isoboot_config *cfg, const struct dhcp_request *r
 		inet_ntop(AF_INET, &a, host, sizeof(host));
 	}
 
-	if (http) {
+	const struct sbnext *next = origin->sb_next;
+	if (next && !d->ipxe && !http && !next->used)
+		DECIDE(PROXY_IGNORE, "the client chose an ISO's own boot loader: it waits for the "
+				     "client's UEFI HTTP Boot request");
+	if (next && http && d->has_arch && d->arch == 16) {
+		/* The ISO's \EFI\BOOT\BOOTX64.EFI (isoboot-menu looks names up in any case); its
+		 * shim then loads its second stage from the same folder. */
+		if ((size_t)snprintf(d->boot, sizeof(d->boot),
+				     "http://%s/sb/%s/EFI/BOOT/BOOTX64.EFI", host,
+				     next->id) >= sizeof(d->boot))
+			DECIDE(PROXY_NOT_SERVED, "the boot file URL is too long");
+		d->sb_next_answered = true;
+	} else if (http) {
 		/* UEFI HTTP Boot: the firmware loads iPXE by URL from isoboot-menu, and that iPXE
 		 * then asks DHCP again as iPXE, as a PXE client's would. */
 		if (!d->has_arch)

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dhcp.h"
+#include "sbnext.h"
 
 enum proxy_port {
 	PROXY_PORT_DHCP, /* 67: broadcast DHCPDISCOVERs of clients without an address yet */
@@ -19,6 +20,8 @@ struct proxy_origin {
 	uint32_t local_addr; /* our address on the interface it arrived on (0: none) */
 	const char *ifname;  /* that interface */
 	uint32_t src_addr;   /* the sender's IP address */
+	/* The client's Secure Boot choice of an ISO's own loader (sbnext.h), or NULL. */
+	const struct sbnext *sb_next;
 };
 
 enum proxy_action {
@@ -36,6 +39,7 @@ struct proxy_decision {
 	bool http; /* a UEFI HTTP Boot client (vendor class HTTPClient) */
 	bool has_arch;
 	uint16_t arch;
+	bool sb_next_answered;	   /* the answer takes the client to its sb_next choice */
 	char boot[PROXY_BOOT_MAX]; /* the boot file, or the menu URL for iPXE */
 	struct dhcp_reply reply;   /* for PROXY_ANSWER; reply.boot_file points into boot */
 };

@@ -273,8 +273,18 @@ static void handle_packet(struct server *s, struct packet *p, const uint8_t *buf
 	    .ifname = p->ifname,
 	    .src_addr = p->src,
 	};
-	proxy_decide(s->cfg, &req, &origin, &d);
+	struct sbnext next;
 	dhcp_format_mac(&req, mac);
+	if (req.htype == 1 && req.hlen == 6) {
+		int r = sbnext_get(s->cfg->state_dir, req.chaddr, time(NULL), &next);
+		if (r == 0)
+			origin.sb_next = &next;
+		else if (r != -ENOENT)
+			log_warning_errno(
+			    r, "Cannot read the Secure Boot choice of %s in %s/" SBNEXT_DIR, mac,
+			    s->cfg->state_dir);
+	}
+	proxy_decide(s->cfg, &req, &origin, &d);
 	switch (d.action) {
 	case PROXY_IGNORE:
 		log_debug("Ignored %s from %s on %s (port %s): %s",
@@ -309,6 +319,19 @@ static void handle_packet(struct server *s, struct packet *p, const uint8_t *buf
 		return;
 	}
 	log_answer(s, p, &req, &d, dest, dest_port);
+	/* Used: from now on only this request's retransmissions get the ISO (sbnext.h). */
+	if (d.sb_next_answered && !next.used) {
+		r = sbnext_put(s->cfg->state_dir, req.chaddr, next.id, true);
+		if (r < 0)
+			log_warning_errno(
+			    r, "Cannot update the Secure Boot choice of %s in %s/" SBNEXT_DIR, mac,
+			    s->cfg->state_dir);
+		else
+			log_info(
+			    "%s: UEFI HTTP Boot of the ISO %s's own boot loader, as chosen in the "
+			    "Secure Boot menu",
+			    mac, next.id);
+	}
 }
 
 /* Reads one datagram; 1 when one was handled (or dropped), 0 when none is waiting. */

@@ -729,3 +729,15 @@ int catalog_open_image(const char *iso_dir, const struct catalog_entry *e, struc
 		return -EBADFD;
 	return take_fd(&fd);
 }
+
+bool catalog_id_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return n > 0 && n < CATALOG_ID_MAX;
+}

@@ -146,3 +146,6 @@ int catalog_open_image(const char *iso_dir, const struct catalog_entry *e, struc
  * (at most 40 characters) and 12 hex digits of SHA-256(rel). out needs CATALOG_ID_MAX bytes.
  */
 int catalog_make_id(const char *rel, char out[CATALOG_ID_MAX]);
+
+/* Whether s is a well-formed catalog id: 1 to 63 of [a-z0-9-]. */
+bool catalog_id_valid(const char *s);

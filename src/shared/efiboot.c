@@ -94,6 +94,44 @@ static int pe_machine(file_reader rd, void *ud, uint64_t size, uint16_t *machine
 	return 0;
 }
 
+int iso_efi_pe_signed(const uint8_t *head, size_t head_len, uint64_t size)
+{
+	if (head_len < 64 || head_len > size || head[0] != 'M' || head[1] != 'Z')
+		return -EBADMSG;
+	uint32_t lfanew = get_le32(head + 0x3c);
+	/* "PE\0\0", the 20-byte COFF header, then the optional header. */
+	if (lfanew > PE_HEADER_MAX || (uint64_t)lfanew + 24 + 2 > head_len ||
+	    memcmp(head + lfanew, "PE\0\0", 4) != 0)
+		return -EBADMSG;
+	uint16_t opt_size = get_le16(head + lfanew + 20);
+	size_t opt = (size_t)lfanew + 24;
+	size_t n_dirs_at, dirs_at;
+	switch (get_le16(head + opt)) {
+	case 0x10b: /* PE32 */
+		n_dirs_at = opt + 92;
+		dirs_at = opt + 96;
+		break;
+	case 0x20b: /* PE32+ */
+		n_dirs_at = opt + 108;
+		dirs_at = opt + 112;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (n_dirs_at + 4 > head_len || n_dirs_at + 4 > opt + opt_size)
+		return -EBADMSG;
+	uint32_t n_dirs = get_le32(head + n_dirs_at);
+	/* The certificate table: a file offset and a size, not an address in memory. */
+	size_t cert_at = dirs_at + 4 * 8;
+	if (n_dirs <= 4 || cert_at + 8 > opt + opt_size)
+		return 0;
+	if (cert_at + 8 > head_len)
+		return -EBADMSG;
+	uint64_t where = get_le32(head + cert_at), len = get_le32(head + cert_at + 4);
+	/* At least one WIN_CERTIFICATE header (8 bytes), after the headers, inside the file. */
+	return len >= 8 && where >= cert_at + 8 && where + len <= size ? 1 : 0;
+}
+
 /*
  * What a directory of loaders found: seen, the architectures whose file name came up (the
  * firmware runs the first of a name), found, those whose file is an image for them.

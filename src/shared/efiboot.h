@@ -58,3 +58,11 @@ int iso_efi_tree_arches(const struct iso_volume *v, unsigned *arches, const char
  */
 int iso_efi_arches(const struct iso_source *src, const struct iso_info *info, unsigned *arches,
 		   const char **problem);
+
+/*
+ * Whether the PE/COFF image of size bytes, whose first head_len bytes are head, carries an
+ * Authenticode signature (a certificate table, data directory 4, inside the file): 1 signed, 0
+ * not, -EBADMSG when head is no PE image or its header is not within head. Who signed it is not
+ * looked at: the firmware judges that. An unsigned loader never starts with Secure Boot on.
+ */
+int iso_efi_pe_signed(const uint8_t *head, size_t head_len, uint64_t size);

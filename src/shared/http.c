@@ -66,6 +66,11 @@ static void text_copy(const char *in, char *out, size_t size)
 
 int http_path_check(const char *raw, char *decoded)
 {
+	return http_path_check_flags(raw, decoded, 0);
+}
+
+int http_path_check_flags(const char *raw, char *decoded, unsigned flags)
+{
 	char path[HTTP_PATH_MAX + 1];
 	size_t o = 0;
 
@@ -90,7 +95,8 @@ int http_path_check(const char *raw, char *decoded)
 	/* Segments: a trailing '/' is allowed, other empty ones, "." and ".." are not. */
 	for (const char *p = path + 1; *p;) {
 		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+		if ((n == 0 && !(flags & HTTP_PATH_EMPTY_OK)) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
 			return -EINVAL;
 		p += n;
 		if (*p == '/')
@@ -519,7 +525,8 @@ static unsigned request_check(struct http_request *rq, const char *version, cons
 		*text = "Bad request: no Host header\n";
 		return MHD_HTTP_BAD_REQUEST;
 	}
-	if (http_path_check(rq->url, NULL) < 0) {
+	/* Empty segments are for the route to judge (struct http_route). */
+	if (http_path_check_flags(rq->url, NULL, HTTP_PATH_EMPTY_OK) < 0) {
 		*text = "Bad request\n";
 		return MHD_HTTP_BAD_REQUEST;
 	}
@@ -576,6 +583,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			    route_find(s, url, method, &status, rq->allow, sizeof(rq->allow));
 			text = status == MHD_HTTP_METHOD_NOT_ALLOWED ? "Method not allowed\n"
 								     : "Not found\n";
+			if ((!rq->route || !rq->route->empty_segments_ok) &&
+			    http_path_check(url, NULL) < 0) {
+				rq->route = NULL;
+				status = MHD_HTTP_BAD_REQUEST;
+				text = "Bad request\n";
+			}
 		}
 		if (!rq->route) {
 			/* Answered once the request is in: a body is read and dropped. */

@@ -70,6 +70,9 @@ struct http_route {
 	int (*body)(void *ctx, struct http_request *rq, const char *data, size_t size);
 	/* Answers: called once the whole request is in; err is 0 or body()'s error. */
 	enum MHD_Result (*handler)(void *ctx, struct http_request *rq, int err);
+	/* Empty path segments ("a//b") reach this route's handler, which decides; elsewhere
+	 * they are 400. */
+	bool empty_segments_ok;
 };
 
 struct http_options {
@@ -143,3 +146,8 @@ enum MHD_Result http_serve_file(struct http_request *rq, int fd, const char *tag
  * (when not NULL, HTTP_PATH_MAX + 1 bytes) holds the percent-decoded path.
  */
 int http_path_check(const char *raw, char *decoded);
+
+/* The same with flags: HTTP_PATH_EMPTY_OK lets empty segments through ("//", which shim
+ * sends), never "." or "..". */
+#define HTTP_PATH_EMPTY_OK 1u
+int http_path_check_flags(const char *raw, char *decoded, unsigned flags);

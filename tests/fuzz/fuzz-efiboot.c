@@ -4,6 +4,7 @@
  * PE headers). The input is the partition image; it is read directly, and as the image of two
  * UEFI El Torito entries (at its start and at its second 2048-byte block). The reader never asks
  * for bytes outside the image, and says either some known architectures or why there are none.
+ * The input is also a boot loader's first bytes, for the check of its signature.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,5 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	problem = NULL;
 	r = iso_efi_arches(&src, &info, &arches, &problem);
 	check(r, arches, problem);
+
+	r = iso_efi_pe_signed(data, size, size + (size & 0xff));
+	if (r != 0 && r != 1 && r != -EBADMSG)
+		abort();
 	return 0;
 }

@@ -5,6 +5,9 @@
 # ISO 9660 names, ranges inside and across the extent boundaries of a 4.5 GiB file of two
 # extents, the whole of that file, a file that lies past 4 GiB in big.iso, HEAD and validators;
 # and the refusals: symbolic links (inside and out), directories, missing files, traversal.
+# Then the Secure Boot routes (SECURE BOOT in isoboot(7)): /sb/<id>/<path> (shim's "//", any
+# case, grub.cfg as isoboot's), and /sbnext/<mac>/<id> with two small ISOs whose
+# /EFI/BOOT/BOOTX64.EFI is a PE stub with and without a certificate table.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
 need_cmd systemd-socket-activate curl ss cmp xorriso python3
@@ -20,7 +23,7 @@ for f in "$FILES" "$BIG" "$JOLIET" "$PLAIN"; do
 done
 # Any write to an image changes its size or modification time (hashing 9 GiB twice would not say
 # more); not ctime, which a new hard link to the cached image changes too.
-stamps() { stat -c '%n %s %.9Y' "$TMP"/iso/*.iso; }
+stamps() { stat -c '%n %s %.9Y' "$TMP"/iso/{files,big,joliet,plain}.iso; }
 stamps_before=$(stamps)
 write_config "$TMP/c.conf" "$TMP/iso" "$TMP/state"
 "$SCAN" --config "$TMP/c.conf" 2>/dev/null
@@ -111,6 +114,59 @@ check "huge.bin whole, byte for byte" cmp -s <("${C[@]}" --max-time 300 "$HU") "
 # --- A file that lies past 4 GiB in the image (big.iso's /zzhigh/marker.txt).
 check "big.iso:/zzhigh/marker.txt, past 4 GiB" cmp -s \
 	<("${C[@]}" "$B/iso/$BIGID/files/zzhigh/marker.txt") "$CACHE/built/big.marker"
+
+# --- Secure Boot: the ISO's files for its own loader, and the choice of that loader.
+check "/sb/: a file as shim asks for it (\"//\")" \
+	cmp -s <("${C[@]}" "$B/sb/$ID/docs//readme.txt") "$X/docs/readme.txt"
+check "/sb/: names in any case" cmp -s <("${C[@]}" "$B/sb/$ID/DOCS/README.TXT") "$X/docs/readme.txt"
+check "/sb/: traversal is 400" test "$(code --path-as-is "$B/sb/$ID/docs/../docs/readme.txt")" = 400
+check "elsewhere \"//\" stays 400" test "$(code --path-as-is "$B/iso/$ID//files/docs/readme.txt")" = 400
+check "/sb/: any grub.cfg is isoboot's (no recipe here: it says so)" \
+	grep -qF "no way to boot this ISO" <("${C[@]}" "$B/sb/$ID/EFI/BOOT/GRUB.CFG")
+check "/sb/: an unknown ISO's grub.cfg says so" \
+	grep -qF "no longer in the catalog" <("${C[@]}" "$B/sb/nosuch-000000000000/grub.cfg")
+# A PE32+ stub for x86-64 (what isoboot-scan and the menu read of a loader), signed or not: a
+# certificate table (data directory 4) inside the file, or none.
+pe_stub() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+b = bytearray(8192)
+b[0:2] = b"MZ"
+struct.pack_into("<I", b, 0x3C, 0x80)
+b[0x80:0x84] = b"PE\0\0"
+struct.pack_into("<HH", b, 0x84, 0x8664, 0)
+struct.pack_into("<H", b, 0x80 + 20, 112 + 16 * 8)
+opt = 0x80 + 24
+struct.pack_into("<H", b, opt, 0x20B)
+struct.pack_into("<I", b, opt + 108, 16)
+if sys.argv[2] == "signed":
+    struct.pack_into("<II", b, opt + 112 + 32, 4096, 4096)
+    struct.pack_into("<IHH", b, 4096, 4096, 0x200, 2)
+open(sys.argv[1], "wb").write(b)
+PY
+}
+for k in signed unsigned; do
+	mkdir -p "$TMP/sb-$k/EFI/BOOT"
+	pe_stub "$TMP/sb-$k/EFI/BOOT/BOOTX64.EFI" "$k"
+	xorriso -as mkisofs -quiet -R -o "$TMP/iso/sb-$k.iso" "$TMP/sb-$k" >>"$TMP/xorriso.log" 2>&1 ||
+		{ cat "$TMP/xorriso.log"; fail "xorriso: sb-$k.iso"; }
+done
+"$SCAN" --config "$TMP/c.conf" 2>/dev/null
+SID=$(catalog_id_of "$CAT" sb-signed.iso)
+UID_=$(catalog_id_of "$CAT" sb-unsigned.iso)
+MAC=52:54:00:12:34:56
+check "/sbnext/: an ISO with a signed loader: the client restarts" \
+	grep -qx reboot <("${C[@]}" "$B/sbnext/$MAC/$SID")
+check "  and the choice is in the state folder" grep -qx "$SID" "$TMP/state/sb-next/525400123456"
+check "  and in the journal" grep -qF "Secure Boot: own loader of $SID for $MAC: the client restarts" "$TMP/log"
+"${C[@]}" "$B/sbnext/52:54:00:12:34:57/$UID_" >"$TMP/unsigned.txt"
+check "/sbnext/: an unsigned loader is refused, and GRUB says why" \
+	grep -qF "BOOTX64.EFI is not signed" "$TMP/unsigned.txt"
+check "  without a restart" bash -c "! grep -q reboot $TMP/unsigned.txt"
+check "  and no choice" test ! -e "$TMP/state/sb-next/525400123457"
+check "/sbnext/: an ISO without a loader is refused" \
+	grep -qF "has no" <("${C[@]}" "$B/sbnext/52:54:00:12:34:58/$ID")
+check "/sbnext/: a malformed MAC address is 404" test "$(code "$B/sbnext/52:54:00:12:34/$SID")" = 404
 
 # --- The access log names the ISO and the file; nothing was ever written.
 check "the access log names files inside the ISO" \

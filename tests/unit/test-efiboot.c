@@ -828,6 +828,61 @@ static void test_iso_tree_not_pe(void)
 		}                                                                                  \
 	} while (0)
 
+/* A PE32+ (or PE32) header with n_dirs data directories, the certificate table at where, len. */
+static void pe_head(uint8_t *b, size_t size, uint16_t magic, uint32_t n_dirs, uint32_t where,
+		    uint32_t len)
+{
+	memset(b, 0, size);
+	b[0] = 'M';
+	b[1] = 'Z';
+	tiso_le32(b + 0x3c, 0x80);
+	memcpy(b + 0x80, "PE\0\0", 4);
+	b[0x84] = 0x64;
+	b[0x85] = 0x86;
+	size_t opt = 0x80 + 24, dirs = opt + (magic == 0x20b ? 112 : 96);
+	uint16_t opt_size = (uint16_t)(dirs - opt + 16 * 8);
+	b[0x80 + 20] = (uint8_t)opt_size;
+	b[0x80 + 21] = (uint8_t)(opt_size >> 8);
+	b[opt] = (uint8_t)magic;
+	b[opt + 1] = (uint8_t)(magic >> 8);
+	tiso_le32(b + dirs - 4, n_dirs);
+	tiso_le32(b + dirs + 4 * 8, where);
+	tiso_le32(b + dirs + 4 * 8 + 4, len);
+}
+
+/* Whether a boot loader is signed: its certificate table, inside the file, after the headers. */
+static void test_pe_signed(void)
+{
+	uint8_t b[1024];
+
+	pe_head(b, sizeof(b), 0x20b, 16, 8192, 2000);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 10192), 1);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 10191), 0); /* past the end of the file */
+	pe_head(b, sizeof(b), 0x10b, 16, 8192, 2000);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), 1);
+	pe_head(b, sizeof(b), 0x20b, 16, 0, 0); /* no table */
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), 0);
+	pe_head(b, sizeof(b), 0x20b, 16, 8192, 4); /* shorter than a WIN_CERTIFICATE */
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), 0);
+	pe_head(b, sizeof(b), 0x20b, 16, 0x100, 2000); /* inside the headers */
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), 0);
+	pe_head(b, sizeof(b), 0x20b, 4, 8192, 2000); /* only four directories: none is it */
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), 0);
+	/* Not an image, or its header not in what was read. */
+	pe_head(b, sizeof(b), 0x20b, 16, 8192, 2000);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, 0x100, 20000), -EBADMSG);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, 63, 20000), -EBADMSG);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 100), -EBADMSG); /* head past the file */
+	pe_head(b, sizeof(b), 0x107, 16, 8192, 2000);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), -EBADMSG);
+	pe_head(b, sizeof(b), 0x20b, 16, 8192, 2000);
+	b[0x80] = 'N';
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), -EBADMSG);
+	pe_head(b, sizeof(b), 0x20b, 16, 8192, 2000);
+	tiso_le32(b + 0x3c, 0xfffffff0u);
+	CHECK_EQ_INT(iso_efi_pe_signed(b, sizeof(b), 20000), -EBADMSG);
+}
+
 int main(void)
 {
 	dir = make_tmpdir();
@@ -843,6 +898,7 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	RUN(test_names);
+	RUN(test_pe_signed);
 	RUN_TOOLS(test_fat12_x64);
 	RUN_TOOLS(test_fat16_arm64);
 	RUN_TOOLS(test_fat32_all);

@@ -1313,6 +1313,173 @@ static void test_grub_script(void)
 	catalog_finish(&c);
 }
 
+/* What a URL under /sb/ or /sbnext/ maps to: kind, id and the path (or the MAC's text). */
+static void sb_url_is(const char *url, int want, enum menu_url_kind want_kind, const char *want_id,
+		      const char *want_file)
+{
+	enum menu_url_kind kind = MENU_URL_SCRIPT;
+	char id[CATALOG_ID_MAX] = "", file[MENU_URL_MAX + 1] = "";
+	int r = menu_url_parse(url, &kind, id, file);
+
+	if (r != want || (r == 0 && (kind != want_kind || strcmp(id, want_id) != 0 ||
+				     strcmp(file, want_file) != 0))) {
+		printf("#   url \"%s\": got %d kind %d id \"%s\" file \"%s\", expected %d kind %d "
+		       "id \"%s\" file \"%s\"\n",
+		       url, r, kind, id, file, want, want_kind, want_id ? want_id : "",
+		       want_file ? want_file : "");
+		tap_case_failed = 1;
+	}
+}
+
+/* The ISO's own loader's requests: shim's "//", any case, grub.cfg anywhere is isoboot's. */
+static void test_url_sb(void)
+{
+	sb_url_is("/sb/abc/EFI/BOOT/BOOTX64.EFI", 0, MENU_URL_SB_FILE, "abc",
+		  "EFI/BOOT/BOOTX64.EFI");
+	sb_url_is("/sb/abc/EFI/BOOT//grubx64.efi", 0, MENU_URL_SB_FILE, "abc",
+		  "EFI/BOOT/grubx64.efi");
+	sb_url_is("/sb//abc///EFI//x/", 0, MENU_URL_SB_FILE, "abc", "EFI/x");
+	sb_url_is("/sb/abc/EFI/BOOT/grub.cfg", 0, MENU_URL_SB_CONFIG, "abc", "EFI/BOOT/grub.cfg");
+	sb_url_is("/sb/abc/EFI/BOOT/GRUB.CFG", 0, MENU_URL_SB_CONFIG, "abc", "EFI/BOOT/GRUB.CFG");
+	sb_url_is("/sb/abc//grub.cfg", 0, MENU_URL_SB_CONFIG, "abc", "grub.cfg");
+	sb_url_is("/sb/abc/boot/grub/x86_64-efi/grub.cfg", 0, MENU_URL_SB_CONFIG, "abc",
+		  "boot/grub/x86_64-efi/grub.cfg");
+	sb_url_is("/sb/abc/EFI/BOOT/mygrub.cfg", 0, MENU_URL_SB_FILE, "abc", "EFI/BOOT/mygrub.cfg");
+	sb_url_is("/sb/abc", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sb/abc/", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sb/ABC/x", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sb/abc/../x", -EINVAL, 0, NULL, NULL);
+	sb_url_is("/sb/abc/%2E%2E/x", -EINVAL, 0, NULL, NULL);
+	sb_url_is("/sb/abc/a\\b", -EINVAL, 0, NULL, NULL);
+	/* Elsewhere "//" stays what no honest client sends. */
+	url_is("/iso//abc", -EINVAL, 0, NULL);
+	url_is("/iso/abc//files/x", -EINVAL, 0, NULL);
+	/* The choice: a MAC address as GRUB's $net_default_mac has it, and an id. */
+	sb_url_is("/sbnext/52:54:00:ab:cd:ef/abc", 0, MENU_URL_SB_NEXT, "abc", "52:54:00:ab:cd:ef");
+	sb_url_is("/sbnext/52-54-00-AB-CD-EF/abc", 0, MENU_URL_SB_NEXT, "abc", "52-54-00-AB-CD-EF");
+	sb_url_is("/sbnext/52:54:00:ab:cd/abc", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sbnext/52:54:00:ab:cd:ef:01/abc", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sbnext/52:54:00:ab:cd:eg/abc", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sbnext/52:54:00:ab:cd:ef/Abc", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sbnext/52:54:00:ab:cd:ef", -ENOENT, 0, NULL, NULL);
+	sb_url_is("/sbnext/52:54:00:ab:cd:ef/abc/x", -ENOENT, 0, NULL, NULL);
+}
+
+/* A recipe ISO that carries an x86-64 UEFI loader also gets the entry that restarts into it. */
+static void test_grub_own_loader_entries(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *ubu = add(&c, "ubuntu.iso", "", "Ubuntu");
+	boot(ubu, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(ubu, "boot=casper", 1ull << 30);
+	ubu->efi_arches = ISO_EFI_ARCH_X64;
+	struct catalog_entry *arm = add(&c, "arm.iso", "", "Arm only");
+	boot(arm, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(arm, "boot=live", 1ull << 30);
+	arm->efi_arches = ISO_EFI_ARCH_ARM64;
+	catalog_sort(&c);
+	ubu = by_name(&c, "Ubuntu");
+	arm = by_name(&c, "Arm only");
+
+	struct menu_params p = {.http_base = "http://192.0.2.1", .iscsi_host = "192.0.2.1"};
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	snprintf(line, sizeof(line), "menuentry 'Ubuntu' --id isoboot-%s {", ubu->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line),
+		 "menuentry 'Ubuntu (its own signed boot loader: restarts)' --id isoboot-%s.own {",
+		 ubu->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line), "\tsource (http,192.0.2.1)/sbnext/$net_default_mac/%s",
+		 ubu->id);
+	CHECK_LINE(s, line);
+	/* No x86-64 loader in the ISO: no such entry. */
+	snprintf(line, sizeof(line), "isoboot-%s.own", arm->id);
+	CHECK(!strstr(s, line));
+	free(s);
+
+	/* "method = sanboot" (its own boot loader first): that entry takes the ISO's id. */
+	ubu->method = CATALOG_METHOD_SANBOOT;
+	p.default_entry = "ubuntu.iso";
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	snprintf(line, sizeof(line),
+		 "menuentry 'Ubuntu (its own signed boot loader: restarts)' --id isoboot-%s {",
+		 ubu->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line),
+		 "menuentry 'Ubuntu (its kernel through isoboot)' --id isoboot-%s.kernel {",
+		 ubu->id);
+	CHECK_LINE(s, line);
+	snprintf(line, sizeof(line), "set default=isoboot-%s", ubu->id);
+	CHECK_LINE(s, line);
+	free(s);
+	catalog_finish(&c);
+}
+
+/* What the ISO's own GRUB reads as its grub.cfg: the recipe; failing that, a restart. */
+static void test_grub_own_config(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *live = add(&c, "live.iso", "", "it's live");
+	boot(live, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	give_recipe(live, "boot=live fetch={files}/live/filesystem.squashfs", 1ull << 30);
+	struct catalog_entry *san = add(&c, "san.iso", "", "san");
+	boot(san, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	catalog_sort(&c);
+	live = by_name(&c, "it's live");
+	san = by_name(&c, "san");
+
+	struct menu_params p = {.http_base = "http://192.0.2.1", .iscsi_host = "192.0.2.1"};
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, live->id, &s, &len), 0);
+	CHECK_EQ_INT(strlen(s), len);
+	snprintf(line, sizeof(line),
+		 "\tif linux (http,192.0.2.1)/iso/%s/files/live/vmlinuz 'boot=live' "
+		 "'fetch=http://192.0.2.1/iso/%s/files/live/filesystem.squashfs'; then",
+		 live->id, live->id);
+	CHECK_LINE(s, line);
+	CHECK(strstr(s, "\techo 'Booting it'\\''s live: its own kernel") != NULL);
+	CHECK(strstr(s, "cannot boot with Secure Boot on") != NULL);
+	CHECK(str_endswith(s, "\nreboot\n"));
+	CHECK(!strstr(s, "menuentry"));
+	free(s);
+
+	/* No recipe, or not in the catalog: said, then a restart. */
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, san->id, &s, &len), 0);
+	CHECK_LINE(s,
+		   "echo 'isoboot: isoboot has no way to boot this ISO'\\''s kernel (no recipe).'");
+	CHECK(str_endswith(s, "\nreboot\n"));
+	CHECK(!strstr(s, "linux"));
+	free(s);
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, "gone-0123", &s, &len), 0);
+	CHECK_LINE(s, "echo 'isoboot: this ISO is no longer in the catalog.'");
+	free(s);
+	catalog_finish(&c);
+}
+
+/* The answer to the choice: a restart, or the reason in GRUB's quoting and back to the menu. */
+static void test_grub_next_reply(void)
+{
+	char *s = NULL;
+	size_t len;
+
+	CHECK_EQ_INT(menu_grub_next_reply("Ubuntu 'x'", NULL, &s, &len), 0);
+	CHECK_LINE(s, "echo 'isoboot: restarting into the boot loader of Ubuntu '\\''x'\\'' (UEFI "
+		      "HTTP Boot)...'");
+	CHECK(str_endswith(s, "\nreboot\n"));
+	free(s);
+	CHECK_EQ_INT(menu_grub_next_reply("", "it's not signed", &s, &len), 0);
+	CHECK_LINE(s, "echo 'isoboot: it'\\''s not signed'");
+	CHECK(!strstr(s, "reboot"));
+	free(s);
+}
+
 /* An ISO whose Linux is of no known family keeps its own boot loader, and the item says so. */
 static void test_script_unrecognised(void)
 {
@@ -1359,6 +1526,7 @@ int main(void)
 	RUN(test_dates_and_if_range);
 	RUN(test_url);
 	RUN(test_url_file);
+	RUN(test_url_sb);
 	RUN(test_sanitize);
 	RUN(test_script);
 	RUN(test_script_http_v6);
@@ -1378,6 +1546,9 @@ int main(void)
 	RUN(test_script_settings_no_memdisk);
 	RUN(test_script_efi_arch);
 	RUN(test_grub_script);
+	RUN(test_grub_own_loader_entries);
+	RUN(test_grub_own_config);
+	RUN(test_grub_next_reply);
 	RUN(test_script_unrecognised);
 	return tap_done();
 }

@@ -236,17 +236,27 @@ static void cfg_init(struct isoboot_config *c)
 	CHECK_EQ_INT(config_init(c), 0);
 }
 
-static enum proxy_action decide(const struct isoboot_config *cfg, const struct rq *r,
-				enum proxy_port port, struct proxy_decision *d)
+/* What the ProxyDHCP decides for r on port, for a client whose Secure Boot choice is next (or
+ * none). */
+static enum proxy_action decide_chosen(const struct isoboot_config *cfg, const struct rq *r,
+				       enum proxy_port port, const struct sbnext *next,
+				       struct proxy_decision *d)
 {
 	struct dhcp_request req;
-	struct proxy_origin o = {.port = port, .local_addr = LOCAL, .ifname = "br0"};
+	struct proxy_origin o = {
+	    .port = port, .local_addr = LOCAL, .ifname = "br0", .sb_next = next};
 
 	CHECK_EQ_INT(parse(r, &req), 0);
 	proxy_decide(cfg, &req, &o, d);
 	if (d->action != PROXY_ANSWER)
 		CHECK(d->reason != NULL);
 	return d->action;
+}
+
+static enum proxy_action decide(const struct isoboot_config *cfg, const struct rq *r,
+				enum proxy_port port, struct proxy_decision *d)
+{
+	return decide_chosen(cfg, r, port, NULL, d);
 }
 
 /* A BIOS PXE ROM: pxelinux.0 from us, offered as a PXEClient that may skip discovery. */
@@ -513,6 +523,58 @@ static void test_decide_http_boot(void)
 	CHECK_EQ_INT(decide(&cfg, &r, PROXY_PORT_DHCP, &d), PROXY_ANSWER);
 	CHECK_EQ_INT(d.arch, 19);
 	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-arm64.efi");
+	config_finish(&cfg);
+}
+
+/* A client that chose an ISO's own loader in the Secure Boot menu: PXE is left unanswered, so
+ * that its firmware goes on to HTTP Boot, which gets the ISO's BOOTX64.EFI. */
+static void test_decide_sb_next(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+	struct sbnext next = {.id = "ubuntu-1234"};
+
+	cfg_init(&cfg);
+	rq_pxe(&r, 7);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_IGNORE);
+	CHECK(!d.sb_next_answered);
+	rq_http(&r, 16);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "http://192.0.2.1/sb/ubuntu-1234/EFI/BOOT/BOOTX64.EFI");
+	CHECK_STR(d.reply.vendor_class, "HTTPClient");
+	CHECK(d.reply.bootfile_option);
+	CHECK(d.sb_next_answered);
+	/* Not an x86-64 HTTP Boot client: as without a choice. */
+	rq_http(&r, 19);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "http://192.0.2.1/boot/ipxe-arm64.efi");
+	CHECK(!d.sb_next_answered);
+	/* iPXE (Secure Boot off after all) still gets the menu. */
+	rq_init(&r, DHCP_DISCOVER);
+	rq_str(&r, DHCP_OPT_CLASS_ID, "PXEClient:Arch:00007:UNDI:003010");
+	rq_str(&r, DHCP_OPT_USER_CLASS, "iPXE");
+	rq_end(&r);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "http://192.0.2.1/boot.ipxe");
+	config_finish(&cfg);
+}
+
+/* Once used, the choice answers the HTTP Boot request's retransmissions, and PXE as usual. */
+static void test_decide_sb_next_used(void)
+{
+	struct isoboot_config cfg;
+	struct proxy_decision d;
+	struct rq r;
+	struct sbnext next = {.id = "ubuntu-1234", .used = true};
+
+	cfg_init(&cfg);
+	rq_pxe(&r, 7);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "snponly.efi");
+	rq_http(&r, 16);
+	CHECK_EQ_INT(decide_chosen(&cfg, &r, PROXY_PORT_DHCP, &next, &d), PROXY_ANSWER);
+	CHECK_STR(d.boot, "http://192.0.2.1/sb/ubuntu-1234/EFI/BOOT/BOOTX64.EFI");
 	config_finish(&cfg);
 }
 
@@ -846,6 +908,8 @@ int main(void)
 	RUN(test_decide_not_pxe_client);
 	RUN(test_decide_arch_from_class);
 	RUN(test_decide_http_boot);
+	RUN(test_decide_sb_next);
+	RUN(test_decide_sb_next_used);
 	RUN(test_decide_http_boot_ia32);
 	RUN(test_decide_http_boot_no_menu_file);
 	RUN(test_decide_message_types);

@@ -30,6 +30,19 @@
 #   d deb12-grub    Debian 12's grubnetx64.efi (GRUB 2.06, no http module) as grubx64.efi behind
 #                   the same shim, in a TFTP root of its own: GRUB cannot read the menu, says so,
 #                   and returns to the firmware, which goes on with its next boot option
+#   e own-loader    an ISO that carries its own signed chain under /EFI/boot/ (a vendor's
+#                   layout: the live ISO with shim-signed's shimx64.efi as bootx64.efi, Debian's
+#                   monolithic grubx64.efi.signed beside it, and a grub.cfg of its own that must
+#                   lose), "method = sanboot" in its settings file, through isoboot-proxydhcp.
+#                   First boot: shim and GRUB by PXE as in c; the menu's default is the ISO's own
+#                   loader; GRUB asks isoboot-menu to note the choice (/sbnext/MAC/ID) and
+#                   restarts. Second boot: isoboot-proxydhcp leaves the client's PXE requests
+#                   unanswered and sends its UEFI HTTP Boot to /sb/ID/EFI/BOOT/BOOTX64.EFI; the
+#                   ISO's shim loads the ISO's GRUB from there, GRUB reads isoboot's grub.cfg,
+#                   and the ISO's kernel starts with Secure Boot on and the recipe's parameters
+#   f own-unsigned  as e with Ubuntu's layout and its unsigned stand-in kernel: the ISO's shim
+#                   refuses it, GRUB says so and restarts the client, and a third boot, whose
+#                   PXE isoboot-proxydhcp answers again, reaches the menu
 # (shim asks for grubx64.efi in the folder of the boot file in the DHCP header's file field;
 # dnsmasq sends the boot file as option 67 instead, so shim asks for /grubx64.efi: the chain's
 # files stay in the TFTP root.) The cells run in the order a b d c (c changes the DHCP setup).
@@ -45,8 +58,8 @@
 # (systemd-socket-activate), and for a the live ISO of tests/build-live-isos.sh; skips (exit 77,
 # or fails with ISOBOOT_REQUIRE_ALL=1) without them.
 # Environment: ISOBOOT_VM_LOGS (default $BUILD/tests/vm-logs/secureboot-boot), ISOBOOT_SB_CELLS
-# or ISOBOOT_VM_CELLS ("a b c d"), CELL_TIMEOUT (b, c, d; default 150), LIVE_TIMEOUT (a; default
-# 600), ISOBOOT_LIVE_CACHE, ISOBOOT_SECUREBOOT_CACHE.
+# or ISOBOOT_VM_CELLS ("a b c d e f"), CELL_TIMEOUT (b, c, d and each boot of e, f; default 150),
+# LIVE_TIMEOUT (a; default 600), ISOBOOT_LIVE_CACHE, ISOBOOT_SECUREBOOT_CACHE.
 # The check helpers are called indirectly (trap, vm_boot, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
 . "$(dirname "$0")/../lib/common.sh"
@@ -56,7 +69,7 @@
 need_root
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-600}
-CELLS=${ISOBOOT_SB_CELLS:-${ISOBOOT_VM_CELLS:-a b c d}}
+CELLS=${ISOBOOT_SB_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # Secure Boot firmware: the code needs SMM (q35) and a flash that only SMM may write.
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
@@ -69,15 +82,19 @@ SB=$(bash "$SRC/tests/fetch-secureboot.sh" --quiet) ||
 SHIM=$SB/shim-signed/usr/lib/shim/shimx64.efi.signed
 GRUBNET=$SB/grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
 GRUBNET12=$SB/grub-efi-amd64-signed-bookworm/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
-[[ " $CELLS " != *" a "* ]] || [ -s "$LIVE_DIR/debian-live.iso" ] ||
+GRUBMONO=$SB/grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
+[[ " $CELLS " != *" a "* && " $CELLS " != *" e "* ]] || [ -s "$LIVE_DIR/debian-live.iso" ] ||
 	skip "$LIVE_DIR/debian-live.iso missing (run tests/build-live-isos.sh)"
 
 vm_test_start secureboot-boot 'cell-*' '*.log' '*.conf' catalog
 
 # --- The ISO folder: the live ISO (hard link) with a settings file, the unsigned-kernel ISO.
-mkdir -p "$TMP/iso/live" "$TMP/iso/layout" "$TMP/state"
+mkdir -p "$TMP/iso/live" "$TMP/iso/layout" "$TMP/iso/vendor" "$TMP/state"
 LIVE_ISO=live/debian-live.iso
 UNSIGNED_ISO=layout/ubuntu-24.04.1-desktop-amd64.iso
+OWN_ISO=vendor/vendor-live.iso
+OWN_UNSIGNED_ISO=vendor/ubuntu-24.04.1-desktop-amd64.iso
+OWN_CFG_MARK=ISOBOOT-TEST-THE-ISOS-OWN-GRUB-CFG
 if [[ " $CELLS " == *" a "* ]]; then
 	place "$LIVE_DIR/debian-live.iso" "$TMP/iso/$LIVE_ISO"
 	# A parameter of its own, which the booted kernel's command line must carry.
@@ -86,6 +103,28 @@ fi
 if [[ " $CELLS " == *" b "* || " $CELLS " == *" c "* || " $CELLS " == *" d "* ]]; then
 	bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/iso/$UNSIGNED_ISO" \
 		>"$LOGS/mk-layout-iso.log" 2>&1 || { cat "$LOGS/mk-layout-iso.log"; fail "mk-layout-iso.sh casper"; finish; }
+fi
+if [[ " $CELLS " == *" e "* ]]; then
+	# The live ISO in a vendor's layout: its own signed shim and GRUB in /EFI/boot/ (as a
+	# distribution's ISO has them), the rest untouched, its boot catalog replayed.
+	printf 'echo %s\nsleep 30\n' "$OWN_CFG_MARK" >"$TMP/own-grub.cfg"
+	xorriso -indev "$LIVE_DIR/debian-live.iso" -outdev "$TMP/iso/$OWN_ISO" \
+		-boot_image any replay -map "$SHIM" /EFI/boot/bootx64.efi \
+		-map "$GRUBMONO" /EFI/boot/grubx64.efi -map "$TMP/own-grub.cfg" /EFI/boot/grub.cfg \
+		>"$LOGS/xorriso-vendor.log" 2>&1 ||
+		{ cat "$LOGS/xorriso-vendor.log"; fail "xorriso: the vendor-layout ISO"; finish; }
+	# Its own loader by default, and a parameter the started kernel must carry.
+	printf '[iso]\nmethod = sanboot\nappend = isoboot.sidecar=own-loader\n' >"$TMP/iso/$OWN_ISO.isoboot"
+fi
+if [[ " $CELLS " == *" f "* ]]; then
+	# The same chain around the unsigned stand-in kernel of Ubuntu's layout.
+	bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/casper-f.iso" >"$LOGS/mk-layout-iso-f.log" 2>&1 ||
+		{ cat "$LOGS/mk-layout-iso-f.log"; fail "mk-layout-iso.sh casper"; finish; }
+	xorriso -indev "$TMP/casper-f.iso" -outdev "$TMP/iso/$OWN_UNSIGNED_ISO" \
+		-boot_image any replay -map "$SHIM" /EFI/BOOT/BOOTX64.EFI \
+		-map "$GRUBMONO" /EFI/BOOT/grubx64.efi >"$LOGS/xorriso-vendor-f.log" 2>&1 ||
+		{ cat "$LOGS/xorriso-vendor-f.log"; fail "xorriso: the unsigned vendor-layout ISO"; finish; }
+	printf '[iso]\nmethod = sanboot\n' >"$TMP/iso/$OWN_UNSIGNED_ISO.isoboot"
 fi
 guard_isos "$TMP/iso"
 CONF=$TMP/isoboot.conf
@@ -111,6 +150,7 @@ check "shimx64.efi in the TFTP root is shim-signed's shimx64.efi.signed" cmp -s 
 check "grubx64.efi in the TFTP root is grub-efi-amd64-signed's grubnetx64.efi.signed" \
 	cmp -s "$GRUBNET" "$TROOT/grubx64.efi"
 check "cell d's grubx64.efi is Debian 12's grubnetx64.efi.signed" cmp -s "$GRUBNET12" "$TROOT12/grubx64.efi"
+
 log "shim-signed $(cat "$SB/shim-signed.version"), grub-efi-amd64-signed $(cat "$SB/grub-efi-amd64-signed.version"), for d $(cat "$SB/grub-efi-amd64-signed-bookworm.version")"
 
 # --- Network: dnsmasq as the site's DHCP server, for cells a, b and d.
@@ -302,6 +342,128 @@ for def in "${CELL_DEFS[@]}"; do
 	printf '%s\n' "${tl%; }" | tr ';' '\n' | sed 's/^ //' >"$dir/timeline.txt"
 	results+=("$verdict cell $id $name ($dhcp DHCP, $iso): $secs s; logs $dir")
 done
+
+# --- Cells e and f: an ISO's own signed loader, chosen in the Secure Boot menu, by UEFI HTTP
+# Boot. own_boot N TIMEOUT STRING...: boot N of the cell (its own serial log), as the loop's.
+own_boot() {
+	local n=$1 tmo=$2
+	shift 2
+	VM_BOOT_NIC=virtio-net-pci,romfile= VM_BOOT_MEM=2048 VM_BOOT_SMP=2 VM_BOOT_CHECK=sb_check
+	# OVMF's IPv6 PXE off: with no DHCPv6 server here it only waits before HTTP Boot; the
+	# IPv4 PXE step, which isoboot-proxydhcp leaves unanswered, stays.
+	VM_BOOT_EXTRA=(-machine 'q35,smm=on' -global 'driver=cfi.pflash01,property=secure,value=on'
+		-fw_cfg "name=opt/org.tianocore/IPv6PXESupport,string=n")
+	AFTER='' AGAIN='' STEP_MS=()
+	CELL_START=$(vm_ms)
+	if vm_boot "$cname-$n" efi "$mac" "$tmo" "$dir/boot$n" "$@"; then
+		pass "$CK_CELL boot $n: $* ($(vm_secs 0 "$VM_BOOT_MS") s)"
+	else
+		verdict=FAIL
+		vm_boot_failed "$CK_CELL boot $n" "$dir/boot$n/serial.log" "$@"
+	fi
+	results+=("$verdict $CK_CELL boot $n: $(vm_secs 0 "$VM_BOOT_MS") s; logs $dir/boot$n")
+	text=$(vm_serial_text "$dir/boot$n/serial.log")
+	local tl="" st
+	for st in "${steps[@]}" "$@"; do
+		[ -z "${STEP_MS[$st]:-}" ] || tl+="$(vm_secs 0 "${STEP_MS[$st]}") s $st; "
+	done
+	log "$CK_CELL boot $n timeline: ${tl%; }"
+}
+# own_cell ID NAME ISO: e (the kernel starts, Secure Boot on) or f (the ISO's shim refuses its
+# kernel, GRUB says so and restarts, and a third boot gets the menu again).
+own_cell() {
+	local cid=$1 cname=$2 iso=$3 isoid name ccfg mac12 kernel
+	dir=$LOGS/cell-$cid-$cname
+	CK_CELL="cell $cid $cname"
+	mkdir -p "$dir"
+	mac=$(mac_of "$cid")
+	mac12=${mac//:/}
+	isoid=$(catalog_id_of "$CAT" "$iso")
+	ck "$iso is in the catalog" test -n "$isoid"
+	name=$(catalog_field "$CAT" "$isoid" name)
+	kernel=$(catalog_field "$CAT" "$isoid" kernel)
+	ccfg=$dir/isoboot.conf
+	write_config "$ccfg" "$TMP/iso" "$TMP/state" "[menu]" "default = $(basename "$iso")" "timeout = 2"
+	MLOG=$dir/isoboot-menu.log
+	vm_menu_stop
+	vm_menu_start "$ccfg" "$MLOG" || fail "$CK_CELL: isoboot-menu did not listen on $VM_SRV:80"
+	# The ISO's files as its shim and GRUB ask for them: any case, "//" as '/'.
+	get() { ip netns exec "$NS" timeout 10 curl -sf "http://$VM_SRV$1" -o "$2"; }
+	ck "/sb/ID/EFI/BOOT/BOOTX64.EFI is the ISO's shim" \
+		get "/sb/$isoid/EFI/BOOT/BOOTX64.EFI" "$dir/BOOTX64.EFI"
+	ck "  byte for byte shim-signed's shimx64.efi.signed" cmp -s "$SHIM" "$dir/BOOTX64.EFI"
+	ck "/sb/ID/EFI/BOOT//grubx64.efi is the ISO's GRUB" get "/sb/$isoid/EFI/BOOT//grubx64.efi" "$dir/grubx64.efi"
+	ck "  byte for byte grub-efi-amd64-signed's grubx64.efi.signed" cmp -s "$GRUBMONO" "$dir/grubx64.efi"
+	ck "/sb/ID/EFI/BOOT/grub.cfg is isoboot's" get "/sb/$isoid/EFI/BOOT/grub.cfg" "$dir/own-grub.cfg"
+	ck "  which boots the recipe's kernel" grep -qF "linux (http,$VM_SRV)/iso/$isoid/files/$kernel" "$dir/own-grub.cfg"
+	ck "  and not the ISO's own" is0 "$(grep -c "$OWN_CFG_MARK" "$dir/own-grub.cfg" || true)"
+	get /grub.cfg "$dir/grub.cfg" || true
+	ck "the Secure Boot menu's default is the ISO's own loader" \
+		grep -qF "menuentry 'vendor / $name (its own signed boot loader: restarts)' --id isoboot-$isoid {" "$dir/grub.cfg"
+	verdict=PASS
+	log "$CK_CELL: OVMF with Secure Boot, ISO $iso ($isoid), MAC $mac"
+	menu_before=$(wc -l <"$MLOG")
+	steps=("${STEPS[@]}")
+	# (GRUB's console wraps at 80 columns: the strings on it stay shorter.)
+	VM_BOOT_GRACE=20 own_boot 1 "$CELL_TIMEOUT" "isoboot: restarting into the boot loader of"
+	ck "boot 1: the menu noted the choice for $mac" \
+		ge1 "$(vm_lines "$MLOG" "GET own loader of $isoid for $mac" ": 200")"
+	ck "boot 1: in the state folder" grep -qx "$isoid" "$TMP/state/sb-next/$mac12"
+	ck "boot 1: GRUB restarted the client (QEMU exits: -no-reboot)" test "$VM_BOOT_HALTED" = 1
+	plog_before=$(wc -l <"$PLOG")
+	steps=(
+		"Start HTTP Boot over IPv4"
+		"URI: http://$VM_SRV/sb/$isoid/EFI/BOOT/BOOTX64.EFI"
+		"Booting ${name:0:40}"
+	)
+	if [ "$cid" = e ]; then
+		own_boot 2 "$CELL_TIMEOUT" "secureboot: Secure boot enabled" "Kernel command line:"
+	else
+		VM_BOOT_GRACE=20 own_boot 2 "$CELL_TIMEOUT" "$REFUSED" "isoboot: restarting, back to the menu."
+		ck "boot 2: GRUB restarted the client" test "$VM_BOOT_HALTED" = 1
+	fi
+	pnew=$(tail -n +"$((plog_before + 1))" "$PLOG")
+	mnew=$(tail -n +"$((menu_before + 1))" "$MLOG")
+	ip=$(vm_ip_of "$mac")
+	ip=${ip:-0.0.0.0}
+	on_serial() { grep -qF -- "$1" <<<"$text"; }
+	not_on_serial() { ! grep -qE -- "$1" <<<"$text"; }
+	ck "boot 2: isoboot-proxydhcp left its PXE requests unanswered, and said why" \
+		ge1 "$(grep -F "from $mac on" <<<"$pnew" | grep -cF "the client chose an ISO's own boot loader" || true)"
+	ck "boot 2: isoboot-proxydhcp sent it no PXE boot file" is0 "$(grep -cF "PXE client $mac" <<<"$pnew" || true)"
+	ck "boot 2: isoboot-proxydhcp sent its HTTP Boot to the ISO's BOOTX64.EFI" \
+		ge1 "$(grep -cF "HTTP Boot client $mac (arch 16, x86-64 UEFI HTTP) on br0: http://$VM_SRV/sb/$isoid/EFI/BOOT/BOOTX64.EFI" <<<"$pnew" || true)"
+	ck "boot 2: the choice is marked used" grep -qx "$isoid used" "$TMP/state/sb-next/$mac12"
+	for f in "file $isoid/EFI/BOOT/BOOTX64.EFI " "file $isoid/EFI/BOOT/grubx64.efi " \
+		"grub.cfg of $isoid:" "file $isoid/$kernel "; do
+		ck "boot 2: isoboot-menu served $f to $ip" ge1 "$(grep -F "$ip GET $f" <<<"$mnew" | grep -cF ": 200" || true)"
+	done
+	for s in "${steps[@]}"; do ck "boot 2: on the serial console: $s" on_serial "$s"; done
+	ck "boot 2: the ISO's own grub.cfg was not read" not_on_serial "$OWN_CFG_MARK"
+	if [ "$cid" = e ]; then
+		ck "boot 2: isoboot-menu served the initrd" ge1 "$(grep -F "$ip GET file $isoid/live/initrd.img " <<<"$mnew" | grep -cF ": 200" || true)"
+		ck "boot 2: the kernel's EFI stub: UEFI Secure Boot is enabled" on_serial "EFI stub: UEFI Secure Boot is enabled."
+		ck "boot 2: locked down from EFI Secure Boot" on_serial "Kernel is locked down from EFI Secure Boot"
+		ck "boot 2: GRUB loaded the kernel over HTTP, by the recipe" \
+			on_serial "Command line: BOOT_IMAGE=(http,$VM_SRV)/iso/$isoid/files/live/vmlinuz boot=live"
+		ck "boot 2: with the settings file's parameter" on_serial "isoboot.sidecar=own-loader"
+		return
+	fi
+	ck "boot 2: the ISO's shim refused the kernel" on_serial "bad shim signature"
+	ck "boot 2: no kernel started" not_on_serial 'Linux version|Kernel command line'
+	ck "boot 2: and no initrd was fetched" is0 "$(grep -cF "$ip GET file $isoid/casper/initrd" <<<"$mnew" || true)"
+	# Back to the menu: the choice is used, PXE is answered again.
+	plog_before=$(wc -l <"$PLOG")
+	steps=("${STEPS[@]}")
+	own_boot 3 "$CELL_TIMEOUT" "GNU GRUB"
+	pnew=$(tail -n +"$((plog_before + 1))" "$PLOG")
+	ck "boot 3: isoboot-proxydhcp sent $mac shimx64.efi again" \
+		ge1 "$(grep -F "PXE client $mac" <<<"$pnew" | grep -cF ": shimx64.efi" || true)"
+}
+if [[ " $CELLS " == *" e "* || " $CELLS " == *" f "* ]] && dhcp_proxy && tftpd_root "$TROOT" "$LOGS/tftpd.log"; then
+	[[ " $CELLS " != *" e "* ]] || own_cell e own-loader "$OWN_ISO"
+	[[ " $CELLS " != *" f "* ]] || own_cell f own-unsigned "$OWN_UNSIGNED_ISO"
+fi
 vm_menu_stop
 
 log "logs: $LOGS"
