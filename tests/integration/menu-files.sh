@@ -125,29 +125,10 @@ check "/sb/: any grub.cfg is isoboot's (no recipe here: it says so)" \
 	grep -qF "no way to boot this ISO" <("${C[@]}" "$B/sb/$ID/EFI/BOOT/GRUB.CFG")
 check "/sb/: an unknown ISO's grub.cfg says so" \
 	grep -qF "no longer in the catalog" <("${C[@]}" "$B/sb/nosuch-000000000000/grub.cfg")
-# A PE32+ stub for x86-64 (what isoboot-scan and the menu read of a loader), signed or not: a
-# certificate table (data directory 4) inside the file, or none.
-pe_stub() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys
-b = bytearray(8192)
-b[0:2] = b"MZ"
-struct.pack_into("<I", b, 0x3C, 0x80)
-b[0x80:0x84] = b"PE\0\0"
-struct.pack_into("<HH", b, 0x84, 0x8664, 0)
-struct.pack_into("<H", b, 0x80 + 20, 112 + 16 * 8)
-opt = 0x80 + 24
-struct.pack_into("<H", b, opt, 0x20B)
-struct.pack_into("<I", b, opt + 108, 16)
-if sys.argv[2] == "signed":
-    struct.pack_into("<II", b, opt + 112 + 32, 4096, 4096)
-    struct.pack_into("<IHH", b, 4096, 4096, 0x200, 2)
-open(sys.argv[1], "wb").write(b)
-PY
-}
+# A PE32+ stub for x86-64 (what isoboot-scan and the menu read of a loader), signed or not.
 for k in signed unsigned; do
 	mkdir -p "$TMP/sb-$k/EFI/BOOT"
-	pe_stub "$TMP/sb-$k/EFI/BOOT/BOOTX64.EFI" "$k"
+	python3 "$SRC/tests/tools/pe-stub.py" "$TMP/sb-$k/EFI/BOOT/BOOTX64.EFI" "$k"
 	xorriso -as mkisofs -quiet -R -o "$TMP/iso/sb-$k.iso" "$TMP/sb-$k" >>"$TMP/xorriso.log" 2>&1 ||
 		{ cat "$TMP/xorriso.log"; fail "xorriso: sb-$k.iso"; }
 done

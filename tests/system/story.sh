@@ -379,14 +379,21 @@ log "isoboot-iscsi@ instances loaded after the boots: $n_inst (sessions of the k
 # --- The ProxyDHCP under its hardened unit: the site's dnsmasq goes away (port 67), the
 # administrator enables isoboot-proxydhcp.socket, and a BIOS PXE DHCPDISCOVER broadcast on the
 # bridge gets a ProxyDHCP offer (no address, next-server and pxelinux.0) from the container.
+# Then the Secure Boot choice of an ISO's own loader, which both units write
+# (/var/lib/isoboot/sb-next): the menu notes it, the UEFI HTTP Boot request of that MAC gets
+# the ISO's BOOTX64.EFI, and the ProxyDHCP marks it used.
 vm_stop "$VM_DNSMASQ_PID"
 X systemctl enable --now isoboot-proxydhcp.socket >>"$LOGS/enable.log" 2>&1 || true
 check "isoboot-proxydhcp.socket is active once enabled" test "$(X systemctl is-active isoboot-proxydhcp.socket)" = active
-N python3 - "$VM_BR" >"$LOGS/proxydhcp-offer.txt" 2>&1 <<'PY' || true
+# dhcp_ask MAC12 CLASS ARCH: a DHCPDISCOVER broadcast on the bridge; prints the answer's
+# yiaddr, siaddr and boot file (or "no answer").
+dhcp_ask() {
+	N python3 - "$VM_BR" "$@" <<'PY'
 import socket, struct, sys, time
-mac = bytes.fromhex("5254001d00fe")
+mac = bytes.fromhex(sys.argv[2])
+cls = ("%s:Arch:%05d:UNDI:002001" % (sys.argv[3], int(sys.argv[4]))).encode()
 xid = 0x150b0075
-opts = bytes([53, 1, 1]) + bytes([60, 32]) + b"PXEClient:Arch:00000:UNDI:002001" + bytes([93, 2, 0, 0, 255])
+opts = bytes([53, 1, 1]) + bytes([60, len(cls)]) + cls + bytes([93, 2]) + struct.pack("!H", int(sys.argv[4])) + bytes([255])
 pkt = struct.pack("!BBBBIHHIIII", 1, 1, 6, 0, xid, 0, 0x8000, 0, 0, 0, 0) + mac + bytes(10) + bytes(192) + struct.pack("!I", 0x63825363) + opts
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -400,7 +407,7 @@ while time.time() < end:
     try:
         while True:
             d = s.recv(2048)
-            if len(d) >= 240 and d[0] == 2 and struct.unpack("!I", d[4:8])[0] == xid:
+            if len(d) >= 240 and d[0] == 2 and struct.unpack("!I", d[4:8])[0] == xid and d[28:34] == mac:
                 print("yiaddr", socket.inet_ntoa(d[16:20]))
                 print("siaddr", socket.inet_ntoa(d[20:24]))
                 print("file", d[108:236].split(b"\0")[0].decode())
@@ -410,11 +417,31 @@ while time.time() < end:
 print("no answer")
 sys.exit(1)
 PY
+}
+dhcp_ask 5254001d00fe PXEClient 0 >"$LOGS/proxydhcp-offer.txt" 2>&1 || true
 check "ProxyDHCP offer: no address (yiaddr 0.0.0.0)" grep -qx 'yiaddr 0.0.0.0' "$LOGS/proxydhcp-offer.txt"
 check "ProxyDHCP offer: next-server $VM_SRV" grep -qx "siaddr $VM_SRV" "$LOGS/proxydhcp-offer.txt"
 check "ProxyDHCP offer: boot file pxelinux.0" grep -qx 'file pxelinux.0' "$LOGS/proxydhcp-offer.txt"
 X journalctl -q --no-pager -o verbose -u isoboot-proxydhcp.service >"$LOGS/journal-proxydhcp.txt" 2>&1 || true
 check "journal: isoboot-proxydhcp logged the answer to 52:54:00:1d:00:fe" grep -qi '52:54:00:1d:00:fe' "$LOGS/journal-proxydhcp.txt"
+mkdir -p "$TMP/sb-own/EFI/BOOT"
+python3 "$SRC/tests/tools/pe-stub.py" "$TMP/sb-own/EFI/BOOT/BOOTX64.EFI" signed
+xorriso -as mkisofs -quiet -R -o "$TMP/sb-own.iso" "$TMP/sb-own" >"$LOGS/xorriso-sb-own.log" 2>&1 || true
+cp "$TMP/sb-own.iso" "$ROOT/var/lib/isoboot/iso/"
+check "isoboot-scan.path rescanned: sb-own.iso is in the catalog" wait_catalog sb-own.iso
+SBID=$(catalog_id_of "$CAT" sb-own.iso)
+N curl -sS -o "$LOGS/sbnext.txt" "http://$VM_SRV/sbnext/52:54:00:1d:00:fd/$SBID" || true
+check "the Secure Boot menu's choice of sb-own.iso's own loader: GRUB is told to restart" \
+	grep -qx reboot "$LOGS/sbnext.txt"
+check "… noted by isoboot-menu under its unit in /var/lib/isoboot/sb-next" \
+	grep -qx "$SBID" "$ROOT/var/lib/isoboot/sb-next/5254001d00fd"
+dhcp_ask 5254001d00fd PXEClient 7 >"$LOGS/proxydhcp-sb-pxe.txt" 2>&1 || true
+check "ProxyDHCP: that MAC's UEFI PXE request is left unanswered" grep -qx 'no answer' "$LOGS/proxydhcp-sb-pxe.txt"
+dhcp_ask 5254001d00fd HTTPClient 16 >"$LOGS/proxydhcp-sb-http.txt" 2>&1 || true
+check "ProxyDHCP: its UEFI HTTP Boot request gets the ISO's BOOTX64.EFI" \
+	grep -qx "file http://$VM_SRV/sb/$SBID/EFI/BOOT/BOOTX64.EFI" "$LOGS/proxydhcp-sb-http.txt"
+check "… and isoboot-proxydhcp, under its unit, marked the choice used" \
+	grep -qx "$SBID used" "$ROOT/var/lib/isoboot/sb-next/5254001d00fd"
 X systemctl disable --now isoboot-proxydhcp.socket isoboot-proxydhcp.service >>"$LOGS/enable.log" 2>&1 || true
 
 # --- HTTPS boot, opt-in: the administrator enables isoboot-menu-https.socket, sets [menu] https =
