@@ -578,7 +578,9 @@ static enum MHD_Result serve_sbnext(void *ctx, struct http_request *rq, int err)
 		problem = own_loader_problem(s, id);
 	if (!problem) {
 		r = sbnext_put(s->cfg->state_dir, mac, id, false);
-		if (r < 0) {
+		if (r == -ENOSPC)
+			problem = "too many machines chose in the last minutes; try again later.";
+		else if (r < 0) {
 			log_error_errno(r, "Cannot record the Secure Boot choice in %s/" SBNEXT_DIR,
 					s->cfg->state_dir);
 			problem = "the server cannot record the choice (see its journal).";

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "sbnext.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -53,6 +54,34 @@ int sbnext_parse(const char *text, size_t len, struct sbnext *out)
 	return 0;
 }
 
+/*
+ * Whether another choice may be written to dir: fewer than SBNEXT_MAX files there once those
+ * older than SBNEXT_TTL_S (and stale temporary files) are removed. mine, the file of this MAC,
+ * does not count: it is replaced.
+ */
+static int make_room(const char *dir, const char *mine, time_t now)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (!d)
+		return neg_errno();
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (de->d_name[0] == '.' || streq(de->d_name, mine))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (st.st_mtime > now || now - st.st_mtime >= SBNEXT_TTL_S) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		n++;
+	}
+	return n >= SBNEXT_MAX ? -ENOSPC : 0;
+}
+
 static void file_of(const char *state_dir, const uint8_t mac[6], char *out, size_t size)
 {
 	snprintf(out, size, "%s/" SBNEXT_DIR "/%02x%02x%02x%02x%02x%02x", state_dir, mac[0], mac[1],
@@ -71,12 +100,15 @@ int sbnext_put(const char *state_dir, const uint8_t mac[6], const char *id, bool
 	snprintf(tmp, sizeof(tmp), "%s/" SBNEXT_DIR, state_dir);
 	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 		return neg_errno();
+	int r = make_room(tmp, strrchr(path, '/') + 1, time(NULL));
+	if (r < 0)
+		return r;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	_cleanup_close_ int fd =
 	    open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return neg_errno();
-	int r = write_full(fd, line, (size_t)n);
+	r = write_full(fd, line, (size_t)n);
 	/* The rename makes the choice whole or absent for the ProxyDHCP's reader. */
 	if (r == 0 && rename(tmp, path) < 0)
 		r = neg_errno();

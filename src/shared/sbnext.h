@@ -24,6 +24,8 @@
 #define SBNEXT_DIR "sb-next"
 #define SBNEXT_TTL_S 600
 #define SBNEXT_USED_S 60
+/* Choices kept at once: anyone on the LAN may ask for one, for any MAC address. */
+#define SBNEXT_MAX 256
 
 struct sbnext {
 	char id[CATALOG_ID_MAX];
@@ -37,7 +39,8 @@ int sbnext_mac_parse(const char *s, uint8_t mac[6]);
  * -EBADMSG. */
 int sbnext_parse(const char *text, size_t len, struct sbnext *out);
 
-/* Records the choice (replacing an earlier one of the same MAC), used or not: 0 or -errno. */
+/* Records the choice (replacing an earlier one of the same MAC), used or not: 0 or -errno;
+ * -ENOSPC when SBNEXT_MAX others are pending (old ones are removed first). */
 int sbnext_put(const char *state_dir, const uint8_t mac[6], const char *id, bool used);
 
 /*

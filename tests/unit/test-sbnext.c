@@ -129,6 +129,34 @@ static void test_broken_file(void)
 	CHECK(access(path, F_OK) < 0);
 }
 
+/* At most SBNEXT_MAX pending choices, old ones going first; a MAC may always replace its own. */
+static void test_bounded(void)
+{
+	char path[4096];
+	uint8_t m[6] = {0x02, 0, 0, 0, 0, 0};
+	struct utimbuf old = {.actime = time(NULL) - SBNEXT_TTL_S - 5,
+			      .modtime = time(NULL) - SBNEXT_TTL_S - 5};
+
+	for (unsigned i = 0; i < SBNEXT_MAX; i++) {
+		m[4] = (uint8_t)(i >> 8);
+		m[5] = (uint8_t)i;
+		CHECK_EQ_INT(sbnext_put(dir, m, "a", false), 0);
+	}
+	m[4] = 0xff;
+	CHECK_EQ_INT(sbnext_put(dir, m, "a", false), -ENOSPC);
+	m[4] = 0;
+	m[5] = 7;
+	CHECK_EQ_INT(sbnext_put(dir, m, "b", true), 0); /* its own */
+	/* One ages out: room for one more. */
+	snprintf(path, sizeof(path), "%s/" SBNEXT_DIR "/020000000003", dir);
+	CHECK_EQ_INT(utime(path, &old), 0);
+	m[4] = 0xff;
+	CHECK_EQ_INT(sbnext_put(dir, m, "a", false), 0);
+	CHECK(access(path, F_OK) < 0);
+	m[5] = 8;
+	CHECK_EQ_INT(sbnext_put(dir, m, "a", false), -ENOSPC);
+}
+
 int main(void)
 {
 	dir = make_tmpdir();
@@ -138,6 +166,7 @@ int main(void)
 	RUN(test_parse);
 	RUN(test_put_get);
 	RUN(test_broken_file);
+	RUN(test_bounded);
 	rm_rf(dir);
 	free(dir);
 	return tap_done();
