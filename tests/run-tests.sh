@@ -96,8 +96,8 @@ print(ok, bad, " ".join(names))' "$log")
 # The Secure Boot test boots the live ISO to userland (a, about 5 min under TCG), is refused an
 # unsigned kernel (b), and restarts into an ISO's own signed loader to its kernel (e, under
 # 2 min); its cells c (b through the ProxyDHCP, which e also uses), d (Debian 12's GRUB, which
-# has no HTTP) and f (e refused an unsigned kernel, then back to the menu) run by hand:
-# ISOBOOT_SB_CELLS="a b c d e f".
+# has no HTTP), f (e refused an unsigned kernel, then back to the menu) and g (e with a CD image
+# GRUB) run by hand: ISOBOOT_SB_CELLS="a b c d e f g".
 ISOBOOT_SB_CELLS=${ISOBOOT_SB_CELLS-a b e} meson_suite build -Dtest_deb="$deb"
 # The system test checks the package, not this build: once is enough. Under the sanitizers:
 # - the boot matrix boots one live ISO (BIOS), not all four (each takes minutes under TCG); not

@@ -36,6 +36,21 @@ struct file_slot {
 	uint64_t used; /* for least-recently-used eviction */
 };
 
+/*
+ * A GRUB image with a built-in prefix (a CD image's /boot/grub) does not read its configuration
+ * from its own folder, and asks outside /sb/<id>/ (for /grub.cfg, or PREFIX/grub.cfg). Its
+ * client fetched that GRUB from /sb/<id>/ moments before, so the first such request from the
+ * same address within OWN_WINDOW_S gets that ISO's configuration. Any configuration served to
+ * it ends that, so that the menu's own GRUB, after a restart, gets the menu again.
+ */
+#define OWN_SLOTS 64
+#define OWN_WINDOW_S 120
+struct own_slot {
+	char client[64];
+	char id[CATALOG_ID_MAX];
+	time_t at; /* 0: free */
+};
+
 struct menu_server {
 	const struct isoboot_config *cfg;
 	char *catalog_path;
@@ -52,6 +67,8 @@ struct menu_server {
 	pthread_mutex_t cache_lock;
 	struct file_slot cache[FILE_CACHE_SLOTS];
 	uint64_t cache_tick;
+	/* Clients that loaded an ISO's own loader from /sb/<id>/ (under cache_lock). */
+	struct own_slot own[OWN_SLOTS];
 };
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -443,6 +460,25 @@ static enum MHD_Result serve_script(void *ctx, struct http_request *rq, int err)
 	return reply_generated(s, rq, &p, menu_script);
 }
 
+/*
+ * Maps the request's path (menu_url_parse()) to one of the kinds a and b: true, or false with
+ * the refusal queued in *ret (400 for what no honest client sends, else 404).
+ */
+static bool url_kind_of(struct http_request *rq, enum menu_url_kind a, enum menu_url_kind b,
+			enum menu_url_kind *kind, char id[CATALOG_ID_MAX],
+			char file[MENU_URL_MAX + 1], enum MHD_Result *ret)
+{
+	int r = menu_url_parse(rq->url, kind, id, file);
+
+	if (r == -EINVAL)
+		*ret = http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
+	else if (r < 0 || (*kind != a && *kind != b))
+		*ret = http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	else
+		return true;
+	return false;
+}
+
 /* What a GRUB configuration is made of; the buffers are the caller's (as in serve_script). */
 static void grub_params(struct menu_server *s, struct http_request *rq, struct menu_params *p,
 			char *http, char *https, size_t size, char *iscsi, size_t iscsi_size)
@@ -458,6 +494,76 @@ static void grub_params(struct menu_server *s, struct http_request *rq, struct m
 	};
 }
 
+static void own_note(struct menu_server *s, const char *client, const char *id)
+{
+	struct own_slot *slot = &s->own[0];
+
+	pthread_mutex_lock(&s->cache_lock);
+	for (size_t i = 0; i < OWN_SLOTS; i++) {
+		if (streq(s->own[i].client, client)) {
+			slot = &s->own[i];
+			break;
+		}
+		if (s->own[i].at < slot->at)
+			slot = &s->own[i];
+	}
+	snprintf(slot->client, sizeof(slot->client), "%s", client);
+	snprintf(slot->id, sizeof(slot->id), "%s", id);
+	slot->at = time(NULL);
+	pthread_mutex_unlock(&s->cache_lock);
+}
+
+/* The ISO whose loader client fetched within OWN_WINDOW_S (into id), forgotten when end. */
+static bool own_recent(struct menu_server *s, const char *client, bool end, char id[CATALOG_ID_MAX])
+{
+	bool found = false;
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&s->cache_lock);
+	for (size_t i = 0; i < OWN_SLOTS; i++) {
+		struct own_slot *o = &s->own[i];
+		if (!o->at || !streq(o->client, client))
+			continue;
+		found = now >= o->at && now - o->at < OWN_WINDOW_S;
+		if (found && id)
+			memcpy(id, o->id, CATALOG_ID_MAX);
+		if (end || !found)
+			o->at = 0;
+		break;
+	}
+	pthread_mutex_unlock(&s->cache_lock);
+	return found;
+}
+
+/* The GRUB configuration for the ISO id's own GRUB (GET and HEAD); outside: asked for outside
+ * /sb/<id>/, by a GRUB with a built-in prefix. */
+static enum MHD_Result reply_own_config(struct menu_server *s, struct http_request *rq,
+					const char *id, bool outside)
+{
+	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
+	char iscsi[INET6_ADDRSTRLEN + 260];
+	struct menu_params p;
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "grub.cfg of %s%s", id,
+		 outside ? ", for its GRUB, outside /sb/" : "");
+	/* GRUB asks HEAD before GET: the GET is the read. */
+	if (!http_is_head(rq))
+		own_recent(s, rq->client, true, NULL);
+	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	int r = menu_grub_own_config(&s->catalog, &p, id, &text, &len);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		log_error_errno(r, "Cannot generate %s", rq->what);
+		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
+	}
+	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+}
+
 /* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */
 static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
 {
@@ -465,11 +571,28 @@ static enum MHD_Result serve_grub(void *ctx, struct http_request *rq, int err)
 	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
 	char iscsi[INET6_ADDRSTRLEN + 260];
 	struct menu_params p;
+	char id[CATALOG_ID_MAX];
 
 	(void)err;
+	/* A client just through /sb/: its ISO's GRUB, with a built-in prefix, asks here. */
+	if (own_recent(s, rq->client, false, id))
+		return reply_own_config(s, rq, id, true);
 	snprintf(rq->what, sizeof(rq->what), "grub.cfg");
 	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
 	return reply_generated(s, rq, &p, menu_grub_script);
+}
+
+/* /boot/grub/...grub.cfg: a CD image GRUB's configuration, for a client just through /sb/. */
+static enum MHD_Result serve_prefix_config(void *ctx, struct http_request *rq, int err)
+{
+	struct menu_server *s = ctx;
+	char id[CATALOG_ID_MAX];
+
+	(void)err;
+	snprintf(rq->what, sizeof(rq->what), "grub.cfg outside /sb/");
+	if (!str_endswith(rq->url, "/grub.cfg") || !own_recent(s, rq->client, false, id))
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	return reply_own_config(s, rq, id, true);
 }
 
 /*
@@ -481,32 +604,16 @@ static enum MHD_Result serve_sb(void *ctx, struct http_request *rq, int err)
 	struct menu_server *s = ctx;
 	enum menu_url_kind kind;
 	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
-	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
-	char iscsi[INET6_ADDRSTRLEN + 260];
-	struct menu_params p;
-	char *text = NULL;
-	size_t len = 0;
+
+	enum MHD_Result ret;
 
 	(void)err;
-	int r = menu_url_parse(rq->url, &kind, id, file);
-	if (r == -EINVAL)
-		return http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
-	if (r < 0 || (kind != MENU_URL_SB_FILE && kind != MENU_URL_SB_CONFIG))
-		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
-	if (kind == MENU_URL_SB_FILE)
-		return serve_iso_file(s, rq, id, file);
-	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
-	snprintf(rq->what, sizeof(rq->what), "grub.cfg of %s", id);
-	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
-	pthread_mutex_lock(&s->lock);
-	catalog_refresh(s);
-	r = menu_grub_own_config(&s->catalog, &p, id, &text, &len);
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		log_error_errno(r, "Cannot generate %s", rq->what);
-		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
-	}
-	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+	if (!url_kind_of(rq, MENU_URL_SB_FILE, MENU_URL_SB_CONFIG, &kind, id, file, &ret))
+		return ret;
+	if (kind == MENU_URL_SB_CONFIG)
+		return reply_own_config(s, rq, id, false);
+	own_note(s, rq->client, id);
+	return serve_iso_file(s, rq, id, file);
 }
 
 /*
@@ -553,12 +660,14 @@ static enum MHD_Result serve_sbnext(void *ctx, struct http_request *rq, int err)
 	const char *problem = NULL;
 	char *text = NULL;
 	size_t len = 0;
+	enum MHD_Result ret;
+	int r;
 
 	(void)err;
-	int r = menu_url_parse(rq->url, &kind, id, mac_text);
-	if (r == -EINVAL)
-		return http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
-	if (r < 0 || kind != MENU_URL_SB_NEXT || sbnext_mac_parse(mac_text, mac) < 0)
+	if (!url_kind_of(rq, MENU_URL_SB_NEXT, MENU_URL_SB_NEXT, &kind, id, mac_text, &ret))
+		return ret;
+	/* (menu_url_parse() checked it.) */
+	if (sbnext_mac_parse(mac_text, mac) < 0)
 		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
 	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
 	snprintf(rq->what, sizeof(rq->what), "own loader of %s for %02x:%02x:%02x:%02x:%02x:%02x",
@@ -603,12 +712,11 @@ static enum MHD_Result serve_under_iso(void *ctx, struct http_request *rq, int e
 	enum menu_url_kind kind;
 	char id[CATALOG_ID_MAX], file[MENU_URL_MAX + 1];
 
+	enum MHD_Result ret;
+
 	(void)err;
-	int r = menu_url_parse(rq->url, &kind, id, file);
-	if (r == -EINVAL)
-		return http_reply_text(rq, MHD_HTTP_BAD_REQUEST, "Bad request\n");
-	if (r < 0 || (kind != MENU_URL_ISO && kind != MENU_URL_FILE))
-		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "Not found\n");
+	if (!url_kind_of(rq, MENU_URL_ISO, MENU_URL_FILE, &kind, id, file, &ret))
+		return ret;
 	if (kind == MENU_URL_FILE)
 		return serve_iso_file(ctx, rq, id, file);
 	return serve_iso(ctx, rq, id);
@@ -625,6 +733,7 @@ static const struct http_route menu_routes[] = {
     /* shim asks for "<folder>//grubx64.efi". */
     {.method = MHD_HTTP_METHOD_GET, .path = "/sb/", .handler = serve_sb, .empty_segments_ok = true},
     {.method = MHD_HTTP_METHOD_GET, .path = "/sbnext/", .handler = serve_sbnext},
+    {.method = MHD_HTTP_METHOD_GET, .path = "/boot/grub/", .handler = serve_prefix_config},
 };
 
 void menu_server_stop(struct menu_server *s)

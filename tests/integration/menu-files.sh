@@ -148,6 +148,19 @@ check "  and no choice" test ! -e "$TMP/state/sb-next/525400123457"
 check "/sbnext/: an ISO without a loader is refused" \
 	grep -qF "has no" <("${C[@]}" "$B/sbnext/52:54:00:12:34:58/$ID")
 check "/sbnext/: a malformed MAC address is 404" test "$(code "$B/sbnext/52:54:00:12:34/$SID")" = 404
+# A GRUB with a built-in prefix (a CD image's) asks outside /sb/<id>/: right after its client
+# fetched from /sb/<id>/, the first configuration it reads there is that ISO's, then the menu's.
+check "/boot/grub/grub.cfg is 404 for a client not just through /sb/" \
+	test "$(code "$B/boot/grub/grub.cfg")" = 404
+"${C[@]}" -o /dev/null "$B/sb/$SID/EFI/BOOT/BOOTX64.EFI"
+"${C[@]}" -o /dev/null -I "$B/grub.cfg" # GRUB's HEAD before its GET reads nothing
+check "  GET /grub.cfg right after /sb/ (and a HEAD): the ISO's configuration" \
+	grep -qF "for the ISO $SID: its own signed GRUB" <("${C[@]}" "$B/grub.cfg")
+check "  then GET /grub.cfg: the menu again" grep -qF "from the catalog" <("${C[@]}" "$B/grub.cfg")
+"${C[@]}" -o /dev/null "$B/sb/$SID/EFI/BOOT/BOOTX64.EFI"
+check "  GET /boot/grub/x86_64-efi/grub.cfg right after /sb/: the ISO's" \
+	grep -qF "isoboot has no way to boot this ISO" <("${C[@]}" "$B/boot/grub/x86_64-efi/grub.cfg")
+check "  and the access log says where" grep -qF "GET grub.cfg of $SID, for its GRUB, outside /sb/: 200" "$TMP/log"
 
 # --- The access log names the ISO and the file; nothing was ever written.
 check "the access log names files inside the ISO" \

@@ -40,6 +40,9 @@
 #                   unanswered and sends its UEFI HTTP Boot to /sb/ID/EFI/BOOT/BOOTX64.EFI; the
 #                   ISO's shim loads the ISO's GRUB from there, GRUB reads isoboot's grub.cfg,
 #                   and the ISO's kernel starts with Secure Boot on and the recipe's parameters
+#   g own-cd-grub   as e with Debian's CD image GRUB (gcdx64.efi.signed, built-in prefix
+#                   /boot/grub) as the ISO's GRUB, which asks for its configuration outside
+#                   /sb/ID/ (/grub.cfg): isoboot-menu answers that ISO's, by the client's address
 #   f own-unsigned  as e with Ubuntu's layout and its unsigned stand-in kernel: the ISO's shim
 #                   refuses it, GRUB says so and restarts the client, and a third boot, whose
 #                   PXE isoboot-proxydhcp answers again, reaches the menu
@@ -58,7 +61,8 @@
 # (systemd-socket-activate), and for a the live ISO of tests/build-live-isos.sh; skips (exit 77,
 # or fails with ISOBOOT_REQUIRE_ALL=1) without them.
 # Environment: ISOBOOT_VM_LOGS (default $BUILD/tests/vm-logs/secureboot-boot), ISOBOOT_SB_CELLS
-# or ISOBOOT_VM_CELLS ("a b c d e f"), CELL_TIMEOUT (b, c, d and each boot of e, f; default 150),
+# or ISOBOOT_VM_CELLS ("a b c d e f g"), CELL_TIMEOUT (b, c, d and each boot of e, f, g; default
+# 150),
 # LIVE_TIMEOUT (a; default 600), ISOBOOT_LIVE_CACHE, ISOBOOT_SECUREBOOT_CACHE.
 # The check helpers are called indirectly (trap, vm_boot, ck): SC2317.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC2317
@@ -69,7 +73,7 @@
 need_root
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-600}
-CELLS=${ISOBOOT_SB_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f}}
+CELLS=${ISOBOOT_SB_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f g}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # Secure Boot firmware: the code needs SMM (q35) and a flash that only SMM may write.
 VM_OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd
@@ -83,7 +87,8 @@ SHIM=$SB/shim-signed/usr/lib/shim/shimx64.efi.signed
 GRUBNET=$SB/grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
 GRUBNET12=$SB/grub-efi-amd64-signed-bookworm/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed
 GRUBMONO=$SB/grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
-[[ " $CELLS " != *" a "* && " $CELLS " != *" e "* ]] || [ -s "$LIVE_DIR/debian-live.iso" ] ||
+GRUBGCD=$SB/grub-efi-amd64-signed/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed
+[[ " $CELLS " != *" a "* && " $CELLS " != *" e "* && " $CELLS " != *" g "* ]] || [ -s "$LIVE_DIR/debian-live.iso" ] ||
 	skip "$LIVE_DIR/debian-live.iso missing (run tests/build-live-isos.sh)"
 
 vm_test_start secureboot-boot 'cell-*' '*.log' '*.conf' catalog
@@ -94,6 +99,7 @@ LIVE_ISO=live/debian-live.iso
 UNSIGNED_ISO=layout/ubuntu-24.04.1-desktop-amd64.iso
 OWN_ISO=vendor/vendor-live.iso
 OWN_UNSIGNED_ISO=vendor/ubuntu-24.04.1-desktop-amd64.iso
+OWN_CD_ISO=vendor/vendor-live-cd.iso
 OWN_CFG_MARK=ISOBOOT-TEST-THE-ISOS-OWN-GRUB-CFG
 if [[ " $CELLS " == *" a "* ]]; then
 	place "$LIVE_DIR/debian-live.iso" "$TMP/iso/$LIVE_ISO"
@@ -104,18 +110,20 @@ if [[ " $CELLS " == *" b "* || " $CELLS " == *" c "* || " $CELLS " == *" d "* ]]
 	bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/iso/$UNSIGNED_ISO" \
 		>"$LOGS/mk-layout-iso.log" 2>&1 || { cat "$LOGS/mk-layout-iso.log"; fail "mk-layout-iso.sh casper"; finish; }
 fi
-if [[ " $CELLS " == *" e "* ]]; then
-	# The live ISO in a vendor's layout: its own signed shim and GRUB in /EFI/boot/ (as a
-	# distribution's ISO has them), the rest untouched, its boot catalog replayed.
+# vendor_iso GRUB OUT: the live ISO in a vendor's layout: its own signed shim and GRUB in
+# /EFI/boot/ (as a distribution's ISO has them), the rest untouched, its boot catalog replayed;
+# its own loader by default, and a parameter the started kernel must carry.
+vendor_iso() {
 	printf 'echo %s\nsleep 30\n' "$OWN_CFG_MARK" >"$TMP/own-grub.cfg"
-	xorriso -indev "$LIVE_DIR/debian-live.iso" -outdev "$TMP/iso/$OWN_ISO" \
+	xorriso -indev "$LIVE_DIR/debian-live.iso" -outdev "$TMP/iso/$2" \
 		-boot_image any replay -map "$SHIM" /EFI/boot/bootx64.efi \
-		-map "$GRUBMONO" /EFI/boot/grubx64.efi -map "$TMP/own-grub.cfg" /EFI/boot/grub.cfg \
+		-map "$1" /EFI/boot/grubx64.efi -map "$TMP/own-grub.cfg" /EFI/boot/grub.cfg \
 		>"$LOGS/xorriso-vendor.log" 2>&1 ||
-		{ cat "$LOGS/xorriso-vendor.log"; fail "xorriso: the vendor-layout ISO"; finish; }
-	# Its own loader by default, and a parameter the started kernel must carry.
-	printf '[iso]\nmethod = sanboot\nappend = isoboot.sidecar=own-loader\n' >"$TMP/iso/$OWN_ISO.isoboot"
-fi
+		{ cat "$LOGS/xorriso-vendor.log"; fail "xorriso: the vendor-layout ISO $2"; finish; }
+	printf '[iso]\nmethod = sanboot\nappend = isoboot.sidecar=own-loader\n' >"$TMP/iso/$2.isoboot"
+}
+[[ " $CELLS " != *" e "* ]] || vendor_iso "$GRUBMONO" "$OWN_ISO"
+[[ " $CELLS " != *" g "* ]] || vendor_iso "$GRUBGCD" "$OWN_CD_ISO"
 if [[ " $CELLS " == *" f "* ]]; then
 	# The same chain around the unsigned stand-in kernel of Ubuntu's layout.
 	bash "$SRC/tests/tools/mk-layout-iso.sh" casper "$TMP/casper-f.iso" >"$LOGS/mk-layout-iso-f.log" 2>&1 ||
@@ -369,10 +377,10 @@ own_boot() {
 	done
 	log "$CK_CELL boot $n timeline: ${tl%; }"
 }
-# own_cell ID NAME ISO: e (the kernel starts, Secure Boot on) or f (the ISO's shim refuses its
-# kernel, GRUB says so and restarts, and a third boot gets the menu again).
+# own_cell ID NAME ISO GRUB: e and g (the kernel starts, Secure Boot on) or f (the ISO's shim
+# refuses its kernel, GRUB says so and restarts, and a third boot gets the menu again).
 own_cell() {
-	local cid=$1 cname=$2 iso=$3 isoid name ccfg mac12 kernel
+	local cid=$1 cname=$2 iso=$3 grub=$4 isoid name ccfg mac12 kernel
 	dir=$LOGS/cell-$cid-$cname
 	CK_CELL="cell $cid $cname"
 	mkdir -p "$dir"
@@ -393,7 +401,7 @@ own_cell() {
 		get "/sb/$isoid/EFI/BOOT/BOOTX64.EFI" "$dir/BOOTX64.EFI"
 	ck "  byte for byte shim-signed's shimx64.efi.signed" cmp -s "$SHIM" "$dir/BOOTX64.EFI"
 	ck "/sb/ID/EFI/BOOT//grubx64.efi is the ISO's GRUB" get "/sb/$isoid/EFI/BOOT//grubx64.efi" "$dir/grubx64.efi"
-	ck "  byte for byte grub-efi-amd64-signed's grubx64.efi.signed" cmp -s "$GRUBMONO" "$dir/grubx64.efi"
+	ck "  byte for byte grub-efi-amd64-signed's $(basename "$grub")" cmp -s "$grub" "$dir/grubx64.efi"
 	ck "/sb/ID/EFI/BOOT/grub.cfg is isoboot's" get "/sb/$isoid/EFI/BOOT/grub.cfg" "$dir/own-grub.cfg"
 	ck "  which boots the recipe's kernel" grep -qF "linux (http,$VM_SRV)/iso/$isoid/files/$kernel" "$dir/own-grub.cfg"
 	ck "  and not the ISO's own" is0 "$(grep -c "$OWN_CFG_MARK" "$dir/own-grub.cfg" || true)"
@@ -416,7 +424,7 @@ own_cell() {
 		"URI: http://$VM_SRV/sb/$isoid/EFI/BOOT/BOOTX64.EFI"
 		"Booting ${name:0:40}"
 	)
-	if [ "$cid" = e ]; then
+	if [ "$cid" != f ]; then
 		own_boot 2 "$CELL_TIMEOUT" "secureboot: Secure boot enabled" "Kernel command line:"
 	else
 		VM_BOOT_GRACE=20 own_boot 2 "$CELL_TIMEOUT" "$REFUSED" "isoboot: restarting, back to the menu."
@@ -435,12 +443,14 @@ own_cell() {
 		ge1 "$(grep -cF "HTTP Boot client $mac (arch 16, x86-64 UEFI HTTP) on br0: http://$VM_SRV/sb/$isoid/EFI/BOOT/BOOTX64.EFI" <<<"$pnew" || true)"
 	ck "boot 2: the choice is marked used" grep -qx "$isoid used" "$TMP/state/sb-next/$mac12"
 	for f in "file $isoid/EFI/BOOT/BOOTX64.EFI " "file $isoid/EFI/BOOT/grubx64.efi " \
-		"grub.cfg of $isoid:" "file $isoid/$kernel "; do
+		"grub.cfg of $isoid" "file $isoid/$kernel "; do
 		ck "boot 2: isoboot-menu served $f to $ip" ge1 "$(grep -F "$ip GET $f" <<<"$mnew" | grep -cF ": 200" || true)"
 	done
 	for s in "${steps[@]}"; do ck "boot 2: on the serial console: $s" on_serial "$s"; done
 	ck "boot 2: the ISO's own grub.cfg was not read" not_on_serial "$OWN_CFG_MARK"
-	if [ "$cid" = e ]; then
+	[ "$cid" != g ] || ck "boot 2: the CD image GRUB asked outside /sb/ID/, and got the ISO's configuration" \
+		ge1 "$(grep -F "$ip GET grub.cfg of $isoid, for its GRUB, outside /sb/:" <<<"$mnew" | grep -cF ": 200" || true)"
+	if [ "$cid" != f ]; then
 		ck "boot 2: isoboot-menu served the initrd" ge1 "$(grep -F "$ip GET file $isoid/live/initrd.img " <<<"$mnew" | grep -cF ": 200" || true)"
 		ck "boot 2: the kernel's EFI stub: UEFI Secure Boot is enabled" on_serial "EFI stub: UEFI Secure Boot is enabled."
 		ck "boot 2: locked down from EFI Secure Boot" on_serial "Kernel is locked down from EFI Secure Boot"
@@ -460,9 +470,10 @@ own_cell() {
 	ck "boot 3: isoboot-proxydhcp sent $mac shimx64.efi again" \
 		ge1 "$(grep -F "PXE client $mac" <<<"$pnew" | grep -cF ": shimx64.efi" || true)"
 }
-if [[ " $CELLS " == *" e "* || " $CELLS " == *" f "* ]] && dhcp_proxy && tftpd_root "$TROOT" "$LOGS/tftpd.log"; then
-	[[ " $CELLS " != *" e "* ]] || own_cell e own-loader "$OWN_ISO"
-	[[ " $CELLS " != *" f "* ]] || own_cell f own-unsigned "$OWN_UNSIGNED_ISO"
+if [[ " $CELLS " == *" e "* || " $CELLS " == *" f "* || " $CELLS " == *" g "* ]] && dhcp_proxy && tftpd_root "$TROOT" "$LOGS/tftpd.log"; then
+	[[ " $CELLS " != *" e "* ]] || own_cell e own-loader "$OWN_ISO" "$GRUBMONO"
+	[[ " $CELLS " != *" f "* ]] || own_cell f own-unsigned "$OWN_UNSIGNED_ISO" "$GRUBMONO"
+	[[ " $CELLS " != *" g "* ]] || own_cell g own-cd-grub "$OWN_CD_ISO" "$GRUBGCD"
 fi
 vm_menu_stop
 
