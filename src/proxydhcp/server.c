@@ -78,6 +78,7 @@ static uint64_t now_ms(void)
 struct server {
 	const struct isoboot_config *cfg;
 	struct proxy_seen seen;
+	bool sbnext_warned; /* a choice could not be read (sbnext.h): said once */
 };
 
 struct packet {
@@ -279,10 +280,13 @@ static void handle_packet(struct server *s, struct packet *p, const uint8_t *buf
 		int r = sbnext_get(s->cfg->state_dir, req.chaddr, time(NULL), &next);
 		if (r == 0)
 			origin.sb_next = &next;
-		else if (r != -ENOENT)
+		else if (r != -ENOENT && !s->sbnext_warned) {
+			/* Once: every DHCP packet would say it again. */
 			log_warning_errno(
 			    r, "Cannot read the Secure Boot choice of %s in %s/" SBNEXT_DIR, mac,
 			    s->cfg->state_dir);
+			s->sbnext_warned = true;
+		}
 	}
 	proxy_decide(s->cfg, &req, &origin, &d);
 	switch (d.action) {

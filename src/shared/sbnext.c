@@ -100,7 +100,8 @@ int sbnext_put(const char *state_dir, const uint8_t mac[6], const char *id, bool
 	snprintf(tmp, sizeof(tmp), "%s/" SBNEXT_DIR, state_dir);
 	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 		return neg_errno();
-	int r = make_room(tmp, strrchr(path, '/') + 1, time(NULL));
+	/* Marking one used replaces it: no room needed. */
+	int r = used ? 0 : make_room(tmp, strrchr(path, '/') + 1, time(NULL));
 	if (r < 0)
 		return r;
 	snprintf(tmp, sizeof(tmp), "%s.new", path);

@@ -40,7 +40,8 @@ int sbnext_mac_parse(const char *s, uint8_t mac[6]);
 int sbnext_parse(const char *text, size_t len, struct sbnext *out);
 
 /* Records the choice (replacing an earlier one of the same MAC), used or not: 0 or -errno;
- * -ENOSPC when SBNEXT_MAX others are pending (old ones are removed first). */
+ * a new one (not used) -ENOSPC when SBNEXT_MAX others are pending (old ones are removed
+ * first). */
 int sbnext_put(const char *state_dir, const uint8_t mac[6], const char *id, bool used);
 
 /*

@@ -155,6 +155,10 @@ static void test_bounded(void)
 	CHECK(access(path, F_OK) < 0);
 	m[5] = 8;
 	CHECK_EQ_INT(sbnext_put(dir, m, "a", false), -ENOSPC);
+	/* Marking a pending one used needs no room. */
+	m[4] = 0;
+	m[5] = 9;
+	CHECK_EQ_INT(sbnext_put(dir, m, "a", true), 0);
 }
 
 int main(void)
