@@ -12,6 +12,16 @@
 #include "util.h"
 
 #define SBNEXT_FILE_MAX 256
+/* A file's time may be a little ahead of time(): the kernel stamps files with a finer clock
+ * than time() reads (multigrain timestamps), so a file written now can read as the next
+ * second. Only further ahead than this is a clock that went back. */
+#define SBNEXT_SKEW_S 5
+
+/* Whether a file of time t is older than max seconds at now, or from well in the future. */
+static bool too_old(time_t t, time_t now, time_t max)
+{
+	return t > now + SBNEXT_SKEW_S || now - t >= max;
+}
 
 int sbnext_mac_parse(const char *s, uint8_t mac[6])
 {
@@ -73,7 +83,7 @@ static int make_room(const char *dir, const char *mine, time_t now)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (st.st_mtime > now || now - st.st_mtime >= SBNEXT_TTL_S) {
+		if (too_old(st.st_mtime, now, SBNEXT_TTL_S)) {
 			unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
@@ -132,7 +142,7 @@ int sbnext_get(const char *state_dir, const uint8_t mac[6], time_t now, struct s
 	if (!S_ISREG(st.st_mode))
 		return -EBADMSG;
 	/* A choice is for the restart that follows it, not for a boot days later. */
-	if (st.st_mtime > now || now - st.st_mtime >= SBNEXT_TTL_S) {
+	if (too_old(st.st_mtime, now, SBNEXT_TTL_S)) {
 		unlink(path);
 		return -ENOENT;
 	}
@@ -140,7 +150,7 @@ int sbnext_get(const char *state_dir, const uint8_t mac[6], time_t now, struct s
 	if (n < 0)
 		return (int)n;
 	int r = sbnext_parse(buf, (size_t)n, out);
-	if (r == 0 && out->used && now - st.st_mtime >= SBNEXT_USED_S)
+	if (r == 0 && out->used && too_old(st.st_mtime, now, SBNEXT_USED_S))
 		r = -ENOENT;
 	if (r < 0)
 		unlink(path);
