@@ -304,9 +304,10 @@ static int finish(FILE *f, int r, char **buf, const size_t *len, char **out, siz
 	return 0;
 }
 
-int menu_grub_own_config(const struct catalog *c, const struct menu_params *p, const char *id,
-			 char **out, size_t *out_len)
+int menu_grub_own_config(const struct catalog *c, const struct menu_params *p, char **out,
+			 size_t *out_len)
 {
+	const char *id = p->own_id;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);

@@ -16,13 +16,13 @@ int menu_grub_script(const struct catalog *c, const struct menu_params *p, char 
 		     size_t *out_len);
 
 /*
- * The configuration an ISO's own signed GRUB reads when the client booted the ISO's own loader
- * (GET /sb/<id>/.../grub.cfg, sbnext.h): boots its kernel and initrd by its recipe, from
+ * The configuration the ISO p->own_id's own signed GRUB reads when the client booted that
+ * loader (GET /sb/<id>/.../grub.cfg, sbnext.h): boots its kernel and initrd by its recipe, from
  * isoboot-menu; when that fails, says why and restarts the client, which then gets the menu
  * again. For an id not in the catalog or without a recipe it says so and restarts. 0 or -ENOMEM.
  */
-int menu_grub_own_config(const struct catalog *c, const struct menu_params *p, const char *id,
-			 char **out, size_t *out_len);
+int menu_grub_own_config(const struct catalog *c, const struct menu_params *p, char **out,
+			 size_t *out_len);
 
 /*
  * The answer to the Secure Boot menu's choice of an ISO's own loader (GET /sbnext/<mac>/<id>),

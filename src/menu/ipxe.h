@@ -28,6 +28,7 @@ struct menu_params {
 	bool memdisk;	      /* memdisk can be served */
 	uint64_t memsize_mib; /* the client's RAM as iPXE's ${memsize} said; 0 = unknown */
 	bool memsize_asked;   /* the request answered the script's question for ${memsize} */
+	const char *own_id;   /* menu_grub_own_config(): the ISO whose own GRUB asks */
 };
 
 /*

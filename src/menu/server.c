@@ -403,7 +403,8 @@ static enum MHD_Result serve_arm64(void *ctx, struct http_request *rq, int err)
 	return serve_efi(rq, s->cfg->menu_arm64_file, "ipxe-arm64.efi");
 }
 
-/* Answers with what generate makes of the fresh catalog (the iPXE script, the GRUB menu). */
+/* Answers with what generate makes of the fresh catalog (the iPXE script, the GRUB menu, an
+ * ISO's own GRUB configuration). */
 static enum MHD_Result
 reply_generated(struct menu_server *s, struct http_request *rq, const struct menu_params *p,
 		int (*generate)(const struct catalog *c, const struct menu_params *p, char **out,
@@ -543,8 +544,6 @@ static enum MHD_Result reply_own_config(struct menu_server *s, struct http_reque
 	char http[INET6_ADDRSTRLEN + 320], https[INET6_ADDRSTRLEN + 320];
 	char iscsi[INET6_ADDRSTRLEN + 260];
 	struct menu_params p;
-	char *text = NULL;
-	size_t len = 0;
 
 	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
 	snprintf(rq->what, sizeof(rq->what), "grub.cfg of %s%s", id,
@@ -553,15 +552,8 @@ static enum MHD_Result reply_own_config(struct menu_server *s, struct http_reque
 	if (!http_is_head(rq))
 		own_recent(s, rq->client, true, NULL);
 	grub_params(s, rq, &p, http, https, sizeof(http), iscsi, sizeof(iscsi));
-	pthread_mutex_lock(&s->lock);
-	catalog_refresh(s);
-	int r = menu_grub_own_config(&s->catalog, &p, id, &text, &len);
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		log_error_errno(r, "Cannot generate %s", rq->what);
-		return http_reply_text(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "Out of memory\n");
-	}
-	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+	p.own_id = id;
+	return reply_generated(s, rq, &p, menu_grub_own_config);
 }
 
 /* The GRUB configuration of the Secure Boot chain: over plain HTTP (GRUB has no TLS). */

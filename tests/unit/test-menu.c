@@ -1437,7 +1437,8 @@ static void test_grub_own_config(void)
 	san = by_name(&c, "san");
 
 	struct menu_params p = {.http_base = "http://192.0.2.1", .iscsi_host = "192.0.2.1"};
-	CHECK_EQ_INT(menu_grub_own_config(&c, &p, live->id, &s, &len), 0);
+	p.own_id = live->id;
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, &s, &len), 0);
 	CHECK_EQ_INT(strlen(s), len);
 	snprintf(line, sizeof(line),
 		 "\tif linux (http,192.0.2.1)/iso/%s/files/live/vmlinuz 'boot=live' "
@@ -1451,13 +1452,15 @@ static void test_grub_own_config(void)
 	free(s);
 
 	/* No recipe, or not in the catalog: said, then a restart. */
-	CHECK_EQ_INT(menu_grub_own_config(&c, &p, san->id, &s, &len), 0);
+	p.own_id = san->id;
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, &s, &len), 0);
 	CHECK_LINE(s,
 		   "echo 'isoboot: isoboot has no way to boot this ISO'\\''s kernel (no recipe).'");
 	CHECK(str_endswith(s, "\nreboot\n"));
 	CHECK(!strstr(s, "linux"));
 	free(s);
-	CHECK_EQ_INT(menu_grub_own_config(&c, &p, "gone-0123", &s, &len), 0);
+	p.own_id = "gone-0123";
+	CHECK_EQ_INT(menu_grub_own_config(&c, &p, &s, &len), 0);
 	CHECK_LINE(s, "echo 'isoboot: this ISO is no longer in the catalog.'");
 	free(s);
 	catalog_finish(&c);
