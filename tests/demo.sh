@@ -119,15 +119,21 @@ if [ "$VM" = 1 ]; then
 	mkdir -p "$DEMO/vm"
 	# Its console as it comes, without the terminal escapes of the firmware's screen (-F: the
 	# file appears when the client starts).
-	tail -n +1 -F "$DEMO/vm/serial.log" 2>/dev/null > >(
-		sed -u 's/\x1b\[[0-9]*;[0-9]*[Hf]/\n/g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][A-Za-z0-9]//g; s/\r//g' |
+	# tail stops once the sleeper is gone, after a last read; waiting for the whole pipeline
+	# then makes sure its last line is printed before the verdict.
+	sleep 900 &
+	sleeper=$!
+	pids+=("$sleeper")
+	(
+		tail -n +1 -F --pid="$sleeper" "$DEMO/vm/serial.log" 2>/dev/null |
+			sed -u 's/\x1b\[[0-9]*;[0-9]*[Hf]/\n/g; s/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][A-Za-z0-9]//g; s/\r//g' |
 			grep --line-buffered -v '^[[:space:]]*$'
 	) &
-	tailpid=$!
+	filter=$!
 	rc=0
 	vm_boot isoboot-demo bios 52:54:00:de:00:01 "${DEMO_VM_TIMEOUT:-180}" "$DEMO/vm" "GNU GRUB" || rc=$?
-	sleep 1
-	kill "$tailpid" 2>/dev/null || true
+	kill "$sleeper" 2>/dev/null || true
+	wait "$sleeper" "$filter" 2>/dev/null || true
 	echo
 	if [ "$rc" = 0 ]; then
 		echo "== the client booted grub-rescue-cdrom.iso from isoboot: DHCP, iPXE, the menu, iSCSI," \
