@@ -1,7 +1,7 @@
 #!/bin/bash
 # isoboot-iscsi against libiscsi, an independent initiator, started exactly as systemd starts
-# it (systemd-socket-activate --accept): discovery, inquiry, capacity, whole-image reads
-# compared by SHA-256 (over 4 GiB, and LBAs past 2^32 on the disk type), the curated
+# it (systemd-socket-activate --accept): discovery, inquiry, capacity, image reads compared by
+# SHA-256 (its start, across 4 GiB to its end, LBAs past 2^32 on the disk type), the curated
 # iscsi-test-cu families for the CD-ROM and the disk types, and CHAP.
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -56,11 +56,13 @@ iscsi-readcapacity16 "iscsi://127.0.0.1:$CD/$MT/0" > "$TMP/rc" 2>&1
 check "capacity: 2048-byte blocks" grep -q 'LOGICAL BLOCK LENGTH IN BYTES:2048' "$TMP/rc"
 check "capacity: last LBA of the image" grep -q "RETURNED LOGICAL BLOCK ADDRESS:$(( (size + 2047) / 2048 - 1 ))" "$TMP/rc"
 
-# The whole image over 4 GiB, read through iSCSI, is the file.
-want=$(sha256sum "$TMP/iso/big/big.iso" | cut -d' ' -f1)
-got=$("$SHA" "iscsi://127.0.0.1:$CD/$BIG/0" 2> "$TMP/sha.err" | cut -d' ' -f1)
-check "big.iso ($(stat -c %s "$TMP/iso/big/big.iso") bytes) read whole through iSCSI: SHA-256 matches" test "$got" = "$want"
-# The part past 4 GiB again, with CRC32C header digests, in odd-sized reads.
+# The image's first 256 MiB, where a boot loader reads, in the tool's default reads (the
+# rest of a 4.5 GiB image costs a minute, under ASan two, and adds no code path).
+n=$(( (256 << 20) / 2048 ))
+want=$(dd if="$TMP/iso/big/big.iso" bs=2048 count="$n" status=none | sha256sum | cut -d' ' -f1)
+got=$("$SHA" --lba 0 --blocks "$n" "iscsi://127.0.0.1:$CD/$BIG/0" 2> "$TMP/sha.err" | cut -d' ' -f1)
+check "big.iso ($(stat -c %s "$TMP/iso/big/big.iso") bytes): its first 256 MiB through iSCSI: SHA-256 matches" test "$got" = "$want"
+# From just below 4 GiB to its end, with CRC32C header digests, in odd-sized reads.
 lba=$(( (4 << 30) / 2048 - 3 ))
 n=$(( $(stat -c %s "$TMP/iso/big/big.iso") / 2048 - lba ))
 want=$(dd if="$TMP/iso/big/big.iso" bs=2048 skip="$lba" count="$n" status=none | sha256sum | cut -d' ' -f1)
