@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds two small live-Linux test ISOs with Debian 12's own tools and caches them outside the
+# Builds three small live-Linux test ISOs with Debian 12's own tools and caches them outside the
 # checkout, in ${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live/, so every clone reuses them:
 #   debian-live.iso   live-build (lb config + lb build): live-boot, iso-hybrid, BIOS (ISOLINUX) and
 #                     UEFI (GRUB) El Torito entries and menus exactly as live-build writes them;
@@ -7,8 +7,13 @@
 #   dracut-live.iso   a dracut LiveOS image in Fedora's layout, assembled by hand: debootstrap +
 #                     dracut (dmsquash-live, livenet, network-legacy), LiveOS/squashfs.img,
 #                     images/pxeboot/, isolinux/, EFI/BOOT/ + images/efiboot.img, isohybrid GPT
+#   kiwi-live.iso     KIWI (kiwi-ng system build, openSUSE's image builder) from a description of a
+#                     Debian 12 system: kiwi's own layout (boot/x86_64/loader/, LiveOS/), GRUB menus
+#                     ($linux/$initrd commands) and hybrid ISO, in its dmsquash flavour, whose
+#                     initrd has dracut's dmsquash-live and livenet (kiwi's default flavour, its
+#                     kiwi-live module, finds its medium only on a local disk or over AoE)
 # Once at multi-user.target each system writes one line to /dev/ttyS0, and then stays up:
-#   ISOBOOT-LIVE-USERLAND family=live-boot|dracut cmdline=<its /proc/cmdline>
+#   ISOBOOT-LIVE-USERLAND family=live-boot|dracut|kiwi cmdline=<its /proc/cmdline>
 # An ISO is rebuilt only when this script changed (the stamp is the script's sha256) or the ISO
 # is missing; it is built under a temporary name and renamed into place when complete. An edit
 # that cannot change the ISOs (a comment, a helper moved to tests/lib/) adds the stamp before it
@@ -16,7 +21,7 @@
 # Building needs root (debootstrap, chroot, mounts) and installs its own build dependencies with
 # apt-get when they are missing. Noisy output goes to live/build.log. Prints one line per ISO.
 #
-# Usage: tests/build-live-isos.sh [debian-live.iso] [dracut-live.iso]   (default: both)
+# Usage: tests/build-live-isos.sh [debian-live.iso] [dracut-live.iso] [kiwi-live.iso] (default: all)
 # Environment:
 #   ISOBOOT_LIVE_CACHE   cache root (default /var/cache/isoboot-tests); the ISOs go to its live/
 #   ISOBOOT_MIRROR       Debian mirror (default: the first bookworm main source of the apt configuration)
@@ -28,15 +33,17 @@ LOG=$OUT/build.log
 DIST=bookworm
 LIVE_VOLID=ISOBOOT-LIVE
 DRACUT_VOLID=ISOBOOT-DRACUT
+KIWI_VOLID=ISOBOOT_KIWI
 STAMP=$(sha256sum "$SCRIPT" | cut -d' ' -f1)
 # Stamps of earlier versions of this script that build the same ISOs as this one.
 SAME_ISOS=(
 	03edc4d29a13300bcaa9a4455549251c65f2fd633000ef11243bd9c49d191514 # apt_mirror from tests/lib
+	2a99b988b91f58f284451418376a3d632676b0ed0952bf89a74d3e205244b544 # kiwi-live.iso added
 )
-ALL=(debian-live.iso dracut-live.iso)
+ALL=(debian-live.iso dracut-live.iso kiwi-live.iso)
 # Host packages this script runs (live-build's chroot brings its own bootloaders and xorriso).
 DEPS=(live-build debootstrap squashfs-tools xorriso isolinux syslinux-common grub-common
-	grub-efi-amd64-bin mtools dosfstools e2fsprogs isomd5sum)
+	grub-efi-amd64-bin mtools dosfstools e2fsprogs isomd5sum kiwi)
 
 die() { echo "build-live-isos: $*" >&2; exit 1; }
 
@@ -44,7 +51,7 @@ WANT=("$@")
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for n in "${WANT[@]}"; do
 	case $n in
-	debian-live.iso | dracut-live.iso) ;;
+	debian-live.iso | dracut-live.iso | kiwi-live.iso) ;;
 	*) die "unknown ISO '$n' (known: ${ALL[*]})" ;;
 	esac
 done
@@ -338,6 +345,69 @@ EOF
 	remove_tree "$s"
 }
 
+# --- kiwi-live.iso: kiwi-ng builds it from its image description (config.xml, and root/, a tree
+# copied into the image). kiwi checks for openSUSE's name of the dracut module package; Debian
+# names it differently, so that one check is off (kiwi.yml). dbus is for Debian's dracut-network;
+# network-legacy (with isc-dhcp-client) does ip=dhcp in the initramfs, as in dracut-live.iso.
+build_kiwi_live() {
+	local d=$W/kiwi/desc o=$W/kiwi/out iso
+	mkdir -p "$d/root/etc/systemd/system/multi-user.target.wants" "$d/root/etc/dracut.conf.d" "$o"
+	cat >"$d/config.xml" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<image schemaversion="7.5" name="isoboot-kiwi-live">
+    <description type="system">
+        <author>isoboot tests</author>
+        <contact>isoboot@example.invalid</contact>
+        <specification>Debian 12 live ISO in KIWI's layout, for isoboot's tests</specification>
+    </description>
+    <preferences>
+        <version>1.0.0</version>
+        <packagemanager>apt</packagemanager>
+        <timezone>UTC</timezone>
+        <type image="iso" primary="true" flags="dmsquash" firmware="efi"
+              volid="$KIWI_VOLID" kernelcmdline="console=ttyS0">
+            <bootloader name="grub2" timeout="3"/>
+        </type>
+    </preferences>
+    <users>
+        <user password="isoboot" pwdformat="plain" home="/root" name="root" groups="root"/>
+    </users>
+    <repository type="apt-deb" alias="$DIST" distribution="$DIST" components="main"
+                repository_gpgcheck="false">
+        <source path="$MIRROR"/>
+    </repository>
+    <packages type="image">
+        <package name="linux-image-amd64"/>
+        <package name="systemd-sysv"/>
+        <package name="dracut"/>
+        <package name="dracut-network"/>
+        <package name="dracut-live"/>
+        <package name="kiwi-dracut-live"/>
+        <package name="isc-dhcp-client"/>
+        <package name="curl"/>
+        <package name="dbus"/>
+        <package name="fdisk"/>
+        <package name="procps"/>
+        <package name="grub-pc-bin"/>
+        <package name="grub-efi-amd64-bin"/>
+    </packages>
+    <packages type="bootstrap">
+        <package name="ca-certificates"/>
+    </packages>
+</image>
+EOF
+	marker_unit kiwi >"$d/root/etc/systemd/system/isoboot-live-marker.service"
+	ln -s ../isoboot-live-marker.service "$d/root/etc/systemd/system/multi-user.target.wants/"
+	printf '# isoboot test image: ip=dhcp in the initramfs with dhclient\nadd_dracutmodules+=" network-legacy "\n' \
+		>"$d/root/etc/dracut.conf.d/90-isoboot.conf"
+	printf 'runtime_checks:\n  - disable: check_dracut_module_for_live_iso_in_package_list\n' >"$W/kiwi/kiwi.yml"
+	run 3600 kiwi-ng --config "$W/kiwi/kiwi.yml" system build --description "$d" --target-dir "$o"
+	iso=$(find "$o" -maxdepth 1 -name '*.iso' | head -n 1)
+	[ -n "$iso" ] || die "kiwi-ng made no ISO (see $LOG)"
+	mv -f "$iso" "$OUT/.kiwi-live.iso.tmp"
+	remove_tree "$W/kiwi"
+}
+
 for n in "${todo[@]}"; do
 	rm -f "$OUT/$n.stamp"
 	t0=$SECONDS
@@ -346,6 +416,7 @@ for n in "${todo[@]}"; do
 	case $n in
 	debian-live.iso) build_debian_live ;;
 	dracut-live.iso) build_dracut_live ;;
+	kiwi-live.iso) build_kiwi_live ;;
 	esac
 	mv -f "$OUT/.$n.tmp" "$OUT/$n"
 	printf '%s\n%s\n' "$STAMP" "$((SECONDS - t0))" >"$OUT/$n.stamp"
