@@ -59,7 +59,7 @@
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
 #   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m")
 #   ISOBOOT_MATRIX_CELLS  this test's cells, before the two above (the test command's sanitizer
-#                     run boots only "a c e f g")
+#                     run boots only "a e g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
 #   OCR_EVERY         seconds between two screendumps in OCR cells (default 4)
 # ocr_check and the per-cell check helpers are called indirectly (by vm_boot and ck): SC2317.
