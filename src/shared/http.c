@@ -216,7 +216,12 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 			why = "cannot be read";
 		else if ((size_t)got < n)
 			why = "shrank";
-		else if (fstat(b->fd, &now) < 0 || !file_unchanged(&now, &b->st))
+		else if (fstat(b->fd, &now) < 0)
+			why = "cannot be read";
+		/* A truncation that lands between the read and the fstat() is still a shrink. */
+		else if (now.st_size < b->st.st_size)
+			why = "shrank";
+		else if (!file_unchanged(&now, &b->st))
 			why = "changed";
 		if (!why) {
 			*b->counted += (uint64_t)got;
