@@ -16,7 +16,8 @@ passed=0
 failed=0
 failures=()
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step says when it starts (seconds since the run began), for CI's time budget.
+step() { printf '\n=== %s (at %d s)\n' "$*" "$SECONDS"; }
 record() { # NAME RC
 	if [ "$2" = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$1"); fi
 }

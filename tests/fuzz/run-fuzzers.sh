@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time, from
 # seed corpora made of real ISOs and catalogs, and of tests/fuzz/seeds/<target>.
-# Usage: run-fuzzers.sh [SECONDS_PER_TARGET]
+# Usage: run-fuzzers.sh [SECONDS_PER_TARGET]   (FUZZ_JOBS targets at a time, default: nproc)
 # Exit 0 when no target found a crash; prints one "fuzz <target>: ok|FAIL" line per target.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -105,9 +105,9 @@ printf 'root=live:CDLABEL=F rd.live.image rd.live.check\nlive/vmlinuz\nlive/init
 printf -- '--- quiet splash iso-scan/filename=/x.iso\ncasper/vmlinuz\ncasper/initrd\n' > "$W/seeds-recipe/casper"
 printf 'archisobasedir=arch archisosearchuuid=2024-11-01\narch/boot/x86_64/vmlinuz-linux\narch/boot/x86_64/initramfs-linux.img\n' > "$W/seeds-recipe/archiso"
 
-status=0
-for t in $TARGETS; do
-	rc=0
+# run_target T: runs one target, leaves its verdict line in $W/T.verdict.
+run_target() {
+	local t=$1 rc=0 execs
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		timeout $((SECS + 120)) "$B/tests/fuzz/fuzz-$t" -max_total_time="$SECS" -max_len=131072 \
 		-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
@@ -119,7 +119,20 @@ for t in $TARGETS; do
 	else
 		echo "fuzz $t: FAIL (exit $rc), see $W/$t.log"
 		grep -E 'ERROR|SUMMARY|runtime error' "$W/$t.log" | head -20 || true
-		status=1
-	fi
+	fi > "$W/$t.verdict"
+}
+
+# A target is one process on one core: as many at a time as there are cores (FUZZ_JOBS).
+JOBS=${FUZZ_JOBS:-$(nproc)}
+for t in $TARGETS; do
+	rm -f "$W/$t.verdict"
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+	run_target "$t" &
+done
+wait
+status=0
+for t in $TARGETS; do
+	if [ -s "$W/$t.verdict" ]; then cat "$W/$t.verdict"; else echo "fuzz $t: FAIL (no verdict)"; fi
+	grep -q '^fuzz [^:]*: ok' "$W/$t.verdict" 2>/dev/null || status=1
 done
 exit $status
