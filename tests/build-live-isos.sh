@@ -39,11 +39,14 @@ STAMP=$(sha256sum "$SCRIPT" | cut -d' ' -f1)
 SAME_ISOS=(
 	03edc4d29a13300bcaa9a4455549251c65f2fd633000ef11243bd9c49d191514 # apt_mirror from tests/lib
 	2a99b988b91f58f284451418376a3d632676b0ed0952bf89a74d3e205244b544 # kiwi-live.iso added
+	1873edbcdc98190597d20d5003de76465ad85faea26cf35d71d818b756634328 # rsync in DEPS
+	50b44f6d90bd30c7b03043e790ee9cf3502acc857a4efae3c8c97e0b9f862f97 # qemu-utils in DEPS
 )
 ALL=(debian-live.iso dracut-live.iso kiwi-live.iso)
 # Host packages this script runs (live-build's chroot brings its own bootloaders and xorriso).
 DEPS=(live-build debootstrap squashfs-tools xorriso isolinux syslinux-common grub-common
-	grub-efi-amd64-bin mtools dosfstools e2fsprogs isomd5sum kiwi)
+	grub-efi-amd64-bin mtools dosfstools e2fsprogs isomd5sum kiwi
+	rsync qemu-utils) # kiwi-ng runs rsync and qemu-img, which the kiwi package does not depend on
 
 die() { echo "build-live-isos: $*" >&2; exit 1; }
 
