@@ -37,6 +37,7 @@
 #   l efi-archiso-layout  the same on OVMF for Arch's layout: archiso_http_srv= of its tree
 #   m efi-kiwi-live  as j for an ISO built with KIWI (kiwi-ng, its dmsquash flavour): kiwi's own
 #                   layout and GRUB menu ($linux/$initrd), the dracut recipe, to userland
+#   n bios-kiwi-live  the same on SeaBIOS
 # The live cells need tests/build-live-isos.sh's ISOs (ISOBOOT_LIVE_CACHE); their guests get
 # 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
 # initrd and the squashfs from inside the ISO to the VM, and that nothing was written in the ISO
@@ -57,7 +58,7 @@
 # Environment:
 #   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m")
+#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m n")
 #   ISOBOOT_MATRIX_CELLS  this test's cells, before the two above (the test command's sanitizer
 #                     run boots only "a e g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
@@ -72,7 +73,7 @@ need_root
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m}}}
+CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m n}}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # The TFTP root: file in the root, and where it comes from.
 TFTP_FILES=(
@@ -103,7 +104,7 @@ place "$RESCUE" "$TMP/iso/grub-rescue-cdrom.iso"
 place "$MEMTEST" "$TMP/iso/memtest86+x64.iso"
 place "$BIG" "$TMP/iso/sub/big.iso"
 # The live ISOs of the selected live cells (cell: ISO).
-for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso m:kiwi-live.iso; do
+for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso m:kiwi-live.iso n:kiwi-live.iso; do
 	f=${c#*:}
 	{ [[ " $CELLS " == *" ${c%%:*} "* ]] && [ ! -e "$TMP/iso/live/$f" ]; } || continue
 	[ -s "$LIVE_DIR/$f" ] || skip "$LIVE_DIR/$f missing (run tests/build-live-isos.sh)"
@@ -159,6 +160,7 @@ CELL_DEFS=(
 	"k|bios-casper-layout|bios|layout/ubuntu-24.04.1-desktop-amd64.iso|kernel|serial|Kernel command line: |netboot=url url=http://$VM_SRV/iso/"
 	"l|efi-archiso-layout|efi|layout/archlinux-2024.11.01-x86_64.iso|kernel|serial|Kernel command line: |archiso_http_srv=http://$VM_SRV/iso/"
 	"m|efi-kiwi-live|efi|live/kiwi-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=kiwi"
+	"n|bios-kiwi-live|bios|live/kiwi-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=kiwi"
 )
 mac_of() { vm_cell_mac 1c "$1"; }
 for def in "${CELL_DEFS[@]}"; do
