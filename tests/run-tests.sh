@@ -30,6 +30,9 @@ record "fetch and build test ISOs" $?
 # Live ISOs made with live-build and dracut, cached outside the checkout (ISOBOOT_LIVE_CACHE).
 bash tests/build-live-isos.sh
 record "build the live test ISOs" $?
+# A Debian 13 installer ISO in the netinst layout, from Debian's udebs (cached likewise).
+bash tests/build-installer-iso.sh
+record "build the installer test ISO" $?
 
 step "clang-format"
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find src tests -name '*.[ch]')

@@ -113,6 +113,8 @@ static int emit_recipe_boot(FILE *f, const struct catalog_entry *e, const struct
 			return -ENOMEM;
 		fprintf(f, " (http,%s)/iso/%s/files/%s", server, e->id, initrd);
 	}
+	if (e->n_medium > 0)
+		fprintf(f, " (http,%s)/iso/%s/medium/" MENU_MEDIUM_NAME, server, e->id);
 	fputs("\n\t\tboot\n\tfi\n", f);
 	/* linux fails under Secure Boot when shim does not trust the kernel's signature. */
 	fputs("\tif [ \"$lockdown\" = y ]; then\n"

@@ -427,6 +427,8 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 		fw, e->id, text, e->recipe, need, boot_files, kernel);
 	for (size_t i = 0; i < e->n_initrd; i++)
 		fprintf(f, " initrd=%s", base_name(e->initrd[i]));
+	if (e->n_medium > 0)
+		fputs(" initrd=" MENU_MEDIUM_NAME, f);
 	fputc(' ', f);
 	menu_put_append(f, e->append, files, iso, p->iscsi_host);
 	if (!str_empty(e->extra)) { /* the ISO's settings file: after the recipe's, so they win */
@@ -440,6 +442,10 @@ static int emit_recipe(FILE *f, const struct catalog_entry *e, const struct menu
 			return -ENOMEM;
 		fprintf(f, "initrd %s/%s || goto failed\n", boot_files, initrd);
 	}
+	/* After the ISO's own initrds: the kernel unpacks them in order, into one file system. */
+	if (e->n_medium > 0)
+		fprintf(f, "initrd %s/iso/%s/medium/" MENU_MEDIUM_NAME " || goto failed\n",
+			boot_base(p), e->id);
 	fprintf(f, "boot || goto failed\ngoto failed\n");
 	return 0;
 }

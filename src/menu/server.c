@@ -698,7 +698,78 @@ static enum MHD_Result serve_sbnext(void *ctx, struct http_request *rq, int err)
 	return http_reply_buffer(rq, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
 }
 
-/* /iso/<id>/<name> and /iso/<id>/files/<path>. */
+/*
+ * The medium of an installer that looks for a CD (medium.h): the folders the catalog names, as a
+ * cpio archive made from the ISO's directories for each request (nothing of it is stored).
+ */
+static enum MHD_Result serve_medium(struct menu_server *s, struct http_request *rq, const char *id)
+{
+	enum MHD_Result ret = MHD_NO;
+	_cleanup_free_ char *family = NULL;
+	char *dirs[CATALOG_MAX_MEDIUM] = {0};
+	size_t n = 0;
+	struct stat st;
+	bool nomem = false;
+
+	snprintf(rq->iso, sizeof(rq->iso), "%s", id);
+	snprintf(rq->what, sizeof(rq->what), "medium %s", id);
+	pthread_mutex_lock(&s->lock);
+	catalog_refresh(s);
+	const struct catalog_entry *e = catalog_find_id(&s->catalog, id);
+	if (e && e->recipe && e->n_medium > 0) {
+		family = strdup(e->recipe);
+		nomem = !family;
+		for (size_t i = 0; i < e->n_medium && !nomem; i++) {
+			dirs[n] = strdup(e->medium[i]);
+			nomem = !dirs[n++];
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (nomem || !family) {
+		for (size_t i = 0; i < n; i++)
+			free(dirs[i]);
+		return nomem ? MHD_NO : http_reply_text(rq, MHD_HTTP_NOT_FOUND, "No such medium\n");
+	}
+
+	struct medium *m = NULL;
+	int fd = open_iso(s, rq, id, &st, &ret), r = fd;
+	if (fd >= 0) {
+		struct iso_fd_source src;
+		struct iso_volume v;
+		const struct medium_extra *extras;
+		const char *problem;
+		size_t n_extras = medium_extras(family, &extras);
+		iso_fd_source_init(&src, fd, (uint64_t)st.st_size);
+		r = iso_volume_open(&v, &src.src, &problem);
+		if (r == 0)
+			r = medium_build(&v, (const char *const *)dirs, n, extras, n_extras, &m);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	if (fd < 0)
+		return ret;
+	if (r < 0) {
+		close(fd);
+		if (r == -ENOMEM)
+			return MHD_NO;
+		log_warning_errno(r, "The ISO %s: its installer's medium cannot be made", id);
+		return http_reply_text(rq, MHD_HTTP_NOT_FOUND, "The ISO's medium cannot be made\n");
+	}
+	char etag[CATALOG_ID_MAX + 96], subject[CATALOG_ID_MAX + 16];
+	snprintf(etag, sizeof(etag), "\"%s-m%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", id, m->size,
+		 (uint64_t)st.st_size, (uint64_t)st.st_mtime);
+	snprintf(subject, sizeof(subject), "The ISO %s", id);
+	struct http_payload pl = {.fd = fd,
+				  .st = &st,
+				  .size = m->size,
+				  .mtime = st.st_mtime,
+				  .etag = etag,
+				  .medium = m,
+				  .subject = subject};
+	return http_serve_payload(rq, &pl);
+}
+
+/* /iso/<id>/<name>, /iso/<id>/files/<path> and /iso/<id>/medium/<name>. */
 static enum MHD_Result serve_under_iso(void *ctx, struct http_request *rq, int err)
 {
 	enum menu_url_kind kind;
@@ -707,6 +778,8 @@ static enum MHD_Result serve_under_iso(void *ctx, struct http_request *rq, int e
 	enum MHD_Result ret;
 
 	(void)err;
+	if (menu_url_parse(rq->url, &kind, id, file) == 0 && kind == MENU_URL_MEDIUM)
+		return serve_medium(ctx, rq, id);
 	if (!url_kind_of(rq, MENU_URL_ISO, MENU_URL_FILE, &kind, id, file, &ret))
 		return ret;
 	if (kind == MENU_URL_FILE)

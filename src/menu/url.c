@@ -111,6 +111,12 @@ int menu_url_parse(const char *raw, enum menu_url_kind *kind, char id[CATALOG_ID
 		}
 		return 0;
 	}
+	if (n_seg >= 3 && streq(seg[0], "iso") && menu_id_valid(seg[1]) &&
+	    streq(seg[2], "medium")) {
+		*kind = MENU_URL_MEDIUM;
+		snprintf(id, CATALOG_ID_MAX, "%s", seg[1]);
+		return 0;
+	}
 	if (n_seg >= 2 && streq(seg[0], "iso") && menu_id_valid(seg[1])) {
 		*kind = MENU_URL_ISO;
 		snprintf(id, CATALOG_ID_MAX, "%s", seg[1]);

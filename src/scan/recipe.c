@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "medium.h"
 #include "util.h"
 
 #define MIB (1024ull * 1024ull)
@@ -34,6 +35,10 @@ struct recipe {
 	const char *kernel_flavour;
 	/* The initrd downloads the whole image ({iso}) instead of a file from inside it. */
 	bool whole_iso;
+	/* An installer that looks for its CD: these folders of the ISO go with its initrds, as
+	 * its medium in RAM (medium.h), instead of a file that the initrd fetches. */
+	const char *const *medium;
+	const char *const *medium_needs; /* folders of it that must be there */
 	/* Parameters that point at the local medium or fetch it some other way: replaced. */
 	const char *const *drop;
 	/* Added; each also replaces the ISO's own parameter of the same key. {fetch} is the
@@ -120,6 +125,11 @@ static const char *const alpine_drop[] = {
 };
 static const char *const alpine_release[] = {".alpine-release", NULL};
 
+static const char *const debian_installer_info[] = {".disk/info", NULL};
+static const char *const debian_installer_medium[] = {".disk", "dists", "pool", "firmware", NULL};
+static const char *const debian_installer_needs[] = {"dists", "pool", NULL};
+static const char *const debian_installer_drop[] = {"initrd=", "BOOT_IMAGE=", NULL};
+
 static const struct recipe recipes[] = {
     {
 	/* Debian live-boot: Debian live, Kali, Grml, Tails. live-boot's fetch= downloads the
@@ -185,6 +195,20 @@ static const struct recipe recipes[] = {
 	.drop = alpine_drop,
 	.add = "modloop={files}/{fetch} alpine_repo={files}/apks ip=dhcp",
 	.ram_base_mib = 256,
+    },
+    {
+	/* Debian's installer (netinst, DVD; Kali's and other derivatives' too): its initrd is
+	 * the CD flavour, with no network of its own until it has loaded the network's udebs from
+	 * the CD. So its medium goes with it: the ISO's .disk/, dists/ and pool/ (firmware/) in
+	 * RAM as /cdrom/, where cdrom-detect and anna find them as on a CD. */
+	.family = "debian-installer",
+	.kernel_dir = "install.amd/",
+	.requires = debian_installer_info,
+	.medium = debian_installer_medium,
+	.medium_needs = debian_installer_needs,
+	.drop = debian_installer_drop,
+	.add = "",
+	.ram_base_mib = 512,
     },
     {
 	/* anaconda, from a DVD (Fedora Server/Everything, RHEL, Alma, Rocky) with its own
@@ -254,6 +278,8 @@ static bool has_mark(const struct recipe *rc, const char *append)
 	const char *t;
 	size_t n;
 
+	if (!rc->marks)
+		return false;
 	for (const char *p = append; next_token(&p, &t, &n);)
 		for (const char *const *m = rc->marks; *m; m++)
 			if (token_is(t, n, *m))
@@ -449,7 +475,8 @@ static int find_fetched(const struct iso_volume *v, const struct recipe *rc,
 }
 
 /* The parameters: the ISO's own, less the dropped and unsafe ones, plus the recipe's. */
-static char *make_append(const struct recipe *rc, const char *own, const char *fetched)
+static char *make_append(const struct recipe *rc, const char *own, const char *fetched,
+			 bool *too_long)
 {
 	size_t cap = strlen(own) + strlen(rc->add) + strlen(fetched) + 4, n;
 	char *out = malloc(cap);
@@ -482,10 +509,7 @@ static char *make_append(const struct recipe *rc, const char *own, const char *f
 		}
 	}
 	out[o] = '\0';
-	if (o > BOOTCFG_MAX_ARGS) {
-		free(out);
-		return strdup("");
-	}
+	*too_long = o > BOOTCFG_MAX_ARGS;
 	return out;
 }
 
@@ -500,6 +524,49 @@ static bool has_required(const struct iso_volume *v, const struct recipe *rc)
 		if (iso_lookup_file(v, *p, false, &f) == 0)
 			return true;
 	return false;
+}
+
+/* The size of the recipe's medium in f->size: 1, or 0 with *why when it cannot be made. */
+static int measure_medium(const struct iso_volume *v, const struct recipe *rc, struct iso_file *f,
+			  const char **why)
+{
+	const struct medium_extra *extras;
+	size_t n_extras = medium_extras(rc->family, &extras), n = 0;
+	struct medium *m;
+
+	for (const char *const *p = rc->medium_needs; p && *p; p++) {
+		struct iso_dirent d;
+		int r = iso_lookup(v, *p, true, &d);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 || !d.directory) {
+			*why = "the installer's package folders (dists/, pool/) are not in the ISO";
+			return 0;
+		}
+	}
+	while (rc->medium[n])
+		n++;
+	int r = medium_build(v, rc->medium, n, extras, n_extras, &m);
+	switch (r) {
+	case 0:
+		*f = (struct iso_file){.size = m->size};
+		medium_free(m);
+		return 1;
+	case -ENOMEM:
+		return r;
+	case -ENOENT:
+		*why = "the installer's package folders (dists/, pool/) are not in the ISO";
+		return 0;
+	case -EFBIG:
+		*why = "a file of the installer's medium is 4 GiB or larger";
+		return 0;
+	case -E2BIG:
+		*why = "the installer's medium has too many files";
+		return 0;
+	default:
+		*why = "the installer's medium cannot be read from the ISO";
+		return 0;
+	}
 }
 
 static int add_fetch(struct catalog_entry *e, const char *path, uint64_t size)
@@ -558,7 +625,7 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		*why = "its default entry has no initrd";
 		return 0;
 	}
-	if (rc->whole_iso) {
+	if (rc->whole_iso || rc->medium) {
 		fetched = strdup("");
 		if (!fetched)
 			return -ENOMEM;
@@ -568,7 +635,11 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		if (r <= 0)
 			return r;
 	}
-	if (!rc->whole_iso && (!catalog_iso_path_valid(fetched) || !url_path_ok(fetched))) {
+	if (rc->medium) {
+		r = measure_medium(v, rc, &f, why);
+		if (r <= 0)
+			return r;
+	} else if (!rc->whole_iso && (!catalog_iso_path_valid(fetched) || !url_path_ok(fetched))) {
 		*why = "the file its initrd would fetch has an unusable name";
 		return 0;
 	}
@@ -576,10 +647,11 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 	catalog_entry_clear_recipe(e);
 	e->recipe = strdup(rc->family);
 	e->kernel = strdup(be->kernel);
-	e->append = make_append(rc, be->append, fetched);
+	bool too_long;
+	e->append = make_append(rc, be->append, fetched, &too_long);
 	if (!e->recipe || !e->kernel || !e->append)
 		goto nomem;
-	if (!*e->append) { /* longer than a kernel command line can be */
+	if (too_long) { /* longer than a kernel command line can be */
 		catalog_entry_clear_recipe(e);
 		*why = "its kernel parameters are too long";
 		return 0;
@@ -601,9 +673,21 @@ int recipe_from_entry(const struct iso_volume *v, const struct bootcfg_entry *be
 		total += 2 * inf.size;
 	}
 	/* What the initrd downloads is held in RAM: a file of the ISO, or the whole image. */
-	if (!rc->whole_iso && add_fetch(e, fetched, f.size) < 0)
+	if (!rc->whole_iso && !rc->medium && add_fetch(e, fetched, f.size) < 0)
 		goto nomem;
 	total += f.size;
+	/* The medium is held twice too: loaded by iPXE, then unpacked by the kernel. */
+	for (size_t i = 0; rc->medium && rc->medium[i] && i < CATALOG_MAX_MEDIUM; i++) {
+		struct iso_dirent d;
+		if (iso_lookup(v, rc->medium[i], true, &d) < 0 || !d.directory)
+			continue;
+		e->medium[e->n_medium] = strdup(rc->medium[i]);
+		if (!e->medium[e->n_medium])
+			goto nomem;
+		e->n_medium++;
+	}
+	if (rc->medium)
+		total += f.size;
 	e->ram = (uint64_t)rc->ram_base_mib * MIB + total;
 	return 1;
 nomem:

@@ -26,8 +26,10 @@ void catalog_entry_clear_recipe(struct catalog_entry *e)
 	free(e->append);
 	for (size_t i = 0; i < e->n_fetch; i++)
 		free(e->fetch[i].path);
+	for (size_t i = 0; i < e->n_medium; i++)
+		free(e->medium[i]);
 	e->recipe = e->kernel = e->append = NULL;
-	e->n_initrd = e->n_fetch = 0;
+	e->n_initrd = e->n_fetch = e->n_medium = 0;
 	e->ram = 0;
 }
 
@@ -281,6 +283,8 @@ int catalog_format(const struct catalog *c, FILE *f)
 			put_escaped(f, e->fetch[k].path);
 			fputc('\n', f);
 		}
+		for (size_t k = 0; k < e->n_medium; k++)
+			put_kv(f, "medium", e->medium[k]);
 		fprintf(f, "ram %" PRIu64 "\n", e->ram);
 	}
 	fprintf(f, "end %zu\n", c->n);
@@ -525,6 +529,13 @@ static int parse_line(struct catalog *c, struct catalog_entry **cur, const char 
 		if (!path)
 			return -ENOMEM;
 		e->fetch[e->n_fetch++] = (struct catalog_fetch){.path = path, .size = u};
+		return 0;
+	}
+	if (KEY("medium")) {
+		if (!catalog_iso_path_valid(v) || strchr(v, '/') ||
+		    e->n_medium >= CATALOG_MAX_MEDIUM)
+			return -EBADMSG;
+		e->medium[e->n_medium++] = TAKE_PTR(v);
 		return 0;
 	}
 	if (KEY("ram")) {

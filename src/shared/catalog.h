@@ -17,6 +17,7 @@
 #define CATALOG_MAX_BYTES (64u << 20)
 #define CATALOG_MAX_INITRDS 8
 #define CATALOG_MAX_FETCH 16 /* kernel, initrds and the files the initrd fetches */
+#define CATALOG_MAX_MEDIUM 8 /* folders of an installer's medium (medium.h) */
 
 /* How the menu offers an ISO first (and by default): its sidecar file's "method". */
 enum catalog_method {
@@ -59,6 +60,10 @@ struct catalog_entry {
 	char *append; /* kernel parameters, with the placeholders {files}, {iso} and {server} */
 	struct catalog_fetch fetch[CATALOG_MAX_FETCH];
 	size_t n_fetch;
+	/* Folders of the ISO (one component each) that go to the client as one more initrd, in
+	 * RAM under /cdrom/: the medium of an installer that looks for a CD (medium.h). */
+	char *medium[CATALOG_MAX_MEDIUM];
+	size_t n_medium;
 	uint64_t ram; /* bytes of RAM the client needs for this boot */
 	/* From the sidecar file (isoboot-scan's sidecar.h); name above is its "name" too. */
 	char *extra; /* kernel parameters added to the recipe's (placeholders as in append) */

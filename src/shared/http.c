@@ -185,9 +185,13 @@ enum MHD_Result http_reply_buffer(struct http_request *rq, unsigned status,
 struct body {
 	int fd;
 	struct stat st;
-	uint64_t start; /* the response's first byte, in the file (or the ISO file) */
-	size_t n;	/* extents; one covering the whole file for plain files */
-	struct iso_extent ext[ISO_MAX_EXTENTS];
+	uint64_t start; /* the response's first byte, in the payload */
+	/* What the payload is made of: the file's extents (file pieces only), or a medium read
+	 * from the image. */
+	size_t n;
+	struct medium_piece pieces[ISO_MAX_EXTENTS];
+	struct medium *medium;
+	struct iso_fd_source image;
 	uint64_t *counted; /* the request's byte count, for its access entry */
 	char what[HTTP_TAG_MAX + 16];
 };
@@ -202,32 +206,53 @@ static ssize_t body_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct body *b = cls;
 	uint64_t at = b->start + pos;
+	size_t done = 0;
+	bool read_file = false;
 	struct stat now;
 	const char *why = NULL;
 
-	for (size_t i = 0; i < b->n; i++) {
-		if (at >= b->ext[i].length) {
-			at -= b->ext[i].length;
+	if (b->medium) {
+		size_t n = b->medium->size - at < max ? (size_t)(b->medium->size - at) : max;
+		int r = medium_read(b->medium, &b->image.src, buf, n, at);
+		read_file = true;
+		if (r == -EIO)
+			why = "shrank";
+		else if (r < 0)
+			why = "cannot be read";
+		else
+			done = n;
+	}
+	for (size_t i = b->n ? medium_pieces_find(b->pieces, b->n, at) : 0; i < b->n && done < max;
+	     i++) {
+		const struct medium_piece *p = &b->pieces[i];
+		if (at < p->at || at - p->at >= p->length)
 			continue;
-		}
-		size_t n = b->ext[i].length - at < max ? (size_t)(b->ext[i].length - at) : max;
-		ssize_t got = pread_full(b->fd, buf, n, b->ext[i].offset + at);
+		uint64_t in = at - p->at;
+		size_t n = p->length - in < max - done ? (size_t)(p->length - in) : max - done;
+		ssize_t got = pread_full(b->fd, buf + done, n, p->offset + in);
+		read_file = true;
 		if (got < 0)
 			why = "cannot be read";
 		else if ((size_t)got < n)
 			why = "shrank";
-		else if (fstat(b->fd, &now) < 0)
+		if (why)
+			break;
+		done += n;
+		at += n;
+	}
+	/* The bytes read go out only if the file is still the one the response started from. */
+	if (!why && read_file) {
+		if (fstat(b->fd, &now) < 0)
 			why = "cannot be read";
 		/* A truncation that lands between the read and the fstat() is still a shrink. */
 		else if (now.st_size < b->st.st_size)
 			why = "shrank";
 		else if (!file_unchanged(&now, &b->st))
 			why = "changed";
-		if (!why) {
-			*b->counted += (uint64_t)got;
-			return got;
-		}
-		break;
+	}
+	if (!why && done > 0) {
+		*b->counted += (uint64_t)done;
+		return (ssize_t)done;
 	}
 	if (!why)
 		why = "ended early";
@@ -241,10 +266,11 @@ static void body_free(void *cls)
 	struct body *b = cls;
 
 	close(b->fd);
+	medium_free(b->medium);
 	free(b);
 }
 
-/* A response for bytes [first, first + len) of the payload; takes pl->fd. */
+/* A response for bytes [first, first + len) of the payload; takes pl->fd and pl->medium. */
 static struct MHD_Response *payload_response(const struct http_payload *pl, struct http_request *rq,
 					     uint64_t first, uint64_t len)
 {
@@ -254,18 +280,26 @@ static struct MHD_Response *payload_response(const struct http_payload *pl, stru
 	if (!b)
 		return NULL;
 	*b = (struct body){.fd = pl->fd, .st = *pl->st, .start = first, .counted = &rq->bytes};
-	if (f) {
-		b->n = f->n_extents;
-		memcpy(b->ext, f->extents, f->n_extents * sizeof(f->extents[0]));
+	if (pl->medium) {
+		b->medium = pl->medium;
+		iso_fd_source_init(&b->image, pl->fd, (uint64_t)pl->st->st_size);
+	} else if (f) {
+		uint64_t at = 0;
+		for (size_t i = 0; i < f->n_extents; i++) {
+			b->pieces[b->n++] = (struct medium_piece){.at = at,
+								  .length = f->extents[i].length,
+								  .offset = f->extents[i].offset};
+			at += f->extents[i].length;
+		}
 	} else {
 		b->n = 1;
-		b->ext[0] = (struct iso_extent){.offset = 0, .length = pl->size};
+		b->pieces[0] = (struct medium_piece){.length = pl->size};
 	}
 	snprintf(b->what, sizeof(b->what), "%s", pl->subject ? pl->subject : "The file");
 	struct MHD_Response *resp =
 	    MHD_create_response_from_callback(len, BODY_CHUNK, body_read, b, body_free);
 	if (!resp)
-		free(b); /* the caller closes the fd */
+		free(b); /* the caller closes the fd and frees the medium */
 	return resp;
 }
 
@@ -296,6 +330,7 @@ enum MHD_Result http_serve_payload(struct http_request *rq, const struct http_pa
 
 	if (kind == HTTP_RANGE_UNSATISFIABLE) {
 		close(pl->fd);
+		medium_free(pl->medium);
 		snprintf(crange, sizeof(crange), "bytes */%" PRIu64, size);
 		what_append(rq, " range %s unsatisfiable", range);
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -312,8 +347,10 @@ enum MHD_Result http_serve_payload(struct http_request *rq, const struct http_pa
 		status = MHD_HTTP_OK;
 	}
 	if (!resp) {
-		if (kind != HTTP_RANGE_UNSATISFIABLE)
+		if (kind != HTTP_RANGE_UNSATISFIABLE) {
 			close(pl->fd);
+			medium_free(pl->medium);
+		}
 		return MHD_NO;
 	}
 	if (kind != HTTP_RANGE_NONE)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "iso9660.h"
+#include "medium.h"
 
 #define HTTP_PATH_MAX 1024
 #define HTTP_WHAT_MAX 160
@@ -129,11 +130,13 @@ struct http_payload {
 	time_t mtime;
 	const char *etag;
 	const struct iso_file *file; /* NULL: the whole of fd */
-	const char *content_type;    /* NULL: application/octet-stream */
-	const char *subject;	     /* in warnings: "The ISO <id>"; NULL: "The file" */
+	/* Or an archive made of pieces of fd and of memory (medium.h); the body owns it. */
+	struct medium *medium;
+	const char *content_type; /* NULL: application/octet-stream */
+	const char *subject;	  /* in warnings: "The ISO <id>"; NULL: "The file" */
 };
 
-/* Serves a payload (its fd is consumed) with validators and a single byte range. */
+/* Serves a payload (its fd and medium are consumed) with validators and a single byte range. */
 enum MHD_Result http_serve_payload(struct http_request *rq, const struct http_payload *pl);
 /* Serves an open regular file (fd is consumed) whole or by ranges; tag names it in its ETag. */
 enum MHD_Result http_serve_file(struct http_request *rq, int fd, const char *tag,

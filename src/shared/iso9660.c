@@ -670,6 +670,71 @@ int iso_list_dir(const struct iso_volume *v, const char *path, bool fold,
 	return r < 0 ? r : 0;
 }
 
+struct read_dir {
+	int (*cb)(void *ud, const char *name, const struct iso_file *f);
+	void *ud;
+	struct iso_file f;
+	char name[NAME_MAX_BYTES];
+	bool collecting; /* inside a multi-extent file */
+	bool skip;	 /* ... that is a link or special file */
+};
+
+static int read_dir_cb(void *ud, const struct dir_record *rec)
+{
+	struct read_dir *rd = ud;
+	int r;
+
+	if (rd->collecting) {
+		/* ECMA-119 6.5.1: the records of one file follow each other, all with its name. */
+		if (!streq(rec->name, rd->name) || rec->d.directory)
+			return -EBADMSG;
+		r = file_add_extent(&rd->f, rec);
+		if (r < 0)
+			return r;
+		if (rec->flags & 0x80)
+			return 0;
+		rd->collecting = false;
+		return rd->skip ? 0 : rd->cb(rd->ud, rd->name, &rd->f);
+	}
+	if (!rec->name[0])
+		return 0;
+	rd->f = (struct iso_file){
+	    .directory = rec->d.directory,
+	    .symlink = rec->rr.symlink,
+	    .special = rec->rr.special,
+	    .dirent = rec->d,
+	};
+	rd->skip = rec->rr.symlink || rec->rr.special;
+	r = file_add_extent(&rd->f, rec);
+	if (r < 0)
+		return r;
+	if ((rec->flags & 0x80) && !rec->d.directory) {
+		snprintf(rd->name, sizeof(rd->name), "%s", rec->name);
+		rd->collecting = true;
+		return 0;
+	}
+	return rd->skip ? 0 : rd->cb(rd->ud, rec->name, &rd->f);
+}
+
+int iso_read_dir(const struct iso_volume *v, const struct iso_dirent *dir,
+		 int (*cb)(void *ud, const char *name, const struct iso_file *f), void *ud)
+{
+	_cleanup_free_ struct read_dir *rd = calloc(1, sizeof(*rd));
+
+	if (!rd)
+		return -ENOMEM;
+	if (!dir->directory)
+		return -ENOTDIR;
+	rd->cb = cb;
+	rd->ud = ud;
+	int r = dir_iterate(v, dir, v->names == ISO_NAMES_JOLIET, read_dir_cb, rd);
+	if (r < 0)
+		return r;
+	if (rd->collecting) /* the directory ended inside a multi-extent file */
+		return -EBADMSG;
+	return 0;
+}
+
 int iso_read_file(const struct iso_volume *v, const char *path, bool fold, size_t max, char **out,
 		  size_t *out_len)
 {

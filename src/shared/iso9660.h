@@ -134,6 +134,16 @@ int iso_lookup_file(const struct iso_volume *v, const char *path, bool fold, str
 int iso_list_dir(const struct iso_volume *v, const char *path, bool fold,
 		 int (*cb)(void *ud, const char *name, const struct iso_dirent *d), void *ud);
 
+/*
+ * Calls cb with the name and contents of each entry of directory dir (a dirent from iso_lookup()
+ * or from an earlier call), in the order of the directory: directories with their record, regular
+ * files with all of their extents (f->directory tells them apart). Symbolic links, special files,
+ * "." and ".." are left out. cb returns 0 to go on, anything else to stop. 0 or a negative errno
+ * (-EOPNOTSUPP for a file of more than ISO_MAX_EXTENTS extents, -EBADMSG for a corrupt tree).
+ */
+int iso_read_dir(const struct iso_volume *v, const struct iso_dirent *dir,
+		 int (*cb)(void *ud, const char *name, const struct iso_file *f), void *ud);
+
 /* Reads a whole regular file of at most max bytes, NUL-terminated; -EFBIG when larger. */
 int iso_read_file(const struct iso_volume *v, const char *path, bool fold, size_t max, char **out,
 		  size_t *out_len);

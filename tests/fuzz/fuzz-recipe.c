@@ -53,6 +53,11 @@ static void build(void)
 	    {"boot/modloop-lts", NULL, 3000, NULL},
 	    {"boot/modloop-virt", NULL, 4000, NULL},
 	    {".alpine-release", NULL, 7, NULL},
+	    {"install.amd/vmlinuz", kernel, sizeof(kernel), NULL},
+	    {"install.amd/initrd.gz", NULL, 200, NULL},
+	    {".disk/info", NULL, 20, NULL},
+	    {"dists/trixie/Release", NULL, 30, NULL},
+	    {"pool/main/a/a.udeb", NULL, 50, NULL},
 	};
 	const char *problem;
 	if (tiso_build(&image, "FUZZ", files, sizeof(files) / sizeof(files[0])) < 0)
@@ -139,8 +144,11 @@ static void check_roundtrip(const struct catalog_entry *e)
 	const struct catalog_entry *y = &d.entries[0];
 	if (strcmp(y->recipe, e->recipe) || strcmp(y->kernel, e->kernel) ||
 	    strcmp(y->append, e->append) || y->n_initrd != e->n_initrd ||
-	    y->n_fetch != e->n_fetch || y->ram != e->ram)
+	    y->n_fetch != e->n_fetch || y->ram != e->ram || y->n_medium != e->n_medium)
 		abort();
+	for (size_t i = 0; i < e->n_medium; i++)
+		if (strcmp(y->medium[i], e->medium[i]))
+			abort();
 	for (size_t i = 0; i < e->n_initrd; i++)
 		if (strcmp(y->initrd[i], e->initrd[i]))
 			abort();
@@ -187,8 +195,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r == 1) {
 		/* The kernel, the initrds and the file the initrd fetches; or the kernel and the
-		 * initrds when the initrd downloads the whole image ({iso}: casper). */
-		size_t fetched = e.append && strstr(e.append, "{iso}") ? 0 : 1;
+		 * initrds when the initrd downloads the whole image ({iso}: casper) or its medium
+		 * goes with it (an installer's folders, each one component of a path). */
+		size_t fetched = e.append && (strstr(e.append, "{iso}") || e.n_medium) ? 0 : 1;
+		for (size_t i = 0; i < e.n_medium; i++)
+			if (!catalog_iso_path_valid(e.medium[i]) || strchr(e.medium[i], '/'))
+				abort();
 		uint64_t total = 0;
 		for (size_t i = 0; i < e.n_fetch; i++)
 			total += e.fetch[i].size;

@@ -12,7 +12,7 @@ if [ ! -d "$B" ]; then
 	CC=clang meson setup "$B" "$SRC" -Dfuzz=true -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dman=disabled >/dev/null
 fi
-ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
+ninja -C "$B" tests/fuzz/fuzz-iso9660 tests/fuzz/fuzz-medium tests/fuzz/fuzz-catalog tests/fuzz/fuzz-iscsi-pdu \
 	tests/fuzz/fuzz-iscsi-text tests/fuzz/fuzz-scsi tests/fuzz/fuzz-http-range \
 	tests/fuzz/fuzz-http-url tests/fuzz/fuzz-dhcp tests/fuzz/fuzz-bootcfg-syslinux \
 	tests/fuzz/fuzz-bootcfg-grub tests/fuzz/fuzz-recipe tests/fuzz/fuzz-users \
@@ -26,7 +26,7 @@ W=$CACHE/fuzz
 # short run per target starts where the last one stopped.
 CORPUS=${ISOBOOT_FUZZ_CORPUS:-/var/cache/isoboot-tests/fuzz}
 mkdir -p "$CORPUS" 2>/dev/null && [ -w "$CORPUS" ] || CORPUS=$W
-ALL_TARGETS="iso9660 catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
+ALL_TARGETS="iso9660 medium catalog iscsi-pdu iscsi-text scsi http-range http-url dhcp bootcfg-syslinux
 	bootcfg-grub recipe users web-request sidecar ident efiboot"
 TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS} # FUZZ_TARGETS="dhcp": only some
 for t in $ALL_TARGETS; do mkdir -p "$W/seeds-$t" "$CORPUS/corpus-$t"; done
@@ -35,6 +35,7 @@ mkdir -p "$W/artifacts"
 for f in "$CACHE"/isos/*.iso "$CACHE"/built/*.iso; do
 	[ -s "$f" ] || continue
 	dd if="$f" of="$W/seeds-iso9660/$(basename "$f")" bs=2048 skip=16 count=48 status=none
+	cp "$W/seeds-iso9660/$(basename "$f")" "$W/seeds-medium/"
 done
 # Catalog seeds: what isoboot-scan writes for those images; EFI system partition seeds: the
 # first 128 KiB of the UEFI boot images their catalog records name.

@@ -4,7 +4,8 @@
 # squashfs images; archiso: Arch's syslinux hand-over and GRUB menu, arch/boot and
 # arch/x86_64/airootfs.sfs; anaconda: Fedora's DVD, GRUB menu, images/install.img and a
 # package repository; alpine: syslinux and GRUB, modloop and apks/; kiwi: openSUSE's live
-# GRUB menu and LiveOS image; gentoo: its minimal CD's GRUB menu, a family with no recipe), with
+# GRUB menu and LiveOS image; debian-installer: Debian 12's netinst and its installer's medium;
+# gentoo: its minimal CD's GRUB menu, a family with no recipe), with
 # BIOS and UEFI El Torito entries. KERNEL is a real Linux kernel to put in it (a VM then starts
 # it); without it, a stand-in with the x86 boot header. The initrd and root images are filler:
 # what the tests check is the recipe, the menu's lines and the kernel's command line.
@@ -156,6 +157,71 @@ menuentry 'Test this media & install Fedora 41' --class fedora --class gnu-linux
 }
 EOF
 	label=Fedora-S-dvd-x86_64-41
+	;;
+debian-installer)
+	# As Debian 12's netinst: ISOLINUX's menu with the graphical installer as its default
+	# (gtk.cfg, included through menu.cfg), GRUB's, install.amd/ with the CD flavour's
+	# initrds, and the installer's medium: .disk/, dists/ (a "stable" link), pool/ with udebs
+	# and debs, firmware/. Odd sizes and an empty file for the cpio archive's padding.
+	put_kernel "$T/install.amd/vmlinuz"
+	filler "$T/install.amd/initrd.gz" 4096
+	filler "$T/install.amd/gtk/initrd.gz" 6144
+	filler "$T/install.amd/xen/initrd.gz" 4096
+	mkdir -p "$T/.disk" "$T/isolinux" "$T/dists/bookworm/main/binary-amd64" \
+		"$T/dists/bookworm/main/debian-installer/binary-amd64" "$T/pool/main/e/empty"
+	printf 'Debian GNU/Linux 12.8.0 "Bookworm" - Official amd64 NETINST with firmware 20241109-11:04' \
+		>"$T/.disk/info"
+	printf 'main\n' >"$T/.disk/base_components"
+	: >"$T/.disk/base_installable"
+	printf 'not_complete\n' >"$T/.disk/cd_type"
+	printf 'Origin: Debian\nLabel: Debian\nSuite: stable\nCodename: bookworm\nComponents: main\n' \
+		>"$T/dists/bookworm/Release"
+	ln -s bookworm "$T/dists/stable"
+	ln -s . "$T/debian"
+	filler "$T/dists/bookworm/main/binary-amd64/Packages.gz" 3001
+	filler "$T/dists/bookworm/main/debian-installer/binary-amd64/Packages.gz" 2050
+	filler "$T/pool/main/a/anna/anna_1.87_amd64.udeb" 30001
+	filler "$T/pool/main/c/cdrom-detect/cdrom-detect_1.106_all.udeb" 7
+	filler "$T/pool/main/b/base-files/base-files_12.4+deb12u8_amd64.deb" 70002
+	: >"$T/pool/main/e/empty/zero-length_1.0_all.udeb"
+	filler "$T/firmware/firmware-misc-nonfree_20230625-2_all.deb" 1048577
+	filler "$T/isolinux/vesamenu.c32" 2048
+	printf 'path \ninclude menu.cfg\ndefault vesamenu.c32\nprompt 0\ntimeout 0\n' \
+		>"$T/isolinux/isolinux.cfg"
+	printf 'menu hshift 4\nmenu width 70\n\nmenu title Debian GNU/Linux installer menu (BIOS mode)\ninclude gtk.cfg\ninclude txt.cfg\n' \
+		>"$T/isolinux/menu.cfg"
+	cat >"$T/isolinux/gtk.cfg" <<'EOF'
+default installgui
+label installgui
+	menu label ^Graphical install
+	menu default
+	kernel /install.amd/vmlinuz
+	append vga=788 initrd=/install.amd/gtk/initrd.gz --- quiet console=ttyS0,115200
+EOF
+	cat >"$T/isolinux/txt.cfg" <<'EOF'
+label install
+	menu label ^Install
+	kernel /install.amd/vmlinuz
+	append vga=788 initrd=/install.amd/initrd.gz --- quiet console=ttyS0,115200
+EOF
+	cat >"$T/boot/grub/grub.cfg" <<'EOF'
+if loadfont $prefix/font.pf2 ; then
+  set gfxmode=800x600
+  insmod gfxterm
+  terminal_output gfxterm
+fi
+menuentry --hotkey=g 'Graphical install' {
+    set background_color=black
+    linux    /install.amd/vmlinuz vga=788 --- quiet console=ttyS0,115200
+    initrd   /install.amd/gtk/initrd.gz
+}
+menuentry --hotkey=i 'Install' {
+    set background_color=black
+    linux    /install.amd/vmlinuz vga=788 --- quiet console=ttyS0,115200
+    initrd   /install.amd/initrd.gz
+}
+EOF
+	label='Debian 12.8.0 amd64 n'
 	;;
 alpine)
 	# As Alpine 3.20's standard ISO: syslinux and GRUB menus, the lts kernel, its modloop and

@@ -275,6 +275,17 @@ static void recipe_catalog(struct catalog *c)
 	e->recipe = strdup("dracut");
 	e->kernel = strdup("k");
 	e->append = strdup("");
+	/* An installer with its medium's folders. */
+	e = add(c, "z/netinst.iso", "z");
+	e->recipe = strdup("debian-installer");
+	e->kernel = strdup("install.amd/vmlinuz");
+	e->initrd[0] = strdup("install.amd/initrd.gz");
+	e->n_initrd = 1;
+	e->append = strdup("vga=788 --- quiet");
+	e->medium[0] = strdup(".disk");
+	e->medium[1] = strdup("pool");
+	e->n_medium = 2;
+	e->ram = 3ull << 30;
 }
 
 /* catalog_format() into a new buffer. */
@@ -295,7 +306,7 @@ static bool recipe_reread(struct catalog *c, struct catalog *d, char **buf, size
 
 	recipe_catalog(c);
 	format_catalog(c, buf, len);
-	if (catalog_parse(d, *buf, *len, &line) == 0 && d->n == 3)
+	if (catalog_parse(d, *buf, *len, &line) == 0 && d->n == 4)
 		return true;
 	printf("#   the recipe catalog does not read back\n");
 	tap_case_failed = 1;
@@ -327,7 +338,10 @@ static void test_recipe_format(void)
 	size_t recipes = 0;
 	for (const char *q = buf; (q = strstr(q, "\nrecipe ")); q++)
 		recipes++;
-	CHECK_EQ_INT(recipes, 2);
+	CHECK_EQ_INT(recipes, 3);
+	CHECK(
+	    strstr(buf, "append vga=788 --- quiet\nmedium .disk\nmedium pool\nram 3221225472\n") !=
+	    NULL);
 	CHECK(strstr(buf, "recipe dracut\nkernel k\nappend \nram 0\n") != NULL);
 	catalog_finish(&c);
 	free(buf);
@@ -345,7 +359,7 @@ static void test_recipe_reparse(void)
 	unsigned line = 0;
 	CHECK_EQ_INT(catalog_parse(&d, buf, len, &line), 0);
 	CHECK_EQ_INT(line, 0);
-	CHECK_EQ_INT(d.n, 3);
+	CHECK_EQ_INT(d.n, 4);
 	for (size_t i = 0; i < d.n && i < c.n; i++) {
 		const struct catalog_entry *x = &d.entries[i], *y = &c.entries[i];
 		CHECK_STR(x->id, y->id);
@@ -363,6 +377,9 @@ static void test_recipe_reparse(void)
 			CHECK_STR(x->fetch[k].path, y->fetch[k].path);
 			CHECK_EQ_INT(x->fetch[k].size, y->fetch[k].size);
 		}
+		CHECK_EQ_INT(x->n_medium, y->n_medium);
+		for (size_t k = 0; k < x->n_medium && k < y->n_medium; k++)
+			CHECK_STR(x->medium[k], y->medium[k]);
 		CHECK_EQ_INT(x->ram, y->ram);
 	}
 	catalog_finish(&d);
@@ -495,6 +512,19 @@ static void test_recipe_bad_ram(void)
 	expect_bad_lines(bad_ram, ARRAY_SIZE(bad_ram));
 }
 
+/* A medium's folder is one component of a valid path, at most CATALOG_MAX_MEDIUM of them. */
+static void test_recipe_bad_medium(void)
+{
+	static const char *const bad[] = {"medium\n",	 "medium \n",	"medium a/b\n",
+					  "medium ..\n", "medium /a\n", "medium a\\x01\n"};
+	expect_bad_lines(bad, ARRAY_SIZE(bad));
+	char many[1024];
+	size_t o = (size_t)snprintf(many, sizeof(many), HDR ENT("a"));
+	for (int i = 0; i <= CATALOG_MAX_MEDIUM; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "medium m%d\n", i);
+	expect_bad(many, 6 + CATALOG_MAX_MEDIUM);
+}
+
 /* What is fine: exactly the maximum, the largest numbers, paths with blanks. */
 static void test_recipe_limits(void)
 {
@@ -598,6 +628,7 @@ int main(void)
 	RUN(test_recipe_too_many);
 	RUN(test_recipe_bad_fetch);
 	RUN(test_recipe_bad_ram);
+	RUN(test_recipe_bad_medium);
 	RUN(test_recipe_limits);
 	RUN(test_recipe_stray_lines);
 	RUN(test_save);

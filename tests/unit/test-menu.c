@@ -155,6 +155,10 @@ static void test_url(void)
 	       "memtest-0123456789ab");
 	url_is("/iso/abc/any/thing/at/all.iso", 0, MENU_URL_ISO, "abc");
 	url_is("/iso/%61bc/x.iso", 0, MENU_URL_ISO, "abc"); /* escapes decode before matching */
+	url_is("/iso/abc/medium/" MENU_MEDIUM_NAME, 0, MENU_URL_MEDIUM, "abc");
+	url_is("/iso/abc/medium/", 0, MENU_URL_MEDIUM, "abc");
+	url_is("/iso/abc/medium.iso", 0, MENU_URL_ISO, "abc");
+	url_is("/iso/abc/files/medium/x", 0, MENU_URL_FILE, "abc");
 
 	/* Not served. */
 	url_is("/iso", -ENOENT, 0, NULL);
@@ -753,6 +757,64 @@ static void test_script_recipe(void)
 	free(sec);
 	free(bm);
 	free(em);
+	free(s);
+	catalog_finish(&c);
+}
+
+/* An installer's medium: one more initrd after the ISO's own, from /iso/<id>/medium/. */
+static void test_script_recipe_medium(void)
+{
+	struct catalog c;
+	char *s = NULL, line[1024];
+	size_t len;
+
+	catalog_init(&c);
+	struct catalog_entry *e = add(&c, "debian-12.8.0-amd64-netinst.iso", "", "netinst");
+	boot(e, ISO_PLATFORM_BIOS, ISO_EMUL_NONE);
+	boot(e, ISO_PLATFORM_UEFI, ISO_EMUL_NONE);
+	e->recipe = strdup("debian-installer");
+	e->kernel = strdup("install.amd/vmlinuz");
+	e->initrd[0] = strdup("install.amd/gtk/initrd.gz");
+	e->n_initrd = 1;
+	e->append = strdup("vga=788 --- quiet");
+	e->medium[0] = strdup(".disk");
+	e->medium[1] = strdup("pool");
+	e->n_medium = 2;
+	e->ram = 2ull << 30;
+	struct menu_params p = recipe_params_answered(4096);
+	p.default_entry = NULL;
+
+	CHECK_EQ_INT(menu_script(&c, &p, &s, &len), 0);
+	for (int efi = 0; efi < 2; efi++) {
+		snprintf(line, sizeof(line), "%s-%s", efi ? "efi" : "bios", e->id);
+		char *sec = section(s, line);
+		snprintf(line, sizeof(line),
+			 "kernel http://192.0.2.1:8080/iso/%s/files/install.amd/vmlinuz "
+			 "initrd=initrd.gz initrd=" MENU_MEDIUM_NAME
+			 " vga=788 --- quiet || goto failed",
+			 e->id);
+		CHECK_LINE(sec, line);
+		char a[512], b[512];
+		snprintf(a, sizeof(a),
+			 "initrd http://192.0.2.1:8080/iso/%s/files/install.amd/gtk/initrd.gz || "
+			 "goto failed",
+			 e->id);
+		snprintf(b, sizeof(b),
+			 "initrd http://192.0.2.1:8080/iso/%s/medium/" MENU_MEDIUM_NAME
+			 " || goto failed",
+			 e->id);
+		CHECK(lines_follow(sec, a, b));
+		free(sec);
+	}
+	free(s);
+	s = NULL;
+	/* GRUB (Secure Boot through Debian's chain): the same, after the ISO's initrd. */
+	CHECK_EQ_INT(menu_grub_script(&c, &p, &s, &len), 0);
+	snprintf(line, sizeof(line),
+		 "initrd (http,192.0.2.1)/iso/%s/files/install.amd/gtk/initrd.gz "
+		 "(http,192.0.2.1)/iso/%s/medium/" MENU_MEDIUM_NAME,
+		 e->id, e->id);
+	CHECK(s && strstr(s, line) != NULL);
 	free(s);
 	catalog_finish(&c);
 }
@@ -1536,6 +1598,7 @@ int main(void)
 	RUN(test_script_empty);
 	RUN(test_script_urls_accepted);
 	RUN(test_script_recipe);
+	RUN(test_script_recipe_medium);
 	RUN(test_script_recipe_enough_ram);
 	RUN(test_script_recipe_too_little_ram);
 	RUN(test_script_recipe_ram_boundary);

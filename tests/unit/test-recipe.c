@@ -5,6 +5,7 @@
  */
 #include "catalog.h"
 #include "isobuild.h"
+#include "medium.h"
 #include "recipe.h"
 #include "tap.h"
 #include "util.h"
@@ -698,6 +699,102 @@ static void test_archiso_basedir(void)
 }
 
 /* anaconda: the DVD's tree as inst.repo= (stage 2 and packages), a netinstall's as inst.stage2=. */
+/* Debian 12's netinst: the graphical installer is the default, through menu.cfg and gtk.cfg. */
+static const char di_isolinux[] = "path \ninclude menu.cfg\ndefault vesamenu.c32\nprompt 0\n";
+static const char di_menu[] = "menu title Debian GNU/Linux installer menu (BIOS mode)\n"
+			      "include gtk.cfg\ninclude txt.cfg\n";
+static const char di_gtk[] =
+    "default installgui\nlabel installgui\n\tmenu label ^Graphical install\n"
+    "\tmenu default\n\tkernel /install.amd/vmlinuz\n"
+    "\tappend vga=788 initrd=/install.amd/gtk/initrd.gz --- quiet \n";
+static const char di_txt[] = "label install\n\tmenu label ^Install\n\tkernel /install.amd/vmlinuz\n"
+			     "\tappend vga=788 initrd=/install.amd/initrd.gz --- quiet \n";
+
+/* Bytes of a newc entry: header and name, then data, each padded to 4. */
+static uint64_t newc_bytes(const char *name, uint64_t size)
+{
+	return ((110 + strlen(name) + 1 + 3) & ~3ull) + ((size + 3) & ~3ull);
+}
+
+static void test_debian_installer(void)
+{
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", di_isolinux),
+	    CFG("isolinux/menu.cfg", di_menu),
+	    CFG("isolinux/gtk.cfg", di_gtk),
+	    CFG("isolinux/txt.cfg", di_txt),
+	    KERNEL("install.amd/vmlinuz"),
+	    BLOB("install.amd/initrd.gz", 20000),
+	    BLOB("install.amd/gtk/initrd.gz", 30000),
+	    CFG(".disk/info", "Debian GNU/Linux 12.8.0"),
+	    BLOB("dists/bookworm/Release", 300),
+	    BLOB("pool/main/a/anna.udeb", 5001),
+	};
+	const struct medium_extra *x;
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 1);
+	CHECK_STR(b.e.recipe, "debian-installer");
+	CHECK_STR(b.e.kernel, "install.amd/vmlinuz");
+	CHECK_EQ_INT(b.e.n_initrd, 1);
+	CHECK_STR(b.e.initrd[0], "install.amd/gtk/initrd.gz");
+	/* Nothing to add: the medium goes with the initrds, where the installer looks for it. */
+	CHECK_STR(b.e.append, "vga=788 --- quiet");
+	CHECK_EQ_INT(b.e.n_fetch, 2);
+	CHECK_EQ_INT(b.e.n_medium, 3); /* no firmware/ in this one */
+	if (b.e.n_medium == 3) {
+		CHECK_STR(b.e.medium[0], ".disk");
+		CHECK_STR(b.e.medium[1], "dists");
+		CHECK_STR(b.e.medium[2], "pool");
+	}
+	/* The archive: its folders and files, the hook, cpio's trailer; held twice, as an
+	 * initrd. */
+	uint64_t medium =
+	    newc_bytes("cdrom", 0) + newc_bytes("cdrom/.disk", 0) +
+	    newc_bytes("cdrom/.disk/info", 23) + newc_bytes("cdrom/dists", 0) +
+	    newc_bytes("cdrom/dists/bookworm", 0) +
+	    newc_bytes("cdrom/dists/bookworm/Release", 300) + newc_bytes("cdrom/pool", 0) +
+	    newc_bytes("cdrom/pool/main", 0) + newc_bytes("cdrom/pool/main/a", 0) +
+	    newc_bytes("cdrom/pool/main/a/anna.udeb", 5001) + newc_bytes("TRAILER!!!", 0);
+	CHECK_EQ_INT(medium_extras("debian-installer", &x), 1);
+	medium += newc_bytes(x[0].path, strlen(x[0].text));
+	/* In a gzip stream of stored blocks: its header, a block's, its trailer. */
+	medium += 10 + 5 * ((medium + 65534) / 65535) + 8;
+	CHECK_EQ_INT(b.e.ram, 512 * MIB + KERNEL_SIZE + 2 * 30000 + 2 * medium);
+	built_finish(&b);
+}
+
+static void test_debian_installer_no_medium(void)
+{
+	/* Installer images with no packages (as in a netboot tree copied into an ISO). */
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", di_isolinux), CFG("isolinux/menu.cfg", di_menu),
+	    CFG("isolinux/gtk.cfg", di_gtk),	       KERNEL("install.amd/vmlinuz"),
+	    BLOB("install.amd/gtk/initrd.gz", 30000),  CFG(".disk/info", "Debian GNU/Linux 12.8.0"),
+	};
+
+	CHECK_NO_RECIPE(files,
+			"the installer's package folders (dists/, pool/) are not in the ISO");
+}
+
+static void test_debian_installer_not_debian(void)
+{
+	/* install.amd/ without .disk/info: not a Debian CD; a Linux of no known family. */
+	const struct tiso_file files[] = {
+	    CFG("isolinux/isolinux.cfg", di_isolinux), CFG("isolinux/menu.cfg", di_menu),
+	    CFG("isolinux/gtk.cfg", di_gtk),	       KERNEL("install.amd/vmlinuz"),
+	    BLOB("install.amd/gtk/initrd.gz", 30000),  BLOB("pool/main/a/anna.udeb", 5001),
+	};
+	struct built b;
+
+	DERIVE(&b, files);
+	CHECK_EQ_INT(b.r, 0);
+	CHECK(b.e.recipe == NULL);
+	CHECK(b.e.unrecognised);
+	built_finish(&b);
+}
+
 static const char anaconda_grub[] =
     "set default=\"1\"\n"
     "function load_video {\n  insmod all_video\n}\n"
@@ -1152,6 +1249,9 @@ int main(void)
 	RUN(test_casper_isolinux);
 	RUN(test_archiso);
 	RUN(test_archiso_basedir);
+	RUN(test_debian_installer);
+	RUN(test_debian_installer_no_medium);
+	RUN(test_debian_installer_not_debian);
 	RUN(test_anaconda_dvd);
 	RUN(test_anaconda_rhel);
 	RUN(test_anaconda_netinstall);

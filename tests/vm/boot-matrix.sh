@@ -38,8 +38,18 @@
 #   m efi-kiwi-live  as j for an ISO built with KIWI (kiwi-ng, its dmsquash flavour): kiwi's own
 #                   layout and GRUB menu ($linux/$initrd), the dracut recipe, to userland
 #   n bios-kiwi-live  the same on SeaBIOS
-# The live cells need tests/build-live-isos.sh's ISOs (ISOBOOT_LIVE_CACHE); their guests get
-# 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
+#   o bios-debian-installer  BIOS chain -> the menu's default entry for a Debian 13 installer ISO
+#                   in the netinst layout (tests/build-installer-iso.sh: the installer's CD
+#                   flavour, trixie's udebs in pool/): its kernel and initrd over HTTP from
+#                   inside the ISO, and the installer's medium (the ISO's .disk/, dists/ and
+#                   pool/ as one more initrd); the installer must load its components from that
+#                   medium and reach a question of a component it loaded from there
+#                   (choose-mirror, which its initrd lacks), never "Detect and mount
+#                   installation media". The ISO's settings file adds the serial console and
+#                   the text frontend, so that the installer's questions are on ttyS0.
+#   p efi-debian-installer  the same on OVMF
+# The live cells need tests/build-live-isos.sh's ISOs and the installer cells
+# tests/build-installer-iso.sh's (ISOBOOT_LIVE_CACHE); their guests get 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
 # initrd and the squashfs from inside the ISO to the VM, and that nothing was written in the ISO
 # folder (no file added, every ISO's size and times unchanged).
 # QEMU's only BIOS PXE ROM is iPXE itself, which says so in its DHCP user class. dnsmasq tags the
@@ -58,7 +68,7 @@
 # Environment:
 #   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m n")
+#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m n o p")
 #   ISOBOOT_MATRIX_CELLS  this test's cells, before the two above (the test command's sanitizer
 #                     run boots only "a e g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
@@ -73,8 +83,13 @@ need_root
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m n}}}
+CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m n o p}}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
+# The installer cells: the ISO's settings file's parameters (the serial console, the plain text
+# frontend, only the questions that have no default), and what must be on the serial console:
+# the title of choose-mirror's questions, a component that only the medium has.
+INSTALLER_APPEND="console=ttyS0,115200n8 DEBIAN_FRONTEND=text priority=critical locale=en_US.UTF-8 keymap=us netcfg/get_nameservers=$VM_SRV"
+INSTALLER_WANT=("Choose a mirror of the Debian archive")
 # The TFTP root: file in the root, and where it comes from.
 TFTP_FILES=(
 	pxelinux.0=/usr/lib/PXELINUX/pxelinux.0
@@ -113,6 +128,14 @@ for c in g:debian-live.iso h:debian-live.iso i:dracut-live.iso j:dracut-live.iso
 	# command line must carry after the recipe's (checked below).
 	printf '[iso]\nappend = isoboot.sidecar=%s\n' "${f%.iso}" >"$TMP/iso/live/$f.isoboot"
 done
+# The installer ISO, with a settings file that puts the installer on the serial console in its
+# text frontend, and answers the questions before the medium's components are loaded.
+if [[ " $CELLS " == *" o "* || " $CELLS " == *" p "* ]]; then
+	[ -s "$LIVE_DIR/debian-installer.iso" ] ||
+		skip "$LIVE_DIR/debian-installer.iso missing (run tests/build-installer-iso.sh)"
+	place "$LIVE_DIR/debian-installer.iso" "$TMP/iso/live/debian-installer.iso"
+	printf '[iso]\nappend = %s\n' "$INSTALLER_APPEND" >"$TMP/iso/live/debian-installer.iso.isoboot"
+fi
 # The layout ISOs of families not buildable here, with a real kernel (the Debian live ISO's).
 if [[ " $CELLS " == *" k "* || " $CELLS " == *" l "* ]]; then
 	[ -s "$LIVE_DIR/debian-live.iso" ] || skip "$LIVE_DIR/debian-live.iso missing (run tests/build-live-isos.sh)"
@@ -161,13 +184,15 @@ CELL_DEFS=(
 	"l|efi-archiso-layout|efi|layout/archlinux-2024.11.01-x86_64.iso|kernel|serial|Kernel command line: |archiso_http_srv=http://$VM_SRV/iso/"
 	"m|efi-kiwi-live|efi|live/kiwi-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=kiwi"
 	"n|bios-kiwi-live|bios|live/kiwi-live.iso|recipe|serial|ISOBOOT-LIVE-USERLAND family=kiwi"
+	"o|bios-debian-installer|bios|live/debian-installer.iso|installer|serial|${INSTALLER_WANT[*]}"
+	"p|efi-debian-installer|efi|live/debian-installer.iso|installer|serial|${INSTALLER_WANT[*]}"
 )
 mac_of() { vm_cell_mac 1c "$1"; }
 for def in "${CELL_DEFS[@]}"; do
 	IFS='|' read -r id _ _ iso how _ <<<"$def"
 	[[ " $CELLS " == *" $id "* ]] || continue
 	[ -n "$(catalog_id_of "$CAT" "$iso")" ] || fail "$iso is not in the catalog"
-	[ "$how" != recipe ] && [ "$how" != kernel ] ||
+	[ "$how" != recipe ] && [ "$how" != kernel ] && [ "$how" != installer ] ||
 		[ -n "$(catalog_field "$CAT" "$(catalog_id_of "$CAT" "$iso")" recipe)" ] ||
 		fail "$iso has no boot recipe in the catalog"
 done
@@ -256,7 +281,7 @@ for def in "${CELL_DEFS[@]}"; do
 	VM_BOOT_NIC='' VM_BOOT_CHECK='' VM_BOOT_MONITOR=$TMP/mon-$id.sock VM_BOOT_GRACE=0
 	VM_BOOT_MEM=512 VM_BOOT_SMP=1
 	tmo=$CELL_TIMEOUT
-	if [ "$how" = recipe ]; then
+	if [ "$how" = recipe ] || [ "$how" = installer ]; then
 		VM_BOOT_MEM=2048 VM_BOOT_SMP=2 tmo=$LIVE_TIMEOUT
 	elif [ "$how" = kernel ]; then
 		VM_BOOT_MEM=2048 # casper's recipe asks for 1 GiB and the ISO
@@ -337,6 +362,17 @@ for def in "${CELL_DEFS[@]}"; do
 		ck "the booted kernel's command line has the ISO's settings file's parameter" \
 			grep -qE "[ =]isoboot.sidecar=${sc%.iso}( |\$)" <(vm_serial_text "$dir/serial.log" |
 				grep -a 'ISOBOOT-LIVE-USERLAND' | tr -d '\r')
+		;;
+	installer)
+		# The kernel and initrd from inside the ISO, then its medium; and never the
+		# question that the installer asks when it finds no medium.
+		while read -r _ _ path; do
+			ck "isoboot-menu served $path from inside $iso to $ip" \
+				menu_has "file $isoid/$path " 200
+		done < <(awk -v id="$isoid" '$1 == "iso" { cur = $2 } cur == id && $1 == "fetch"' "$CAT")
+		ck "isoboot-menu served the installer's medium of $iso to $ip" menu_has "medium $isoid " 200
+		ck "the installer never looked for a CD" \
+			bash -c "! grep -aqF 'Detect and mount installation media' '$dir/serial.log'"
 		;;
 	kernel)
 		# The kernel and each initrd from inside the ISO; the kernel's own command line.
