@@ -106,8 +106,8 @@ print(ok, bad, " ".join(names))' "$log")
 ISOBOOT_SB_CELLS=${ISOBOOT_SB_CELLS-a b e} \
 	meson_suite build -Dtest_deb="$deb"
 # The system test checks the package, not this build: once is enough. Under the sanitizers:
-# - the boot matrix boots one live ISO (g, BIOS), not the other live cells (each takes minutes
-#   under TCG, and the daemons serve them the same way); not
+# - the boot matrix boots one live ISO (g, BIOS), not the other live cells, nor the installer
+#   cells (each takes minutes under TCG, and the daemons serve them the same way); not
 #   memtest's two cells, which check memtest's screen by OCR (about 45 s each), not more of the
 #   daemons than the others do; and big.iso on UEFI over iSCSI only (HTTP SAN: the HTTPS cell);
 # - the HTTPS boot runs its first cell (the menu and the ISO over TLS): the others run the
@@ -115,7 +115,7 @@ ISOBOOT_SB_CELLS=${ISOBOOT_SB_CELLS-a b e} \
 # - the Secure Boot test runs its cell b (the menu's grub.cfg and the files GRUB asks for,
 #   about 75 s), not its live boot.
 if [ "${SKIP_ASAN:-0}" != 1 ]; then
-	ISOBOOT_SB_CELLS=${ISOBOOT_SB_CELLS-b} ISOBOOT_HTTPS_CELLS=${ISOBOOT_HTTPS_CELLS-a} ISOBOOT_MATRIX_CELLS=${ISOBOOT_MATRIX_CELLS-a e g} NO_SUITES=system ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ISOBOOT_SB_CELLS=${ISOBOOT_SB_CELLS-b} ISOBOOT_HTTPS_CELLS=${ISOBOOT_HTTPS_CELLS-a} ISOBOOT_MATRIX_CELLS=${ISOBOOT_MATRIX_CELLS-a e g} NO_SUITES="system installer" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 fi
 

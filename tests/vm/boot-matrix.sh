@@ -48,6 +48,7 @@
 #                   installation media". The ISO's settings file adds the serial console and
 #                   the text frontend, so that the installer's questions are on ttyS0.
 #   p efi-debian-installer  the same on OVMF
+#                   (o and p run as their own test, tests/vm/installer-boot.sh, beside this one)
 # The live cells need tests/build-live-isos.sh's ISOs and the installer cells
 # tests/build-installer-iso.sh's (ISOBOOT_LIVE_CACHE); their guests get 2 GiB of RAM and 2 CPUs. A recipe cell also checks that the menu served the kernel, each
 # initrd and the squashfs from inside the ISO to the VM, and that nothing was written in the ISO
@@ -66,9 +67,10 @@
 # tftpd-hpa, tesseract-ocr, dnsmasq-base, socat, python3, systemd (systemd-socket-activate) and
 # iproute2; skips (exit 77, or fails with ISOBOOT_REQUIRE_ALL=1) without them.
 # Environment:
-#   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/boot-matrix)
+#   ISOBOOT_VM_LOGS   where logs go (default $BUILD/tests/vm-logs/$ISOBOOT_MATRIX_NAME)
+#   ISOBOOT_MATRIX_NAME  the test's name, for its log folder (default boot-matrix)
 #   ISOBOOT_VM_CELLS  a subset of cells, e.g. "a d" (default: all)
-#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m n o p")
+#   ISOBOOT_LIVE_CELLS  the live cells of the default set (default "g h i j k l m n")
 #   ISOBOOT_MATRIX_CELLS  this test's cells, before the two above (the test command's sanitizer
 #                     run boots only "a e g")
 #   CELL_TIMEOUT      seconds per boot (default 150; live cells: LIVE_TIMEOUT, default 420)
@@ -83,7 +85,7 @@ need_root
 CELL_TIMEOUT=${CELL_TIMEOUT:-150}
 LIVE_TIMEOUT=${LIVE_TIMEOUT:-420}
 OCR_EVERY=${OCR_EVERY:-4}
-CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m n o p}}}
+CELLS=${ISOBOOT_MATRIX_CELLS:-${ISOBOOT_VM_CELLS:-a b c d e f ${ISOBOOT_LIVE_CELLS-g h i j k l m n}}}
 LIVE_DIR=${ISOBOOT_LIVE_CACHE:-/var/cache/isoboot-tests}/live
 # The installer cells: the ISO's settings file's parameters (the serial console, the plain text
 # frontend, only the questions that have no default), and what must be on the serial console:
@@ -111,7 +113,7 @@ MEMTEST=$(third_party_iso memtest86+x64.iso)
 [ -s "$CACHE/built/big.marker" ] || skip "big.marker missing (run tests/build-test-isos.sh)"
 MARK=$(tr -d '\r\n' <"$CACHE/built/big.marker")
 
-vm_test_start boot-matrix 'cell-*' '*.log' catalog
+vm_test_start "${ISOBOOT_MATRIX_NAME:-boot-matrix}" 'cell-*' '*.log' catalog
 
 # --- The ISO folder and its catalog (hard links, or a sparse copy of the 4.5 GiB big.iso).
 mkdir -p "$TMP/iso/sub" "$TMP/iso/live" "$TMP/state"
