@@ -290,12 +290,14 @@ runs1=$(scan_runs)
 log "rescans for a $(($(stat -c %s "$RESCUE") / 1048576)) MiB copy: $((runs1 - runs0))"
 
 # A 4.5 GiB copy in 64 MiB writes (dd over the sparse image, holes kept): the folder sees the
-# file created, then ~70 writes, then one close. Meanwhile the catalog must never list it.
+# file created, then ~70 writes, then one close. Meanwhile the catalog must never list it. The
+# watcher looks for the end of the copy first: a watcher that the scheduler let sleep past both
+# the copy and the rescan after it must not take the finished copy's entry for a partial one.
 seen_partial=0
 (
 	while :; do
-		grep -q '^path big.iso$' "$ROOT/var/lib/isoboot/catalog" 2>/dev/null && exit 1
 		[ -e "$TMP/copy-done" ] && exit 0
+		grep -q '^path big.iso$' "$ROOT/var/lib/isoboot/catalog" 2>/dev/null && exit 1
 		sleep 0.05
 	done
 ) &
